@@ -1,0 +1,3 @@
+namespace XetPs.Commands;
+
+internal static class CommandsMarker { }
