@@ -1,0 +1,93 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+
+namespace XetPs.Bench.SideBySide;
+
+/// <summary>Where the run finds its pieces: the emulator's endpoint and the built tools of the repository.</summary>
+public sealed record BenchEnvironment(Uri Hub, string RepoRoot, string BenchAssembly, string? HubToken, long BufferBytes)
+{
+    public string HubText => Hub.ToString().TrimEnd('/');
+}
+
+/// <summary>The command line one client runs for one data set, writing into <c>Destination</c>.</summary>
+public sealed record ClientCommand(string FileName, IReadOnlyList<string> Arguments,
+                                   IReadOnlyDictionary<string, string>? Environment = null);
+
+/// <summary>
+/// One client of the side-by-side run. <see cref="WritesFiles"/> says whether its output is the files themselves
+/// (verified by sha256) or only the raw xorb ranges (curl, verified by its byte count against the reconstruction).
+/// </summary>
+public sealed record BenchClient(string Name, string Description, bool WritesFiles,
+                                 Func<BenchDataset, bool> Supports,
+                                 Func<BenchEnvironment, BenchDataset, string, ClientCommand> Command)
+{
+    /// <summary>The clients, in the order they run within each repetition (A B C A B C ...).</summary>
+    public static IReadOnlyList<BenchClient> All(int curlParallel) =>
+    [
+        new("curl", "curl, the reconstruction's xorb ranges, one stream (transfer limit; no decode)", false,
+            d => d.IsSingleFile, (env, d, dest) => Curl(env, d, dest, 1)),
+        new($"curl-p{curlParallel}", $"curl --parallel --parallel-max {curlParallel}, the same ranges", false,
+            d => d.IsSingleFile, (env, d, dest) => Curl(env, d, dest, curlParallel)),
+        new("engine", "XetPs engine (XetSession) from a console driver, verification on", true,
+            _ => true, (env, d, dest) => Engine(env, d, dest, env.BufferBytes)),
+        new("engine-buf2g", "XetPs engine with a 2 GiB buffer (the seed shape's reference)", true,
+            d => d.Group == "seed", (env, d, dest) => Engine(env, d, dest, 2L << 30)),
+        new("cmdlet", "Save-XetFile through the hosted PowerShell (tools/ps)", true,
+            _ => true, Cmdlet),
+        new("hfjs", "@huggingface/hub 2.17.5 downloadFile on Node", true,
+            _ => true, HuggingFaceJs),
+    ];
+
+    private static ClientCommand Curl(BenchEnvironment env, BenchDataset d, string dest, int parallel)
+    {
+        var args = new List<string>
+        {
+            "--hub", env.HubText, "--repo", d.Repo.ResolvePrefix, "--path", d.Path!, "--parallel", parallel.ToString(),
+            "--work", dest,
+        };
+        if (env.HubToken is not null) args.AddRange(["--token", env.HubToken]);
+        return new(Path.Combine(env.RepoRoot, "bench", "clients", "curl-xorb-ranges"), args);
+    }
+
+    private static ClientCommand Engine(BenchEnvironment env, BenchDataset d, string dest, long bufferBytes)
+    {
+        var args = new List<string>
+        {
+            env.BenchAssembly, "engine-download", "--hub", env.HubText, "--repo", d.Repo.ResolvePrefix, "--dest", dest,
+            "--buffer-bytes", bufferBytes.ToString(),
+        };
+        args.AddRange(d.Path is null ? ["--all"] : ["--path", d.Path]);
+        if (env.HubToken is not null) args.AddRange(["--token", env.HubToken]);
+        return new("dotnet", args);
+    }
+
+    private static ClientCommand Cmdlet(BenchEnvironment env, BenchDataset d, string dest)
+    {
+        // Single-quoted PowerShell literals: the values are ours (repo ids, repo paths, temp folders), and a quote
+        // in them is doubled as PowerShell wants.
+        static string Quote(string s) => "'" + s.Replace("'", "''") + "'";
+        var list = $"Get-XetFileList -Repo {Quote(d.Repo.ResolvePrefix)}"
+                   + (d.Path is null ? " -Recurse" : $" -Include {Quote(d.Path)}");
+        var script = $"{list} | Save-XetFile -Destination {Quote(dest)} | Out-Null";
+        var environment = new Dictionary<string, string>
+        {
+            ["HF_ENDPOINT"] = env.HubText,
+            ["HF_XET_BUFFER_SIZE"] = env.BufferBytes.ToString(),
+        };
+        if (env.HubToken is not null) environment["HF_TOKEN"] = env.HubToken;
+        return new(Path.Combine(env.RepoRoot, "tools", "ps"), [script], environment);
+    }
+
+    private static ClientCommand HuggingFaceJs(BenchEnvironment env, BenchDataset d, string dest)
+    {
+        var args = new List<string>
+        {
+            Path.Combine(env.RepoRoot, "bench", "hfjs", "download.mjs"), "--hub", env.HubText,
+            "--repo", d.Repo.ResolvePrefix, "--dest", dest,
+        };
+        args.AddRange(d.Path is null ? ["--all"] : ["--path", d.Path]);
+        if (env.HubToken is not null) args.AddRange(["--token", env.HubToken]);
+        return new("node", args);
+    }
+}

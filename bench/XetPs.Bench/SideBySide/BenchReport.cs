@@ -1,0 +1,168 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace XetPs.Bench.SideBySide;
+
+/// <summary>One run of one client on one data set. <see cref="Failure"/> set means the run is void (error or a wrong
+/// byte); a void run voids its whole row, because a fast wrong answer is not a result.</summary>
+public sealed record BenchSample(string Client, string Dataset, int Repetition, ProcessCost Cost, long FileBytes,
+                                 string? Failure);
+
+/// <summary>Median and spread of one client on one data set, with its ratio against curl on the same data set.</summary>
+public sealed record BenchRow(
+    string Client, string Dataset, string Group, int Runs, long FileBytes,
+    double MedianWallSeconds, double MinWallSeconds, double MaxWallSeconds, double SpreadPercent,
+    double MegabytesPerSecond, double SecondsPerGiB, double MedianPeakRssMiB, double MaxPeakRssMiB,
+    double MedianCpuSeconds, double? SpeedVsCurl, double? SpeedVsCurlParallel, string? Void);
+
+/// <summary>
+/// Turns samples into the table, the JSON file and the summary line. Ratios are speed ratios from the same run:
+/// <c>a/b = wall(b) / wall(a)</c> on medians, so above 1 means a is faster. Nothing here reads a clock: every figure
+/// comes from the samples, so a report can be rebuilt from its JSON.
+/// </summary>
+public static class BenchReport
+{
+    public const double MiB = 1024.0 * 1024.0;
+
+    public static IReadOnlyList<BenchRow> Rows(IReadOnlyList<BenchSample> samples, IReadOnlyList<BenchDataset> datasets,
+                                               string curlParallelName)
+    {
+        var rows = new List<BenchRow>();
+        foreach (var dataset in datasets)
+        {
+            var byClient = samples.Where(s => s.Dataset == dataset.Name).GroupBy(s => s.Client).ToList();
+            double? Median(string client)
+            {
+                var g = byClient.FirstOrDefault(x => x.Key == client);
+                return g is null || g.Any(s => s.Failure is not null) ? null : MedianOf(g.Select(s => s.Cost.WallSeconds));
+            }
+            var curl = Median("curl");
+            var curlParallel = Median(curlParallelName);
+            foreach (var group in byClient)
+            {
+                var runs = group.ToList();
+                var walls = runs.Select(s => s.Cost.WallSeconds).ToList();
+                var rss = runs.Select(s => s.Cost.PeakRssBytes / MiB).ToList();
+                var wall = MedianOf(walls);
+                var failure = runs.FirstOrDefault(s => s.Failure is not null)?.Failure;
+                rows.Add(new BenchRow(
+                    group.Key, dataset.Name, dataset.Group, runs.Count, dataset.TotalBytes,
+                    wall, walls.Min(), walls.Max(), wall > 0 ? (walls.Max() - walls.Min()) / wall * 100 : 0,
+                    wall > 0 ? dataset.TotalBytes / wall / 1e6 : 0,
+                    wall / (dataset.TotalBytes / (1024.0 * MiB)),
+                    MedianOf(rss), rss.Max(), MedianOf(runs.Select(s => s.Cost.CpuSeconds)),
+                    curl is null || wall <= 0 ? null : curl / wall,
+                    curlParallel is null || wall <= 0 ? null : curlParallel / wall,
+                    failure));
+            }
+        }
+        return rows;
+    }
+
+    public static double MedianOf(IEnumerable<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToArray();
+        if (sorted.Length == 0) throw new ArgumentException("no values", nameof(values));
+        var mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    public static string Markdown(IReadOnlyList<BenchRow> rows)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| data set | client | runs | MB/s | wall s (median) | spread | s/GiB | peak RSS MiB | CPU s | vs curl | vs curl-par |");
+        sb.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        foreach (var r in rows)
+        {
+            if (r.Void is not null)
+            {
+                sb.AppendLine(Inv($"| {r.Dataset} | {r.Client} | {r.Runs} | VOID: {r.Void.Replace('|', '/').Replace('\n', ' ')} | | | | | | | |"));
+                continue;
+            }
+            sb.AppendLine(Inv($"| {r.Dataset} | {r.Client} | {r.Runs} | {r.MegabytesPerSecond:F1} | {r.MedianWallSeconds:F2} | ±{r.SpreadPercent / 2:F0}% | {r.SecondsPerGiB:F2} | {r.MedianPeakRssMiB:F0} | {r.MedianCpuSeconds:F2} | {Ratio(r.SpeedVsCurl)} | {Ratio(r.SpeedVsCurlParallel)} |"));
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The figures the targets are stated in, each from the same run.</summary>
+    public sealed record Summary(
+        double? XetPsOverCurl, string? XetPsOverCurlDataset,
+        double? XetPsOverHfjs, string? XetPsOverHfjsDataset,
+        double? CmdletOverEngine, string? CmdletOverEngineDataset,
+        double? PeakRssOverBufferMiB, string? PeakRssOverBufferDataset,
+        double? ScalingSecondsPerGiBSpreadPercent,
+        double? SeedBuf64OverBuf2g);
+
+    /// <summary>
+    /// xetps/curl: the engine against curl single stream on the incompressible data set. xetps/hfjs: the worst (lowest)
+    /// engine-over-hfjs speed ratio among the large data sets. cmdlet/engine: the worst (highest) ratio of the cmdlet's
+    /// wall time to the engine's on large data sets (target &lt;= 1.05). peak_rss_over_buffer: the largest engine peak
+    /// RSS minus its buffer over every data set. Scaling: (max - min) / min of s/GiB across the scaling series.
+    /// </summary>
+    public static Summary Summarize(IReadOnlyList<BenchRow> rows, double bufferMiB)
+    {
+        BenchRow? Row(string client, string dataset) =>
+            rows.FirstOrDefault(r => r.Client == client && r.Dataset == dataset && r.Void is null);
+        var large = rows.Where(r => r.Group is "incompressible" or "float" or "seed" or "scaling" && r.FileBytes >= 512L << 20)
+                        .Select(r => r.Dataset).Distinct().ToList();
+
+        double? overCurl = null; string? overCurlSet = null;
+        var incompressible = rows.Where(r => r.Group == "incompressible").Select(r => r.Dataset).FirstOrDefault();
+        if (incompressible is not null && Row("engine", incompressible) is { } e && Row("curl", incompressible) is { } c)
+            (overCurl, overCurlSet) = (c.MedianWallSeconds / e.MedianWallSeconds, incompressible);
+
+        var overHfjs = Worst(large, d => Row("engine", d) is { } e2 && Row("hfjs", d) is { } h
+            ? h.MedianWallSeconds / e2.MedianWallSeconds : null, lowest: true);
+        var cmdlet = Worst(large, d => Row("engine", d) is { } e3 && Row("cmdlet", d) is { } m
+            ? m.MedianWallSeconds / e3.MedianWallSeconds : null, lowest: false);
+        var rss = Worst(rows.Select(r => r.Dataset).Distinct().ToList(),
+            d => Row("engine", d) is { } e4 ? e4.MaxPeakRssMiB - bufferMiB : null, lowest: false);
+
+        var scaling = rows.Where(r => r.Group == "scaling" && r.Client == "engine" && r.Void is null)
+                          .Select(r => r.SecondsPerGiB).ToList();
+        double? scalingSpread = scaling.Count >= 2 ? (scaling.Max() - scaling.Min()) / scaling.Min() * 100 : null;
+
+        double? seed = null;
+        var seedSet = rows.Where(r => r.Group == "seed").Select(r => r.Dataset).FirstOrDefault();
+        if (seedSet is not null && Row("engine", seedSet) is { } s64 && Row("engine-buf2g", seedSet) is { } s2g)
+            seed = s64.MedianWallSeconds / s2g.MedianWallSeconds;
+
+        return new Summary(overCurl, overCurlSet, overHfjs.Value, overHfjs.Dataset, cmdlet.Value, cmdlet.Dataset,
+                           rss.Value, rss.Dataset, scalingSpread, seed);
+    }
+
+    private static (double? Value, string? Dataset) Worst(IReadOnlyList<string> datasets, Func<string, double?> ratio,
+                                                          bool lowest)
+    {
+        (double? Value, string? Dataset) worst = (null, null);
+        foreach (var d in datasets)
+        {
+            if (ratio(d) is not { } r) continue;
+            if (worst.Value is null || (lowest ? r < worst.Value : r > worst.Value)) worst = (r, d);
+        }
+        return worst;
+    }
+
+    /// <summary>The closing line issue 6 asks for; a figure that could not be measured prints as "n/a".</summary>
+    public static string SummaryLine(Summary s) =>
+        Inv($"summary: xetps/curl={Ratio(s.XetPsOverCurl)} xetps/hfjs={Ratio(s.XetPsOverHfjs)} cmdlet/engine={Ratio(s.CmdletOverEngine)} peak_rss_over_buffer_mib={(s.PeakRssOverBufferMiB is { } v ? Math.Round(v).ToString(CultureInfo.InvariantCulture) : "n/a")}");
+
+    public static string Json(object document) => JsonSerializer.Serialize(document, JsonOptions);
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    private static string Ratio(double? value) => value is { } v ? v.ToString("F2", CultureInfo.InvariantCulture) : "n/a";
+
+    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,215 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Net.Http;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Threading.Tasks;
+using XetPs.Hub;
+
+namespace XetPs.Bench.SideBySide;
+
+/// <summary>
+/// The side-by-side run of issue 6: every client on every data set, repeated and interleaved (for each data set,
+/// repetition after repetition of A B C ...), so that the load of this shared machine falls on all clients alike.
+/// Each run is its own process under GNU time; each output is verified after the run, outside the measurement, and a
+/// wrong byte voids the row. The emulator is started by <c>bench/run</c>; this command only needs its endpoint.
+/// </summary>
+public static class SideBySideCommand
+{
+    [BenchCommand("side-by-side",
+        "--hub URL --dataset NAME=GROUP:REPO[:PATH] ... [--reps N] [--clients a,b] [--buffer-mib 64] [--curl-parallel 16] [--work DIR] [--json FILE] [--markdown FILE]")]
+    private static async Task<int> RunAsync(string[] args)
+    {
+        var options = Options.Parse(args);
+        Directory.CreateDirectory(options.Work);
+        var env = new BenchEnvironment(options.Hub, options.RepoRoot, typeof(SideBySideCommand).Assembly.Location,
+                                       options.Token, options.BufferMiB << 20);
+        var clients = BenchClient.All(options.CurlParallel)
+            .Where(c => options.Clients is null || options.Clients.Contains(c.Name)).ToList();
+        var curlParallelName = $"curl-p{options.CurlParallel}";
+
+        using var hub = new HttpClient();
+        if (options.Token is not null) hub.DefaultRequestHeaders.Authorization = new("Bearer", options.Token);
+        var datasets = new List<BenchDataset>();
+        foreach (var spec in options.Datasets)
+            datasets.Add(await BenchDataset.LoadAsync(hub, options.Hub, spec.Name, spec.Repo, spec.Path, spec.Group).ConfigureAwait(false));
+
+        var samples = new List<BenchSample>();
+        var load = LoadAverage();
+        foreach (var dataset in datasets)
+        {
+            var mine = clients.Where(c => c.Supports(dataset)).ToList();
+            for (var rep = 1; rep <= options.Repetitions; rep++)
+                foreach (var client in mine)
+                {
+                    var sample = await RunOnceAsync(client, env, dataset, rep, options.Work).ConfigureAwait(false);
+                    samples.Add(sample);
+                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  {dataset.Name,-22} {client.Name,-13} #{rep} {sample.Cost.WallSeconds,7:F2} s {dataset.TotalBytes / sample.Cost.WallSeconds / 1e6,8:F1} MB/s rss {sample.Cost.PeakRssBytes / BenchReport.MiB,6:F0} MiB cpu {sample.Cost.CpuSeconds,6:F2} s {(sample.Failure is null ? "ok" : "VOID " + sample.Failure)}"));
+                }
+        }
+
+        var rows = BenchReport.Rows(samples, datasets, curlParallelName);
+        var summary = BenchReport.Summarize(rows, options.BufferMiB);
+        var markdown = BenchReport.Markdown(rows);
+        var loadAfter = LoadAverage();
+        var document = new
+        {
+            when_utc = DateTime.UtcNow.ToString("u", CultureInfo.InvariantCulture),
+            machine = new { processors = Environment.ProcessorCount, load_average_before = load, load_average_after = loadAfter },
+            repetitions = options.Repetitions,
+            buffer_mib = options.BufferMiB,
+            clients = clients.Select(c => new { c.Name, c.Description }),
+            datasets = datasets.Select(d => new { d.Name, d.Group, repo = d.Repo.ResolvePrefix, d.Path, files = d.Files.Count, bytes = d.TotalBytes }),
+            rows,
+            summary,
+            summary_line = BenchReport.SummaryLine(summary),
+            samples,
+        };
+        if (options.Json is not null) await File.WriteAllTextAsync(options.Json, BenchReport.Json(document)).ConfigureAwait(false);
+        if (options.Markdown is not null) await File.WriteAllTextAsync(options.Markdown, markdown).ConfigureAwait(false);
+
+        Console.WriteLine();
+        Console.WriteLine($"load average before: {load}; after: {loadAfter}; {Environment.ProcessorCount} processors");
+        Console.WriteLine();
+        Console.Write(markdown);
+        Console.WriteLine();
+        if (summary.ScalingSecondsPerGiBSpreadPercent is { } spread)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"scaling: engine s/GiB spread across the series = {spread:F1}% (target <= 15%)"));
+        if (summary.SeedBuf64OverBuf2g is { } seed)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"seed shape: 64 MiB buffer / 2 GiB buffer wall = {seed:F2} (target <= 1.25)"));
+        Console.WriteLine(BenchReport.SummaryLine(summary));
+        return samples.Any(s => s.Failure is not null) ? 1 : 0;
+    }
+
+    private static async Task<BenchSample> RunOnceAsync(BenchClient client, BenchEnvironment env, BenchDataset dataset,
+                                                        int rep, string work)
+    {
+        var dest = Path.Combine(work, $"out-{client.Name}-{rep}");
+        if (Directory.Exists(dest)) Directory.Delete(dest, recursive: true);
+        Directory.CreateDirectory(dest);
+        try
+        {
+            var command = client.Command(env, dataset, dest);
+            var run = await MeasuredProcess.RunAsync(command.FileName, command.Arguments, work, command.Environment).ConfigureAwait(false);
+            string? failure = null;
+            if (run.ExitCode != 0)
+                failure = $"exit {run.ExitCode}: {LastLine(run.StandardError)}";
+            else if (client.WritesFiles)
+                failure = await VerifyFilesAsync(dataset, dest).ConfigureAwait(false);
+            else
+                failure = VerifyRanges(run.StandardOutput, dataset);
+            return new BenchSample(client.Name, dataset.Name, rep, run.Cost, dataset.TotalBytes, failure);
+        }
+        finally
+        {
+            Directory.Delete(dest, recursive: true);
+        }
+    }
+
+    /// <summary>Every expected file is at its repo path under the destination, with the listed size and sha256.</summary>
+    private static async Task<string?> VerifyFilesAsync(BenchDataset dataset, string dest)
+    {
+        foreach (var file in dataset.Files)
+        {
+            var path = Path.Combine(dest, file.Path);
+            var info = new FileInfo(path);
+            if (!info.Exists) return $"{file.Path} missing";
+            if (info.Length != file.Size) return $"{file.Path} has {info.Length} bytes, expected {file.Size}";
+            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+            var sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream).ConfigureAwait(false));
+            if (!string.Equals(sha, file.Sha256, StringComparison.OrdinalIgnoreCase))
+                return $"{file.Path} sha256 {sha[..12]}…, expected {file.Sha256[..Math.Min(12, file.Sha256.Length)]}…";
+        }
+        return null;
+    }
+
+    /// <summary>curl's output is the raw ranges, not the file: its script already checked every answer; here the
+    /// reconstruction it used must describe the file we list (same size) and the bytes must cover its ranges.</summary>
+    private static string? VerifyRanges(string stdout, BenchDataset dataset)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(LastLine(stdout));
+            var root = doc.RootElement;
+            var rangeBytes = root.GetProperty("range_bytes").GetInt64();
+            var received = root.GetProperty("received_bytes").GetInt64();
+            if (received < rangeBytes) return $"received {received} bytes of {rangeBytes}";
+            if (root.GetProperty("file_size").ValueKind == JsonValueKind.Number
+                && root.GetProperty("file_size").GetInt64() != dataset.TotalBytes)
+                return $"resolve gave size {root.GetProperty("file_size").GetInt64()}, the listing {dataset.TotalBytes}";
+            return null;
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return $"unreadable curl summary '{LastLine(stdout)}': {e.Message}";
+        }
+    }
+
+    private static string LastLine(string text) =>
+        text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
+
+    private static string LoadAverage()
+    {
+        try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "unknown"; }
+    }
+
+    private sealed record DatasetSpec(string Name, string Group, RepoId Repo, string? Path);
+
+    private sealed record Options(Uri Hub, IReadOnlyList<DatasetSpec> Datasets, int Repetitions, HashSet<string>? Clients,
+                                  long BufferMiB, int CurlParallel, string Work, string? Json, string? Markdown,
+                                  string? Token, string RepoRoot)
+    {
+        public static Options Parse(string[] args)
+        {
+            Uri? hub = null; var datasets = new List<DatasetSpec>(); var reps = 3; HashSet<string>? clients = null;
+            long buffer = 64; var curlParallel = 16; string? work = null, json = null, markdown = null, token = null;
+            string? root = null;
+            for (var i = 0; i < args.Length; i++)
+            {
+                string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+                switch (args[i])
+                {
+                    case "--hub": hub = new Uri(Value().TrimEnd('/') + "/"); break;
+                    case "--dataset": datasets.Add(ParseDataset(Value())); break;
+                    case "--reps": reps = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                    case "--clients": clients = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries)]; break;
+                    case "--buffer-mib": buffer = long.Parse(Value(), CultureInfo.InvariantCulture); break;
+                    case "--curl-parallel": curlParallel = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                    case "--work": work = Value(); break;
+                    case "--json": json = Value(); break;
+                    case "--markdown": markdown = Value(); break;
+                    case "--token": token = Value(); break;
+                    case "--repo-root": root = Value(); break;
+                    default: throw new ArgumentException($"unknown argument {args[i]}");
+                }
+            }
+            if (hub is null) throw new ArgumentException("--hub URL is required (bench/run starts the emulator and passes it)");
+            if (datasets.Count == 0) throw new ArgumentException("at least one --dataset NAME=GROUP:REPO[:PATH] is required");
+            if (reps < 1 || buffer < 1 || curlParallel < 1) throw new ArgumentException("--reps, --buffer-mib and --curl-parallel must be >= 1");
+            root ??= FindRepoRoot();
+            work ??= Path.Combine(Path.GetTempPath(), "xetps-bench-work");
+            return new Options(hub, datasets, reps, clients, buffer, curlParallel, work, json, markdown, token, root);
+        }
+
+        private static DatasetSpec ParseDataset(string text)
+        {
+            // NAME=GROUP:REPO[:PATH]; the repo id has no ':' and a path may (so split at most twice).
+            var eq = text.IndexOf('=');
+            var parts = eq > 0 ? text[(eq + 1)..].Split(':', 3) : [];
+            if (parts.Length < 2) throw new ArgumentException($"--dataset '{text}': expected NAME=GROUP:REPO[:PATH]");
+            return new DatasetSpec(text[..eq], parts[0], RepoId.Parse(parts[1]), parts.Length == 3 ? parts[2] : null);
+        }
+
+        private static string FindRepoRoot()
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "XetPs.sln"))) return dir.FullName;
+            throw new DirectoryNotFoundException("cannot find the repository root (XetPs.sln) above the bench assembly; pass --repo-root");
+        }
+    }
+}
