@@ -14,10 +14,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using XetPs.Emulator.Cas;
-using XetPs.Emulator.Faults;
-using XetPs.Emulator.Hub;
-using XetPs.Emulator.Store;
 
 namespace XetPs.Emulator;
 

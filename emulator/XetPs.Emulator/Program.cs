@@ -3,8 +3,6 @@ using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks;
-using XetPs.Emulator.Scenario;
-using XetPs.Emulator.Store;
 
 namespace XetPs.Emulator;
 

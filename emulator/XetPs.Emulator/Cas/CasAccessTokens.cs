@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using XetPs.Hub;
 
-namespace XetPs.Emulator.Cas;
+namespace XetPs.Emulator;
 
 /// <summary>
 /// Issues and checks CAS access tokens (what xet-read-token hands out). A token names the repo it was issued for

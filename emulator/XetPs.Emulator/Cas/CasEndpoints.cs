@@ -9,11 +9,9 @@ using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Win32.SafeHandles;
-using XetPs.Emulator.Faults;
-using XetPs.Emulator.Store;
 using XetPs.Format;
 
-namespace XetPs.Emulator.Cas;
+namespace XetPs.Emulator;
 
 /// <summary>
 /// The CAS of PROTOCOL.md §2: <c>/v2</c> and <c>/v1/reconstructions/{file_id}</c> (with Range, 416 past the end,

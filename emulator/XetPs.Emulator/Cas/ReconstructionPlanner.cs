@@ -1,9 +1,8 @@
 using System;
 using System.Collections.Generic;
-using XetPs.Emulator.Store;
 using XetPs.Format;
 
-namespace XetPs.Emulator.Cas;
+namespace XetPs.Emulator;
 
 /// <summary>A term of an answer: chunks [Start, End) of a xorb and their unpacked length.</summary>
 internal readonly record struct PlannedTerm(XetHash Xorb, int Start, int End, int UnpackedLength);

@@ -6,7 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
 
-namespace XetPs.Emulator.Faults;
+namespace XetPs.Emulator;
 
 /// <summary>Thrown inside a handler after a fault aborted the connection, so the handler stops writing.</summary>
 internal sealed class FaultAbortException : Exception

@@ -7,12 +7,9 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
-using XetPs.Emulator.Cas;
-using XetPs.Emulator.Faults;
-using XetPs.Emulator.Store;
 using XetPs.Hub;
 
-namespace XetPs.Emulator.Hub;
+namespace XetPs.Emulator;
 
 /// <summary>
 /// The Hub API of PROTOCOL.md §1: tree listing with <c>Link: rel="next"</c> pagination, resolve (HEAD and GET;

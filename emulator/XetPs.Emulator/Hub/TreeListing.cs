@@ -6,10 +6,8 @@ using System.Linq;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using XetPs.Emulator.Faults;
-using XetPs.Emulator.Store;
 
-namespace XetPs.Emulator.Hub;
+namespace XetPs.Emulator;
 
 /// <summary>One entry of a tree page: a file (with its stored metadata) or a directory.</summary>
 internal sealed record TreeEntry(string Type, string Path, string Oid, StoredFile? File);

@@ -1,9 +1,8 @@
 using System.Threading;
 using System.Threading.Tasks;
-using XetPs.Emulator.Store;
 using XetPs.Hub;
 
-namespace XetPs.Emulator.Scenario;
+namespace XetPs.Emulator;
 
 /// <summary>
 /// The built-in demo repo <c>xetps/sample</c> that the README's main job runs against: a few files, some in Xet

@@ -4,9 +4,8 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Text;
-using XetPs.Emulator.Store;
 
-namespace XetPs.Emulator.Scenario;
+namespace XetPs.Emulator;
 
 /// <summary>
 /// Generators of repo content, each a pure function of its parameters and seed (streams of any size in constant

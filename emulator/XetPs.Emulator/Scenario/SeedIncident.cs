@@ -5,10 +5,9 @@ using System.IO;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
-using XetPs.Emulator.Store;
 using XetPs.Format;
 
-namespace XetPs.Emulator.Scenario;
+namespace XetPs.Emulator;
 
 /// <summary>
 /// The shape of the reported seed incident at a size this machine holds: one file whose reconstruction has
