@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
 
 namespace XetPs.Emulator;
 
@@ -43,6 +45,7 @@ public sealed class RequestLog
     private readonly object _gate = new();
     private readonly LinkedList<RequestLogEntry> _entries = new();
     private long _sequence;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Most entries kept.</summary>
     public int Capacity { get; set; } = 200_000;
@@ -74,10 +77,39 @@ public sealed class RequestLog
 
     internal void Add(RequestLogEntry entry)
     {
+        TaskCompletionSource changed;
         lock (_gate)
         {
             _entries.AddLast(entry);
             while (_entries.Count > Capacity) _entries.RemoveFirst();
+            changed = _changed;
+            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        changed.TrySetResult();
+    }
+
+    /// <summary>
+    /// The last entry that matches, waiting for it when it is not logged yet: an entry is added when the server's
+    /// handler ends, which can be a moment after the client has read the last byte. Throws
+    /// <see cref="TimeoutException"/> (with the log so far) when none arrives within <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<RequestLogEntry> WaitForAsync(Func<RequestLogEntry, bool> match, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            Task changed;
+            lock (_gate)
+            {
+                var found = _entries.LastOrDefault(match);
+                if (found is not null) return found;
+                changed = _changed.Task;
+            }
+            try { await changed.WaitAsync(cts.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException("No matching request was logged. Log:" + Environment.NewLine + this);
+            }
         }
     }
 

@@ -28,6 +28,9 @@ internal sealed class FaultingResponseStream : Stream
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private bool _stalled;
 
+    /// <summary>Time between the last byte before a cut and the abort.</summary>
+    internal static readonly TimeSpan AbortGrace = TimeSpan.FromMilliseconds(150);
+
     public FaultingResponseStream(Stream inner, HttpContext context, FaultRule? rule)
     {
         _inner = inner;
@@ -111,8 +114,14 @@ internal sealed class FaultingResponseStream : Stream
     {
         if (Aborted) return;
         Aborted = true;
-        // The bytes before the cut must reach the client before the connection drops.
-        try { await _inner.FlushAsync(ct).ConfigureAwait(false); }
+        // The bytes before the cut must reach the client before the connection drops. A flush only hands them to
+        // Kestrel's transport pipe; an abort right away can discard what the socket has not taken yet, so give the
+        // transport a moment to write them out first.
+        try
+        {
+            await _inner.FlushAsync(ct).ConfigureAwait(false);
+            await Task.Delay(AbortGrace, ct).ConfigureAwait(false);
+        }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException) { }
         _context.Abort();
     }
