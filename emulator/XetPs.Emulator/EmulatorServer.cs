@@ -176,7 +176,7 @@ public sealed class EmulatorServer : IAsyncDisposable
         }
         finally
         {
-            aborted |= body.Aborted;
+            aborted |= body.Aborted || body.Truncated;
             Log.Add(new RequestLogEntry(Log.NextSequence(), Clock.GetUtcNow(), route, context.Request.Method, raw, range,
                 context.Response.StatusCode, body.BytesWritten, fault?.ToString(), hadAuth, aborted, context.Connection.Id));
         }

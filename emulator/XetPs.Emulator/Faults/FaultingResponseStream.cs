@@ -16,9 +16,10 @@ internal sealed class FaultAbortException : Exception
 
 /// <summary>
 /// The response body of every request: counts the bytes that reach Kestrel (for the request log) and applies the
-/// body-level part of a fault: paced writes (throughput cap), a stall after N bytes, corrupted bytes, and a reset or
-/// truncation after N bytes (write exactly N bytes, flush, abort the connection). Invariant: with a reset or
-/// truncate fault, exactly min(N, body) body bytes are written before the abort.
+/// body-level part of a fault: paced writes (throughput cap), a stall after N bytes, corrupted bytes, a reset after N
+/// bytes (write N bytes, flush, abort the connection) and a truncation after N bytes (write N bytes and end the
+/// handler: Kestrel closes the connection short of the declared Content-Length). Invariant: with a reset or truncate
+/// fault, exactly min(N, body) body bytes are handed to Kestrel, and nothing after them.
 /// </summary>
 internal sealed class FaultingResponseStream : Stream
 {
@@ -44,9 +45,12 @@ internal sealed class FaultingResponseStream : Stream
     /// <summary>True when a fault aborted the connection.</summary>
     public bool Aborted { get; private set; }
 
+    /// <summary>True when a fault ended the body short of its Content-Length (the connection closes after it).</summary>
+    public bool Truncated { get; private set; }
+
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (Aborted) throw new FaultAbortException("The connection was aborted by a fault.");
+        if (Aborted || Truncated) throw new FaultAbortException("The body was already cut by a fault.");
         if (_rule is null)
         {
             await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
@@ -54,6 +58,7 @@ internal sealed class FaultingResponseStream : Stream
             return;
         }
         long? cut = _rule.ResetAfterBytes ?? _rule.TruncateAfterBytes;
+        bool truncate = _rule.ResetAfterBytes is null && _rule.TruncateAfterBytes is not null;
         while (buffer.Length > 0)
         {
             int take = buffer.Length;
@@ -69,10 +74,7 @@ internal sealed class FaultingResponseStream : Stream
                 continue;
             }
             if (cut is long limit && BytesWritten >= limit)
-            {
-                await AbortAsync(cancellationToken).ConfigureAwait(false);
-                throw new FaultAbortException($"Connection aborted by fault after {BytesWritten} bytes.");
-            }
+                await CutAsync(truncate, cancellationToken).ConfigureAwait(false);
             await WriteSliceAsync(buffer.Slice(0, take), cancellationToken).ConfigureAwait(false);
             buffer = buffer.Slice(take);
             if (_rule.ThroughputBytesPerSecond is long rate)
@@ -84,10 +86,23 @@ internal sealed class FaultingResponseStream : Stream
             }
         }
         if (cut is long end && BytesWritten >= end)
+            await CutAsync(truncate, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Ends the body here. Truncate: stop writing and let the handler end, so Kestrel sees fewer bytes than the
+    /// Content-Length and closes the connection after sending what was written (deterministic: exactly N bytes).
+    /// Reset: abort the connection.
+    /// </summary>
+    private async Task CutAsync(bool truncate, CancellationToken ct)
+    {
+        if (truncate)
         {
-            await AbortAsync(cancellationToken).ConfigureAwait(false);
-            throw new FaultAbortException($"Connection aborted by fault after {BytesWritten} bytes.");
+            Truncated = true;
+            throw new FaultAbortException($"Body truncated by fault after {BytesWritten} bytes.");
         }
+        await AbortAsync(ct).ConfigureAwait(false);
+        throw new FaultAbortException($"Connection aborted by fault after {BytesWritten} bytes.");
     }
 
     private async ValueTask WriteSliceAsync(ReadOnlyMemory<byte> slice, CancellationToken ct)
@@ -133,7 +148,7 @@ internal sealed class FaultingResponseStream : Stream
         throw new NotSupportedException("Synchronous writes are not used by the emulator.");
 
     public override Task FlushAsync(CancellationToken cancellationToken) =>
-        Aborted ? Task.CompletedTask : _inner.FlushAsync(cancellationToken);
+        Aborted || Truncated ? Task.CompletedTask : _inner.FlushAsync(cancellationToken);
 
     public override void Flush() { }
     public override bool CanRead => false;
