@@ -174,6 +174,21 @@ public sealed class EmulatorServer : IAsyncDisposable
         {
             aborted = true;
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A broken store (missing xorb, unreadable record) is the emulator's fault: say so with a 500 that
+            // names the cause, or cut the connection when the answer has already started.
+            if (!context.Response.HasStarted)
+            {
+                context.Response.Clear();
+                await HttpResults.WriteErrorAsync(context, 500, $"Emulator error: {ex.GetType().Name}: {ex.Message}").ConfigureAwait(false);
+            }
+            else
+            {
+                context.Abort();
+                aborted = true;
+            }
+        }
         finally
         {
             aborted |= body.Aborted || body.Truncated;
@@ -205,6 +220,8 @@ public sealed class EmulatorServer : IAsyncDisposable
             {
                 if (s.Length >= 6 && s[4] == "tree" && get)
                     return (EmulatorRoute.Tree, (c, f) => _hub.TreeAsync(c, f, repo, s[5], string.Join('/', s.Skip(6))));
+                if (s.Length == 6 && s[4] == "paths-info" && HttpMethods.IsPost(method))
+                    return (EmulatorRoute.Tree, (c, f) => _hub.PathsInfoAsync(c, f, repo, s[5]));
                 if (s.Length == 6 && s[4] == "xet-read-token" && get)
                     return (EmulatorRoute.Token, (c, f) => _hub.TokenAsync(c, repo, s[5]));
                 if (s.Length == 4 && get)

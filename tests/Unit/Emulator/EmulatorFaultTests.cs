@@ -254,6 +254,18 @@ public sealed class EmulatorFaultTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public async Task Enormous_tree_json_is_valid_and_keeps_the_real_entries()
+    {
+        await using var server = await _f.StartAnotherAsync();
+        server.Faults.Add("tree:hostile=huge-json");
+        using var http = new HttpClient();
+        byte[] body = await http.GetByteArrayAsync(new Uri(server.BaseUrl, "api/models/org/formats/tree/main"));
+        Assert.True(body.Length > 40 << 20);
+        using var doc = JsonDocument.Parse(body);
+        Assert.Contains(doc.RootElement.EnumerateArray(), e => e.GetProperty("path").GetString() == "random.bin");
+    }
+
+    [Fact]
     public void Fault_text_parses_and_bad_text_names_the_problem()
     {
         var rule = FaultRule.Parse("xorb:status=503,rate=0.3,retry-after=1");

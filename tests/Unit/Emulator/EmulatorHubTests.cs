@@ -185,6 +185,20 @@ public sealed class EmulatorHubTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public async Task Paths_info_answers_the_entries_of_the_given_paths()
+    {
+        using var json = new StringContent("{\"paths\": [\"random.bin\", \"text\", \"nope.bin\"], \"expand\": true}", System.Text.Encoding.UTF8, "application/json");
+        using var resp = await _http.PostAsync(Url(_f.Server, "api/models/org/formats/paths-info/main"), json);
+        var entries = JsonDocument.Parse(await resp.Content.ReadAsStringAsync()).RootElement.EnumerateArray().ToList();
+        Assert.Equal(new[] { "random.bin", "text" }, entries.Select(e => e.GetProperty("path").GetString()));
+        Assert.Equal(_f.File(_f.Main, "random.bin").XetHash, entries[0].GetProperty("xetHash").GetString());
+        Assert.Equal(_f.Main.Id, entries[0].GetProperty("lastCommit").GetProperty("id").GetString());
+        using var form = new FormUrlEncodedContent(new[] { KeyValuePair.Create("paths", "small.json"), KeyValuePair.Create("expand", "false") });
+        using var formResp = await _http.PostAsync(Url(_f.Server, "api/models/org/formats/paths-info/main"), form);
+        Assert.Equal("small.json", JsonDocument.Parse(await formResp.Content.ReadAsStringAsync()).RootElement[0].GetProperty("path").GetString());
+    }
+
+    [Fact]
     public async Task Request_log_records_route_status_range_and_bytes()
     {
         await using var server = await _f.StartAnotherAsync();

@@ -93,6 +93,23 @@ public sealed class EmulatorStoreTests : IDisposable
         Assert.Throws<ArgumentException>(() => RepoFile.FromText("../x", "no"));
     }
 
+    [Fact]
+    public async Task A_store_missing_a_xorb_answers_500_naming_it()
+    {
+        RepoCommit commit;
+        await using (var first = await EmulatorServer.StartAsync(new EmulatorOptions { StoreDirectory = _dir, XetMinSize = 0 }))
+            commit = await first.Store.CommitAsync(Repo, "main", new[] { ScenarioData.IncompressibleFile("a.bin", 100_000, 4) });
+        foreach (string meta in Directory.GetFiles(Path.Combine(_dir, "xorbs"), "*.meta")) File.Delete(meta);
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { StoreDirectory = _dir });
+        using var reader = new IndependentReader(server.BaseUrl);
+        var (token, cas, _) = await reader.GetTokenAsync("models/org/store", "main");
+        using var req = new HttpRequestMessage(HttpMethod.Get, $"{cas}/v2/reconstructions/{commit.Files.Single().XetHash}");
+        req.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var resp = await reader.Http.SendAsync(req);
+        Assert.Equal(System.Net.HttpStatusCode.InternalServerError, resp.StatusCode);
+        Assert.Contains("has no xorb", await resp.Content.ReadAsStringAsync());
+    }
+
     private sealed class NonSeekable : MemoryStream
     {
         public NonSeekable(byte[] b) : base(b) { }
