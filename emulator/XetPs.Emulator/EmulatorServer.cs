@@ -14,6 +14,14 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using XetPs.Emulator.Cas;
+
+using XetPs.Emulator.Faults;
+
+using XetPs.Emulator.Hub;
+
+using XetPs.Emulator.Store;
+
 
 namespace XetPs.Emulator;
 
@@ -145,6 +153,20 @@ public sealed class EmulatorServer : IAsyncDisposable
         bool hadAuth = context.Request.Headers.Authorization.Count > 0;
         string? range = context.Request.Headers.Range.Count > 0 ? context.Request.Headers.Range.ToString() : null;
         bool aborted = false;
+        long sequence = Log.NextSequence();
+        DateTimeOffset arrived = Clock.GetUtcNow();
+        RequestLogEntry? logged = null;
+        // The entry is recorded before the client can see the end of the answer (just before the last body write,
+        // or before the final flush), and corrected afterwards if the outcome changed (abort, short body).
+        void Record(long bytes, bool wasAborted)
+        {
+            var entry = new RequestLogEntry(sequence, arrived, route, context.Request.Method, raw, range,
+                context.Response.StatusCode, bytes, fault?.ToString(), hadAuth, wasAborted, context.Connection.Id);
+            if (logged is null) Log.Add(entry);
+            else if (logged != entry) Log.Replace(entry);
+            logged = entry;
+        }
+        body.Completing = total => Record(total, wasAborted: false);
         try
         {
             if (fault?.Latency is TimeSpan latency) await Task.Delay(latency, context.RequestAborted).ConfigureAwait(false);
@@ -160,6 +182,7 @@ public sealed class EmulatorServer : IAsyncDisposable
             {
                 await handler(context, fault).ConfigureAwait(false);
             }
+            if (!body.Aborted && !body.Truncated) Record(body.BytesWritten, wasAborted: false);
             await body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
         }
         catch (FaultAbortException)
@@ -192,8 +215,7 @@ public sealed class EmulatorServer : IAsyncDisposable
         finally
         {
             aborted |= body.Aborted || body.Truncated;
-            Log.Add(new RequestLogEntry(Log.NextSequence(), Clock.GetUtcNow(), route, context.Request.Method, raw, range,
-                context.Response.StatusCode, body.BytesWritten, fault?.ToString(), hadAuth, aborted, context.Connection.Id));
+            Record(body.BytesWritten, aborted);
         }
     }
 

@@ -3,6 +3,10 @@ using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks;
+using XetPs.Emulator.Store;
+
+using XetPs.Emulator.Scenario;
+
 
 namespace XetPs.Emulator;
 

@@ -19,8 +19,9 @@ public enum EmulatorRoute
     Bridge,
 }
 
-/// <summary>One served request as seen on the wire. Tokens are never recorded; only whether an
-/// Authorization header was present (presigned xorb URLs must be fetched without one).</summary>
+/// <summary>One served request as seen on the wire. <see cref="Time"/> is its arrival; <see cref="Sequence"/> its
+/// arrival order. Tokens are never recorded; only whether an Authorization header was present (presigned xorb URLs
+/// must be fetched without one).</summary>
 public sealed record RequestLogEntry(
     long Sequence,
     DateTimeOffset Time,
@@ -36,8 +37,9 @@ public sealed record RequestLogEntry(
     string ConnectionId);
 
 /// <summary>
-/// The request log that tests and benchmarks read. Appended by the server when a response ends (completed or
-/// aborted); readers get snapshots, so iteration never races the server. Bounded: the oldest entries are dropped
+/// The request log that tests and benchmarks read. An entry is added before the client can see the end of its
+/// answer (just before the last body write), and corrected if the answer then fails (abort, short body); so after a
+/// client has read a whole response, its entry is there. Readers get snapshots, so iteration never races the server. Bounded: the oldest entries are dropped
 /// past <see cref="Capacity"/> so a long benchmark run cannot grow it without end.
 /// </summary>
 public sealed class RequestLog
@@ -77,15 +79,39 @@ public sealed class RequestLog
 
     internal void Add(RequestLogEntry entry)
     {
-        TaskCompletionSource changed;
         lock (_gate)
         {
             _entries.AddLast(entry);
             while (_entries.Count > Capacity) _entries.RemoveFirst();
+        }
+        Signal();
+    }
+
+    /// <summary>Wakes the waiters of <see cref="WaitForAsync"/>.</summary>
+    private void Signal()
+    {
+        TaskCompletionSource changed;
+        lock (_gate)
+        {
             changed = _changed;
             _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
         changed.TrySetResult();
+    }
+
+    /// <summary>Replaces the entry with the same sequence number (an outcome corrected after it was first logged).</summary>
+    internal void Replace(RequestLogEntry entry)
+    {
+        lock (_gate)
+        {
+            for (var node = _entries.Last; node is not null; node = node.Previous)
+            {
+                if (node.Value.Sequence != entry.Sequence) continue;
+                node.Value = entry;
+                break;
+            }
+        }
+        Signal();
     }
 
     /// <summary>

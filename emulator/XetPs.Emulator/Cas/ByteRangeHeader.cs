@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
 
-namespace XetPs.Emulator;
+namespace XetPs.Emulator.Cas;
 
 /// <summary>An inclusive byte range <c>[Start, End]</c>, the form HTTP Range headers and the protocol's
 /// <c>bytes</c> fields use.</summary>

@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using XetPs.Hub;
 
-namespace XetPs.Emulator;
+namespace XetPs.Emulator.Cas;
 
 /// <summary>
 /// Issues and checks CAS access tokens (what xet-read-token hands out). A token names the repo it was issued for

@@ -10,8 +10,12 @@ using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Win32.SafeHandles;
 using XetPs.Format;
+using XetPs.Emulator.Faults;
 
-namespace XetPs.Emulator;
+using XetPs.Emulator.Store;
+
+
+namespace XetPs.Emulator.Cas;
 
 /// <summary>
 /// The CAS of PROTOCOL.md §2: <c>/v2</c> and <c>/v1/reconstructions/{file_id}</c> (with Range, 416 past the end,

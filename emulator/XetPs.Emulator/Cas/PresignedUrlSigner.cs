@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace XetPs.Emulator;
+namespace XetPs.Emulator.Cas;
 
 /// <summary>
 /// Signs and checks presigned xorb URLs. The signature is an HMAC (per-server secret) over the path, the signed

@@ -1,8 +1,10 @@
 using System;
 using System.Collections.Generic;
 using XetPs.Format;
+using XetPs.Emulator.Store;
 
-namespace XetPs.Emulator;
+
+namespace XetPs.Emulator.Cas;
 
 /// <summary>A term of an answer: chunks [Start, End) of a xorb and their unpacked length.</summary>
 internal readonly record struct PlannedTerm(XetHash Xorb, int Start, int End, int UnpackedLength);

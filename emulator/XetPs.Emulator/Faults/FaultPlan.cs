@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 
-namespace XetPs.Emulator;
+namespace XetPs.Emulator.Faults;
 
 /// <summary>
 /// The faults in force, settable while the server runs. Each rule counts the requests that match it; whether the

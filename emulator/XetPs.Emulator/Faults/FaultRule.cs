@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
 
-namespace XetPs.Emulator;
+namespace XetPs.Emulator.Faults;
 
 /// <summary>Hostile metadata a route can serve instead of an honest answer.</summary>
 public enum HostileMetadata

@@ -6,7 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
 
-namespace XetPs.Emulator;
+namespace XetPs.Emulator.Faults;
 
 /// <summary>Thrown inside a handler after a fault aborted the connection, so the handler stops writing.</summary>
 internal sealed class FaultAbortException : Exception
@@ -53,6 +53,7 @@ internal sealed class FaultingResponseStream : Stream
         if (Aborted || Truncated) throw new FaultAbortException("The body was already cut by a fault.");
         if (_rule is null)
         {
+            NotifyIfCompleting(buffer.Length);
             await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
             BytesWritten += buffer.Length;
             return;
@@ -105,8 +106,21 @@ internal sealed class FaultingResponseStream : Stream
         throw new FaultAbortException($"Connection aborted by fault after {BytesWritten} bytes.");
     }
 
+    /// <summary>Called once, just before the write that completes the declared Content-Length, with that length:
+    /// the server logs the request then, so a client that has read the whole body always finds it in the log.</summary>
+    public Action<long>? Completing { get; set; }
+
+    private void NotifyIfCompleting(int count)
+    {
+        if (Completing is null || _context.Response.ContentLength is not long total || BytesWritten + count < total) return;
+        var notify = Completing;
+        Completing = null;
+        notify(total);
+    }
+
     private async ValueTask WriteSliceAsync(ReadOnlyMemory<byte> slice, CancellationToken ct)
     {
+        NotifyIfCompleting(slice.Length);
         if (_rule!.CorruptAtByte is long at && at >= BytesWritten && at < BytesWritten + slice.Length)
         {
             byte[] copy = ArrayPool<byte>.Shared.Rent(slice.Length);

@@ -8,8 +8,14 @@ using System.Text.Json;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
 using XetPs.Hub;
+using XetPs.Emulator.Cas;
 
-namespace XetPs.Emulator;
+using XetPs.Emulator.Faults;
+
+using XetPs.Emulator.Store;
+
+
+namespace XetPs.Emulator.Hub;
 
 /// <summary>
 /// The Hub API of PROTOCOL.md §1: tree listing with <c>Link: rel="next"</c> pagination, resolve (HEAD and GET;

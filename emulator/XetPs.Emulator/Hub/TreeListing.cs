@@ -6,8 +6,12 @@ using System.Linq;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using XetPs.Emulator.Faults;
 
-namespace XetPs.Emulator;
+using XetPs.Emulator.Store;
+
+
+namespace XetPs.Emulator.Hub;
 
 /// <summary>One entry of a tree page: a file (with its stored metadata) or a directory.</summary>
 internal sealed record TreeEntry(string Type, string Path, string Oid, StoredFile? File);

@@ -1,8 +1,10 @@
 using System.Threading;
 using System.Threading.Tasks;
 using XetPs.Hub;
+using XetPs.Emulator.Store;
 
-namespace XetPs.Emulator;
+
+namespace XetPs.Emulator.Scenario;
 
 /// <summary>
 /// The built-in demo repo <c>xetps/sample</c> that the README's main job runs against: a few files, some in Xet

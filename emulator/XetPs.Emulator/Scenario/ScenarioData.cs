@@ -4,8 +4,10 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Text;
+using XetPs.Emulator.Store;
 
-namespace XetPs.Emulator;
+
+namespace XetPs.Emulator.Scenario;
 
 /// <summary>
 /// Generators of repo content, each a pure function of its parameters and seed (streams of any size in constant

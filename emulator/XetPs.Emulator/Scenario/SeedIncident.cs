@@ -6,8 +6,10 @@ using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
 using XetPs.Format;
+using XetPs.Emulator.Store;
 
-namespace XetPs.Emulator;
+
+namespace XetPs.Emulator.Scenario;
 
 /// <summary>
 /// The shape of the reported seed incident at a size this machine holds: one file whose reconstruction has

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using XetPs.Format;
 
-namespace XetPs.Emulator;
+namespace XetPs.Emulator.Store;
 
 /// <summary>Where a stored chunk lives: a xorb and the chunk's index in it.</summary>
 internal readonly record struct ChunkLocation(XetHash Xorb, int Index);

@@ -12,7 +12,7 @@ using System.Threading.Tasks;
 using XetPs.Format;
 using XetPs.Hub;
 
-namespace XetPs.Emulator;
+namespace XetPs.Emulator.Store;
 
 /// <summary>
 /// The emulator's on-disk store: content-addressed xorbs and file reconstructions, plain git blobs, a chunk index

@@ -6,7 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using XetPs.Format;
 
-namespace XetPs.Emulator;
+namespace XetPs.Emulator.Store;
 
 /// <summary>One reconstruction term as stored: chunks [Start, End) of a xorb, and their unpacked length.</summary>
 internal readonly record struct StoredTerm(XetHash Xorb, int Start, int End, int UnpackedLength);

@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 
-namespace XetPs.Emulator;
+namespace XetPs.Emulator.Store;
 
 /// <summary>A file as a commit holds it. <see cref="XetHash"/> is the §5.5 string form, null for plain git files.
 /// <see cref="GitOid"/> is the git blob id: of the content for plain files, of the LFS pointer for Xet files.</summary>

@@ -5,7 +5,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace XetPs.Emulator;
+namespace XetPs.Emulator.Store;
 
 /// <summary>
 /// A file to commit: its repo path and where its bytes come from. Content is opened as a stream when the commit

@@ -6,7 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using XetPs.Hub;
 
-namespace XetPs.Emulator;
+namespace XetPs.Emulator.Store;
 
 /// <summary>
 /// One repo's refs and commits on disk: <c>repos/{models|datasets|spaces}/org/name/repo.json</c> (private flag,

@@ -5,7 +5,7 @@ using System.Collections.Generic;
 using System.IO;
 using XetPs.Format;
 
-namespace XetPs.Emulator;
+namespace XetPs.Emulator.Store;
 
 /// <summary>What the server needs to know of a stored xorb without reading it: chunk boundaries (serialized and
 /// unpacked, cumulative END offsets as in the footer) and chunk hashes.</summary>

@@ -7,7 +7,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using XetPs.Format;
 
-namespace XetPs.Emulator;
+namespace XetPs.Emulator.Store;
 
 /// <summary>The result of ingesting one file: its size, hashes and terms (some may point at a xorb not sealed yet).</summary>
 internal sealed class IngestedFile

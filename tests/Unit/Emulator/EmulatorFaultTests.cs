@@ -8,6 +8,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Threading.Tasks;
 using XetPs.Emulator;
+using XetPs.Emulator.Faults;
 using XetPs.Format;
 
 namespace XetPs.Tests.Emulator;

@@ -4,6 +4,8 @@ using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
 using XetPs.Emulator;
+using XetPs.Emulator.Scenario;
+using XetPs.Emulator.Store;
 using XetPs.Format;
 using XetPs.Hub;
 

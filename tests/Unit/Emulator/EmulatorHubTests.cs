@@ -8,6 +8,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Threading.Tasks;
 using XetPs.Emulator;
+using XetPs.Emulator.Store;
 
 namespace XetPs.Tests.Emulator;
 
@@ -179,7 +180,7 @@ public sealed class EmulatorHubTests : IClassFixture<EmulatorFixture>
     {
         int chunks = _f.Server.Store.ChunkCount;
         var again = await _f.Server.Store.CommitAsync(EmulatorFixture.Formats, "dev",
-            new[] { XetPs.Emulator.RepoFile.FromBytes("floats.bin", _f.Content["dev:floats.bin"]) });
+            new[] { RepoFile.FromBytes("floats.bin", _f.Content["dev:floats.bin"]) });
         Assert.Equal(_f.Dev.Id, again.Id);
         Assert.Equal(chunks, _f.Server.Store.ChunkCount);
     }

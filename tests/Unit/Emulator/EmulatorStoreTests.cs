@@ -4,6 +4,8 @@ using System.Linq;
 using System.Net.Http;
 using System.Threading.Tasks;
 using XetPs.Emulator;
+using XetPs.Emulator.Scenario;
+using XetPs.Emulator.Store;
 using XetPs.Hub;
 
 namespace XetPs.Tests.Emulator;
