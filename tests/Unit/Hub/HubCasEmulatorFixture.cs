@@ -60,6 +60,17 @@ public sealed class HubCasEmulatorFixture : IAsyncLifetime
         Server.Clock = TimeProvider.System;
     }
 
+    /// <summary>
+    /// The requests of a route once at least <paramref name="atLeast"/> are logged. The server logs a request when its
+    /// response ends, which for a request the client abandoned (timeout, refused body) is a moment after the client
+    /// moved on; bounded wait, then the count as it is.
+    /// </summary>
+    public async Task<int> RequestsAsync(EmulatorRoute route, int atLeast)
+    {
+        for (var i = 0; i < 250 && Server.Log.For(route).Count < atLeast; i++) await Task.Delay(20);
+        return Server.Log.For(route).Count;
+    }
+
     public static XetHttpOptions FastRetries(TimeSpan? readTimeout = null) => new()
     {
         MaxRetries = 3,
