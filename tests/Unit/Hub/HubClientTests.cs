@@ -211,4 +211,31 @@ public class HubClientTests : IClassFixture<HubCasEmulatorFixture>
         Assert.Equal(System.Net.HttpStatusCode.InternalServerError, ex.StatusCode);
         Assert.Equal(1 + 3, _emulator.Server.Log.For(EmulatorRoute.Resolve).Count);
     }
+
+    [Fact]
+    public async Task An_enormous_tree_page_is_refused_as_a_protocol_error()
+    {
+        _emulator.Server.Faults.Add("tree:hostile=huge-json");
+        using var http = new XetHttpTransport(HubCasEmulatorFixture.FastRetries());
+        var ex = await Assert.ThrowsAsync<XetPs.Cas.XetProtocolException>(() =>
+            _emulator.Hub(http).ListTreeAsync(Repo, "main", null, recursive: true).ToListAsync().AsTask());
+        Assert.Contains("accepted", ex.Message);
+    }
+
+    [Fact]
+    public async Task The_hub_token_does_not_follow_a_redirect_to_another_origin()
+    {
+        // The same server under another name: "localhost" is the Hub, the redirect goes to 127.0.0.1 (another origin).
+        var alias = new UriBuilder(_emulator.Server.BaseUrl) { Host = "localhost" }.Uri;
+        using var http = new XetHttpTransport(HubCasEmulatorFixture.FastRetries());
+        var hub = new HubClient(http, alias, EmulatorOptions.DefaultHubToken);
+
+        using var download = await hub.OpenDownloadAsync(Repo, _emulator.Commit, "weights/a.bin", 0);
+        var copy = new MemoryStream();
+        await download.Body.CopyToAsync(copy);
+
+        Assert.Equal(_emulator.A, copy.ToArray());
+        Assert.True(Assert.Single(_emulator.Server.Log.For(EmulatorRoute.Resolve)).HadAuthorization);
+        Assert.False(Assert.Single(_emulator.Server.Log.For(EmulatorRoute.Bridge)).HadAuthorization);
+    }
 }
