@@ -1,4 +1,5 @@
 using System;
+using System.Threading.Tasks;
 using XetPs.Hub;
 
 namespace XetPs.Tests.Hub;
@@ -47,5 +48,29 @@ public class XetHttpOptionsTests
         using var http = new XetHttpTransport(options);
         options.MaxRetries = 9;
         Assert.Equal(2, http.Options.MaxRetries);
+    }
+
+    [Fact]
+    public void An_injected_handler_that_follows_redirects_is_refused()
+    {
+        using var handler = new System.Net.Http.SocketsHttpHandler { AllowAutoRedirect = true };
+        var ex = Assert.Throws<ArgumentException>(() => new XetHttpTransport(new XetHttpOptions { Handler = handler }));
+        Assert.Contains("AllowAutoRedirect", ex.Message);
+    }
+
+    [Fact]
+    public async Task An_injected_handler_is_used_and_left_to_its_owner()
+    {
+        await using var server = await XetPs.Emulator.EmulatorServer.StartAsync(new XetPs.Emulator.EmulatorOptions());
+        using var handler = new System.Net.Http.SocketsHttpHandler { AllowAutoRedirect = false };
+        using (var http = new XetHttpTransport(new XetHttpOptions { Handler = handler }))
+        {
+            var hub = new HubClient(http, server.BaseUrl, null);
+            await Assert.ThrowsAsync<XetFileNotFoundException>(() => hub.ResolveAsync(new RepoId(RepoType.Model, "no/such"), "main", "x"));
+        }
+        // Still usable after the transport is gone: the transport did not dispose it.
+        using var client = new System.Net.Http.HttpClient(handler, disposeHandler: false);
+        using var response = await client.GetAsync(server.BaseUrl);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
     }
 }
