@@ -238,4 +238,21 @@ public class HubClientTests : IClassFixture<HubCasEmulatorFixture>
         Assert.True(Assert.Single(_emulator.Server.Log.For(EmulatorRoute.Resolve)).HadAuthorization);
         Assert.False(Assert.Single(_emulator.Server.Log.For(EmulatorRoute.Bridge)).HadAuthorization);
     }
+
+    [Fact]
+    public async Task A_token_route_on_another_origin_is_moved_onto_the_hub_endpoint()
+    {
+        // The emulator names itself 127.0.0.1 in its links; a client configured with "localhost" keeps its token there.
+        var alias = new UriBuilder(_emulator.Server.BaseUrl) { Host = "localhost" }.Uri;
+        using var http = new XetHttpTransport(HubCasEmulatorFixture.FastRetries());
+        var hub = new HubClient(http, alias, EmulatorOptions.DefaultHubToken);
+
+        var info = await hub.ResolveAsync(Repo, "main", "weights/a.bin");
+        var token = await hub.GetXetTokenAsync(info.XetAuthUrl!, Repo, "main");
+
+        Assert.Equal("localhost", info.XetAuthUrl!.Host);
+        Assert.Contains(_emulator.Commit, info.XetAuthUrl.AbsolutePath);
+        Assert.False(string.IsNullOrEmpty(token.AccessToken));
+        Assert.True(Assert.Single(_emulator.Server.Log.For(EmulatorRoute.Token)).HadAuthorization);
+    }
 }
