@@ -28,8 +28,6 @@ public class CasClientTests : IClassFixture<HubCasEmulatorFixture>
         return XetHash.Parse(info.Entry.XetHash!);
     }
 
-    private int Requests(EmulatorRoute route) => _emulator.Server.Log.For(route).Count;
-
     [Fact]
     public async Task A_whole_file_is_rebuilt_byte_exact_from_v2()
     {
@@ -62,7 +60,7 @@ public class CasClientTests : IClassFixture<HubCasEmulatorFixture>
 
         Assert.True(plan.OffsetIntoFirstRange > 0);
         Assert.Equal(_emulator.A.AsSpan(123_457, 654_320 - 123_457 + 1).ToArray(), bytes);
-        var request = _emulator.Server.Log.For(EmulatorRoute.Reconstruction).Single();
+        var request = Assert.Single(await _emulator.LogAsync(EmulatorRoute.Reconstruction, 1));
         Assert.Equal("bytes=123457-654320", request.Range);
     }
 
@@ -77,7 +75,7 @@ public class CasClientTests : IClassFixture<HubCasEmulatorFixture>
         Assert.Equal(_emulator.B, bytes);
         var multi = plan.Xorbs.Values.SelectMany(f => f).Where(f => f.Ranges.Count > 1).ToList();
         Assert.NotEmpty(multi);
-        var xorbRequests = _emulator.Server.Log.For(EmulatorRoute.Xorb);
+        var xorbRequests = await _emulator.LogAsync(EmulatorRoute.Xorb, plan.Xorbs.Values.Sum(f => f.Count));
         Assert.Equal(plan.Xorbs.Values.Sum(f => f.Count), xorbRequests.Count);
         Assert.Contains(xorbRequests, r => r.Range!.Contains(','));
     }
@@ -99,7 +97,7 @@ public class CasClientTests : IClassFixture<HubCasEmulatorFixture>
         Assert.Equal(_emulator.B.AsSpan(1000, 1001).ToArray(), second);
         Assert.Equal(1, cas.ApiVersion);
         Assert.All(plan.Xorbs.Values.SelectMany(f => f), f => Assert.Single(f.Ranges));
-        var paths = _emulator.Server.Log.For(EmulatorRoute.Reconstruction).Select(r => r.Path).ToList();
+        var paths = (await _emulator.LogAsync(EmulatorRoute.Reconstruction, 3)).Select(r => r.Path).ToList();
         Assert.Single(paths, p => p.Contains("/v2/"));
         Assert.Equal(2, paths.Count(p => p.Contains("/v1/")));
     }
@@ -159,7 +157,7 @@ public class CasClientTests : IClassFixture<HubCasEmulatorFixture>
 
         var retry = Assert.Single(logger.States);
         Assert.Equal(1000L, retry.Single(kv => kv.Key == "DelayMs").Value);
-        Assert.Equal(2, Requests(EmulatorRoute.Xorb));
+        Assert.Equal(2, await _emulator.RequestsAsync(EmulatorRoute.Xorb, 2));
     }
 
     [Fact]
@@ -186,7 +184,7 @@ public class CasClientTests : IClassFixture<HubCasEmulatorFixture>
         var ex = await Assert.ThrowsAsync<HttpRequestException>(() => HubCasEmulatorFixture.RebuildAsync(_emulator.Cas(http), id, 0, 1000));
 
         Assert.Equal(System.Net.HttpStatusCode.NotFound, ex.StatusCode);
-        Assert.Equal(1, Requests(EmulatorRoute.Xorb));
+        Assert.Equal(1, await _emulator.RequestsAsync(EmulatorRoute.Xorb, 1));
     }
 
     [Fact]
@@ -203,7 +201,7 @@ public class CasClientTests : IClassFixture<HubCasEmulatorFixture>
 
         Assert.Equal(fetch.Xorb, ex.Xorb);
         Assert.DoesNotContain("Signature", ex.Message);
-        Assert.Equal(1, Requests(EmulatorRoute.Xorb));
+        Assert.Equal(1, await _emulator.RequestsAsync(EmulatorRoute.Xorb, 1));
     }
 
     [Fact]
@@ -222,7 +220,7 @@ public class CasClientTests : IClassFixture<HubCasEmulatorFixture>
         await cas.GetReconstructionAsync(id, 0, 10, CancellationToken.None);
 
         Assert.Equal(2, tokens.RefreshCount);
-        Assert.All(_emulator.Server.Log.For(EmulatorRoute.Reconstruction), r => Assert.Equal(200, r.Status));
+        Assert.All(await _emulator.LogAsync(EmulatorRoute.Reconstruction, 2), r => Assert.Equal(200, r.Status));
     }
 
     [Fact]
@@ -246,7 +244,7 @@ public class CasClientTests : IClassFixture<HubCasEmulatorFixture>
             _emulator.Server.Options.CasTokenLifetime = TimeSpan.FromHours(1);
         }
 
-        Assert.Equal(new[] { 401, 200 }, _emulator.Server.Log.For(EmulatorRoute.Reconstruction).Select(r => r.Status));
+        Assert.Equal(new[] { 401, 200 }, (await _emulator.LogAsync(EmulatorRoute.Reconstruction, 2)).Select(r => r.Status));
         Assert.Equal(2, tokens.RefreshCount);
     }
 
@@ -254,7 +252,7 @@ public class CasClientTests : IClassFixture<HubCasEmulatorFixture>
     public async Task A_stall_longer_than_the_read_timeout_fails_the_attempt_which_is_retried()
     {
         _emulator.Server.Faults.Add("xorb:stall=30s,stall-after=2000,times=1");
-        using var http = new XetHttpTransport(HubCasEmulatorFixture.FastRetries(readTimeout: TimeSpan.FromMilliseconds(500)));
+        using var http = new XetHttpTransport(HubCasEmulatorFixture.FastRetries(readTimeout: TimeSpan.FromMilliseconds(1500)));
         var id = await FileIdAsync(http, "weights/a.bin");
 
         var (bytes, _) = await HubCasEmulatorFixture.RebuildAsync(_emulator.Cas(http), id, 0, _emulator.A.Length - 1);
@@ -266,7 +264,9 @@ public class CasClientTests : IClassFixture<HubCasEmulatorFixture>
     [Fact]
     public async Task A_stall_before_the_headers_fails_the_attempt_which_is_retried()
     {
-        using var http = new XetHttpTransport(HubCasEmulatorFixture.FastRetries(readTimeout: TimeSpan.FromMilliseconds(500)));
+        var options = HubCasEmulatorFixture.FastRetries(readTimeout: TimeSpan.FromMilliseconds(1500));
+        options.ConnectTimeout = TimeSpan.FromSeconds(1); // no headers within connect + read timeout fails the attempt
+        using var http = new XetHttpTransport(options);
         var id = await FileIdAsync(http, "weights/a.bin");
         _emulator.Server.Faults.Add("reconstruction:stall=30s,times=1");
 
@@ -280,7 +280,7 @@ public class CasClientTests : IClassFixture<HubCasEmulatorFixture>
     public async Task A_stall_that_never_ends_fails_with_a_read_timeout_after_the_retries()
     {
         _emulator.Server.Faults.Add("xorb:stall=30s,stall-after=100");
-        var options = HubCasEmulatorFixture.FastRetries(readTimeout: TimeSpan.FromMilliseconds(300));
+        var options = HubCasEmulatorFixture.FastRetries(readTimeout: TimeSpan.FromMilliseconds(1500));
         options.MaxRetries = 1;
         using var http = new XetHttpTransport(options);
         var id = await FileIdAsync(http, "weights/a.bin");
@@ -339,7 +339,7 @@ public class CasClientTests : IClassFixture<HubCasEmulatorFixture>
         var fetch = (await cas.GetReconstructionAsync(id, 0, 1000, CancellationToken.None)).Xorbs.Values.First().First();
 
         await Assert.ThrowsAsync<ArgumentException>(() => cas.FetchXorbRangesAsync(fetch, new byte[fetch.TotalLength - 1], CancellationToken.None));
-        Assert.Equal(0, Requests(EmulatorRoute.Xorb));
+        Assert.Empty(_emulator.Server.Log.For(EmulatorRoute.Xorb));
     }
 
     [Fact]
@@ -348,11 +348,12 @@ public class CasClientTests : IClassFixture<HubCasEmulatorFixture>
         using var http = new XetHttpTransport(HubCasEmulatorFixture.FastRetries());
         var id = await FileIdAsync(http, "weights/b.bin");
 
-        await HubCasEmulatorFixture.RebuildAsync(_emulator.Cas(http), id, 0, _emulator.B.Length - 1);
+        var (_, plan) = await HubCasEmulatorFixture.RebuildAsync(_emulator.Cas(http), id, 0, _emulator.B.Length - 1);
 
-        Assert.NotEmpty(_emulator.Server.Log.For(EmulatorRoute.Xorb));
-        Assert.All(_emulator.Server.Log.For(EmulatorRoute.Xorb), r => Assert.False(r.HadAuthorization));
-        Assert.All(_emulator.Server.Log.For(EmulatorRoute.Reconstruction), r => Assert.True(r.HadAuthorization));
+        var xorbs = await _emulator.LogAsync(EmulatorRoute.Xorb, plan.Xorbs.Values.Sum(f => f.Count));
+        Assert.NotEmpty(xorbs);
+        Assert.All(xorbs, r => Assert.False(r.HadAuthorization));
+        Assert.All(await _emulator.LogAsync(EmulatorRoute.Reconstruction, 1), r => Assert.True(r.HadAuthorization));
     }
 
     [Fact]

@@ -65,10 +65,13 @@ public sealed class HubCasEmulatorFixture : IAsyncLifetime
     /// response ends, which for a request the client abandoned (timeout, refused body) is a moment after the client
     /// moved on; bounded wait, then the count as it is.
     /// </summary>
-    public async Task<int> RequestsAsync(EmulatorRoute route, int atLeast)
+    public async Task<int> RequestsAsync(EmulatorRoute route, int atLeast) => (await LogAsync(route, atLeast)).Count;
+
+    /// <summary>The log entries of a route once at least <paramref name="atLeast"/> are there (see <see cref="RequestsAsync"/>).</summary>
+    public async Task<IReadOnlyList<RequestLogEntry>> LogAsync(EmulatorRoute route, int atLeast)
     {
         for (var i = 0; i < 250 && Server.Log.For(route).Count < atLeast; i++) await Task.Delay(20);
-        return Server.Log.For(route).Count;
+        return Server.Log.For(route);
     }
 
     public static XetHttpOptions FastRetries(TimeSpan? readTimeout = null) => new()

@@ -34,7 +34,7 @@ public class HubClientTests : IClassFixture<HubCasEmulatorFixture>
             Assert.Equal(new[] { "README.md", "config.json", "data/deep/corpus.txt", "data/tiny.csv", "weights/a.bin", "weights/b.bin" },
                 entries.Select(e => e.Path).OrderBy(p => p, StringComparer.Ordinal));
             Assert.All(entries, e => Assert.Equal(_emulator.Commit, e.Revision));
-            Assert.True(_emulator.Server.Log.For(EmulatorRoute.Tree).Count >= 3, _emulator.Server.Log.ToString());
+            Assert.True(await _emulator.RequestsAsync(EmulatorRoute.Tree, 3) >= 3, _emulator.Server.Log.ToString());
         }
         finally
         {
@@ -115,7 +115,7 @@ public class HubClientTests : IClassFixture<HubCasEmulatorFixture>
         Assert.Contains("nope/missing.bin", ex.Message);
         Assert.Contains("test/hubcas", ex.Message);
         Assert.Contains("main", ex.Message);
-        Assert.Single(_emulator.Server.Log.For(EmulatorRoute.Resolve)); // not retried
+        Assert.Single(await _emulator.LogAsync(EmulatorRoute.Resolve, 1)); // not retried
     }
 
     [Fact]
@@ -190,7 +190,7 @@ public class HubClientTests : IClassFixture<HubCasEmulatorFixture>
         using var http = new XetHttpTransport(HubCasEmulatorFixture.FastRetries());
         var entries = await _emulator.Hub(http).ListTreeAsync(Repo, "main", null, recursive: true).ToListAsync();
         Assert.Equal(6, entries.Count);
-        Assert.Equal(2, _emulator.Server.Log.For(EmulatorRoute.Tree).Count);
+        Assert.Equal(2, await _emulator.RequestsAsync(EmulatorRoute.Tree, 2));
     }
 
     [Fact]
@@ -199,7 +199,7 @@ public class HubClientTests : IClassFixture<HubCasEmulatorFixture>
         _emulator.Server.Faults.Add("token:status=502,times=1");
         using var http = new XetHttpTransport(HubCasEmulatorFixture.FastRetries());
         await _emulator.Hub(http).GetXetReadTokenAsync(Repo, "main");
-        Assert.Equal(2, _emulator.Server.Log.For(EmulatorRoute.Token).Count);
+        Assert.Equal(2, await _emulator.RequestsAsync(EmulatorRoute.Token, 2));
     }
 
     [Fact]
@@ -209,7 +209,7 @@ public class HubClientTests : IClassFixture<HubCasEmulatorFixture>
         using var http = new XetHttpTransport(HubCasEmulatorFixture.FastRetries());
         var ex = await Assert.ThrowsAsync<HttpRequestException>(() => _emulator.Hub(http).ResolveAsync(Repo, "main", "README.md"));
         Assert.Equal(System.Net.HttpStatusCode.InternalServerError, ex.StatusCode);
-        Assert.Equal(1 + 3, _emulator.Server.Log.For(EmulatorRoute.Resolve).Count);
+        Assert.Equal(1 + 3, await _emulator.RequestsAsync(EmulatorRoute.Resolve, 4));
     }
 
     [Fact]
@@ -235,8 +235,8 @@ public class HubClientTests : IClassFixture<HubCasEmulatorFixture>
         await download.Body.CopyToAsync(copy);
 
         Assert.Equal(_emulator.A, copy.ToArray());
-        Assert.True(Assert.Single(_emulator.Server.Log.For(EmulatorRoute.Resolve)).HadAuthorization);
-        Assert.False(Assert.Single(_emulator.Server.Log.For(EmulatorRoute.Bridge)).HadAuthorization);
+        Assert.True(Assert.Single(await _emulator.LogAsync(EmulatorRoute.Resolve, 1)).HadAuthorization);
+        Assert.False(Assert.Single(await _emulator.LogAsync(EmulatorRoute.Bridge, 1)).HadAuthorization);
     }
 
     [Fact]
@@ -253,6 +253,6 @@ public class HubClientTests : IClassFixture<HubCasEmulatorFixture>
         Assert.Equal("localhost", info.XetAuthUrl!.Host);
         Assert.Contains(_emulator.Commit, info.XetAuthUrl.AbsolutePath);
         Assert.False(string.IsNullOrEmpty(token.AccessToken));
-        Assert.True(Assert.Single(_emulator.Server.Log.For(EmulatorRoute.Token)).HadAuthorization);
+        Assert.True(Assert.Single(await _emulator.LogAsync(EmulatorRoute.Token, 1)).HadAuthorization);
     }
 }
