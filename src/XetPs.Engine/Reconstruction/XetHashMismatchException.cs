@@ -6,7 +6,7 @@ namespace XetPs.Reconstruction;
 /// The bytes rebuilt for a file do not hash to its Xet file id (or its sha256 for plain files): a corrupted chunk,
 /// a lying server or a damaged resumed prefix. Nothing reaches the destination.
 /// </summary>
-public sealed class XetHashMismatchException : InvalidDataException
+public sealed class XetHashMismatchException : IOException
 {
     public XetHashMismatchException(string path, string expected, string actual)
         : base($"The downloaded bytes of '{path}' do not match its hash: expected {expected}, computed {actual}. " +

@@ -17,7 +17,7 @@ namespace XetPs.Reconstruction;
 /// </summary>
 internal sealed class XorbBlock
 {
-    public XorbBlock(XorbFetch fetch, long decodedEstimate, ICasReader reader, Func<CancellationToken, Task<XorbFetch>> refresh)
+    public XorbBlock(XorbFetch fetch, long decodedEstimate, ICasReader reader, Func<XorbFetch, CancellationToken, Task<XorbFetch>> refresh)
     {
         Fetch = fetch;
         Xorb = fetch.Xorb;
@@ -40,7 +40,7 @@ internal sealed class XorbBlock
     public ICasReader Reader { get; set; }
 
     /// <summary>Fetches fresh URLs for this block's fetch (the planning segment's reconstruction, single-flight).</summary>
-    public Func<CancellationToken, Task<XorbFetch>> Refresh { get; set; }
+    public Func<XorbFetch, CancellationToken, Task<XorbFetch>> Refresh { get; set; }
 
     public int Planned { get; set; }
 

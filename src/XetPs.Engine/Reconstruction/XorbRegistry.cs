@@ -98,7 +98,7 @@ internal sealed class XorbRegistry
     /// call <see cref="Consumed"/> or <see cref="Abandon"/> exactly once for the returned block.
     /// </summary>
     public XorbBlock Plan(ReconstructionTerm term, XorbFetch fetch, long decodedEstimate, ICasReader reader,
-        Func<CancellationToken, Task<XorbFetch>> refresh, out int rangeIndex)
+        Func<XorbFetch, CancellationToken, Task<XorbFetch>> refresh, out int rangeIndex)
     {
         lock (_gate)
         {
@@ -375,10 +375,10 @@ internal sealed class XorbRegistry
                     Interlocked.Decrement(ref _casPermitsHeld);
                     _casPermits.Release();
                 }
-                Func<CancellationToken, Task<XorbFetch>> refresh;
+                Func<XorbFetch, CancellationToken, Task<XorbFetch>> refresh;
                 lock (_gate) refresh = block.Refresh;
                 _logger?.LogDebug("Presigned URL of xorb {Xorb} refused (expired); fetching fresh URLs", fetch.Xorb.ToString());
-                var fresh = await refresh(cancellationToken).ConfigureAwait(false);
+                var fresh = await refresh(fetch, cancellationToken).ConfigureAwait(false);
                 if (!SameRanges(fresh, fetch))
                     throw new XetProtocolException($"Fresh URLs for xorb {fetch.Xorb} describe different byte ranges than before.");
                 fetch = fresh;
