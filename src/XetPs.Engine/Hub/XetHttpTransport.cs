@@ -171,11 +171,12 @@ public sealed class XetHttpTransport : IDisposable
 
     /// <summary>
     /// Transient: 5xx but 501, 408, 429, connect errors and resets, read timeouts, truncated bodies (all
-    /// <see cref="IOException"/>). Never a cancellation.
+    /// <see cref="IOException"/>). Never a cancellation, never a missing file (an IOException too).
     /// </summary>
     public static bool IsTransient(Exception error) => error switch
     {
         OperationCanceledException => false,
+        FileNotFoundException or DirectoryNotFoundException => false,
         HttpRequestException http => StatusOf(http) is not int status
             || status == 408 || status == 429 || (status >= 500 && status != 501),
         IOException => true,
