@@ -21,8 +21,6 @@ namespace XetPs.Reconstruction;
 /// </summary>
 internal sealed class SequentialWriter : IDisposable
 {
-    private const long CommitEvery = 8L << 20;
-
     private readonly string _repoPath;
     private readonly XetHash _fileId;
     private readonly long _size;
@@ -36,6 +34,7 @@ internal sealed class SequentialWriter : IDisposable
 #endif
     private long _hashedEnd;
     private long _lastCommit;
+    private readonly long _commitEvery;
 
     private SequentialWriter(string repoPath, XetHash fileId, long size, bool verify, ResumeJournal journal,
 #if NET8_0_OR_GREATER
@@ -43,8 +42,9 @@ internal sealed class SequentialWriter : IDisposable
 #else
         FileStream file,
 #endif
-        long resumedFrom, IEnumerable<(XetHash Hash, int Size)> keptChunks)
+        long resumedFrom, IEnumerable<(XetHash Hash, int Size)> keptChunks, long commitEvery)
     {
+        _commitEvery = commitEvery;
         _repoPath = repoPath;
         _fileId = fileId;
         _size = size;
@@ -66,7 +66,7 @@ internal sealed class SequentialWriter : IDisposable
     /// names the same file id and size and its prefix re-hashes to the journaled chunk hashes (the longest good
     /// prefix is kept); otherwise starts afresh.
     /// </summary>
-    public static SequentialWriter Open(string destinationPath, string repoPath, XetHash fileId, long size, bool verify, ILogger? logger)
+    public static SequentialWriter Open(string destinationPath, string repoPath, XetHash fileId, long size, bool verify, long commitEvery, ILogger? logger)
     {
         var partialPath = ResumeJournal.PartialPathFor(destinationPath);
         var journalPath = ResumeJournal.JournalPathFor(destinationPath);
@@ -87,7 +87,7 @@ internal sealed class SequentialWriter : IDisposable
             }
             SetLength(file, kept);
             var journal = ResumeJournal.Create(journalPath, fileId, size, verify, keptChunks, kept);
-            return new SequentialWriter(repoPath, fileId, size, verify, journal, file, kept, keptChunks);
+            return new SequentialWriter(repoPath, fileId, size, verify, journal, file, kept, keptChunks, commitEvery);
         }
         catch
         {
@@ -143,7 +143,7 @@ internal sealed class SequentialWriter : IDisposable
 
         // Commit at chunk boundaries only: every written byte belongs to a recorded chunk.
         var boundary = !_verify || _hashedEnd == Written;
-        if (boundary && Written - _lastCommit >= CommitEvery)
+        if (boundary && Written - _lastCommit >= _commitEvery)
         {
 #if !NET8_0_OR_GREATER
             await _file.FlushAsync(cancellationToken).ConfigureAwait(false);

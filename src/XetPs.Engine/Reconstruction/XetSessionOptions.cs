@@ -55,6 +55,9 @@ public sealed class XetSessionOptions
     /// </summary>
     public long SegmentSize { get; set; } = DefaultSegmentSize;
 
+    /// <summary>How often (in written bytes) the resume journal is committed. Small values only in specifications.</summary>
+    internal long JournalCommitInterval { get; set; } = 8L << 20;
+
     /// <summary>Tests and benchmarks may inject a handler (a real SocketsHttpHandler, never a mock).</summary>
     public HttpMessageHandler? Handler { get; set; }
 

@@ -71,6 +71,12 @@ internal sealed class XorbRegistry
         get { lock (_gate) return _blocks.Values.Sum(l => l.Count); }
     }
 
+    /// <summary>Claims held by admitted terms over all blocks (specifications observe sharing with it).</summary>
+    public int ClaimCount
+    {
+        get { lock (_gate) return _blocks.Values.Sum(l => l.Sum(b => b.Claims)); }
+    }
+
     /// <summary>One line for the stall watchdog: what holds the buffer and the connections.</summary>
     public string Describe()
     {
@@ -355,41 +361,21 @@ internal sealed class XorbRegistry
             Dictionary<ChunkRange, int> expected;
             lock (_gate) expected = new Dictionary<ChunkRange, int>(block.ExpectedTerms);
 
+            DecodedXorbRange[] decoded;
             for (var attempt = 0; ; attempt++)
             {
-                ICasReader reader;
-                lock (_gate) reader = block.Reader;
-                await _casPermits.WaitAsync(cancellationToken).ConfigureAwait(false);
-                Interlocked.Increment(ref _casPermitsHeld);
+                fetch = await FetchAsync(block, generation, fetch, raw, cancellationToken).ConfigureAwait(false);
                 try
                 {
-                    await reader.FetchXorbRangesAsync(fetch, raw, cancellationToken).ConfigureAwait(false);
+                    decoded = Decode(fetch, raw, expected, _verify);
                     break;
                 }
-                catch (XetUrlExpiredException) when (attempt == 0)
+                catch (XorbFormatException ex) when (attempt == 0)
                 {
-                    // Refreshed below, outside the CAS permit.
-                }
-                finally
-                {
-                    Interlocked.Decrement(ref _casPermitsHeld);
-                    _casPermits.Release();
-                }
-                Func<XorbFetch, CancellationToken, Task<XorbFetch>> refresh;
-                lock (_gate) refresh = block.Refresh;
-                _logger?.LogDebug("Presigned URL of xorb {Xorb} refused (expired); fetching fresh URLs", fetch.Xorb.ToString());
-                var fresh = await refresh(fetch, cancellationToken).ConfigureAwait(false);
-                if (!SameRanges(fresh, fetch))
-                    throw new XetProtocolException($"Fresh URLs for xorb {fetch.Xorb} describe different byte ranges than before.");
-                fetch = fresh;
-                lock (_gate)
-                {
-                    if (block.Generation == generation) block.Fetch = fresh;
+                    // Bytes damaged in transit decode badly: fetch them once more before blaming the xorb.
+                    _logger?.LogDebug("Xorb {Xorb} did not decode ({Error}); fetching it again", fetch.Xorb.ToString(), ex.Message);
                 }
             }
-            _activity.Received(raw.Length);
-
-            var decoded = Decode(fetch, raw, expected, _verify);
             long decodedBytes = 0;
             foreach (var range in decoded) decodedBytes += range.Data.Length;
 
@@ -442,6 +428,48 @@ internal sealed class XorbRegistry
         {
             Permits.Release(ownedCharge);
             Interlocked.Decrement(ref _loadsRunning);
+        }
+    }
+
+    /// <summary>
+    /// One HTTP request for all ranges of <paramref name="fetch"/> under a CAS permit; on a 403 (expired URL) the
+    /// permit is returned, fresh URLs are fetched for the block's segment (single-flight there) and the request is
+    /// made once more. Returns the fetch actually used.
+    /// </summary>
+    private async Task<XorbFetch> FetchAsync(XorbBlock block, int generation, XorbFetch fetch, byte[] raw, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            ICasReader reader;
+            lock (_gate) reader = block.Reader;
+            await _casPermits.WaitAsync(cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _casPermitsHeld);
+            try
+            {
+                await reader.FetchXorbRangesAsync(fetch, raw, cancellationToken).ConfigureAwait(false);
+                _activity.Received(raw.Length);
+                return fetch;
+            }
+            catch (XetUrlExpiredException) when (attempt == 0)
+            {
+                // Refreshed below, outside the CAS permit.
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _casPermitsHeld);
+                _casPermits.Release();
+            }
+            Func<XorbFetch, CancellationToken, Task<XorbFetch>> refresh;
+            lock (_gate) refresh = block.Refresh;
+            _logger?.LogDebug("Presigned URL of xorb {Xorb} refused (expired); fetching fresh URLs", fetch.Xorb.ToString());
+            var fresh = await refresh(fetch, cancellationToken).ConfigureAwait(false);
+            if (!SameRanges(fresh, fetch))
+                throw new XetProtocolException($"Fresh URLs for xorb {fetch.Xorb} describe different byte ranges than before.");
+            fetch = fresh;
+            lock (_gate)
+            {
+                if (block.Generation == generation) block.Fetch = fresh;
+            }
         }
     }
 

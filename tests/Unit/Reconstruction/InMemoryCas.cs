@@ -48,6 +48,9 @@ internal sealed class InMemoryCas : ICasReader
     /// <summary>When set, the reconstruction answer is rewritten by this function.</summary>
     public Func<FileReconstruction, FileReconstruction>? ReconstructionRewrite { get; set; }
 
+    /// <summary>When set, fetches wait for this task before answering.</summary>
+    public Task? FetchGate { get; set; }
+
     /// <summary>When true, fetches never answer (until cancelled).</summary>
     public bool Hang { get; set; }
 
@@ -180,6 +183,7 @@ internal sealed class InMemoryCas : ICasReader
             int delay;
             lock (_gate) delay = MaxFetchDelayMs > 0 ? _delays.Next(MaxFetchDelayMs + 1) : 0;
             if (Hang) await Task.Delay(Timeout.Infinite, ct);
+            if (FetchGate is { } gate) await gate.WaitAsync(ct);
             if (delay > 0) await Task.Delay(delay, ct);
             else await Task.Yield();
             if (FetchFault?.Invoke(fetch) is { } fault) throw fault;
