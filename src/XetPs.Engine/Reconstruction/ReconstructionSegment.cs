@@ -14,14 +14,12 @@ namespace XetPs.Reconstruction;
 /// </summary>
 internal sealed class ReconstructionSegment
 {
-    private static readonly TimeSpan RefreshReuse = TimeSpan.FromSeconds(30);
     private readonly object _gate = new();
     private readonly ICasReader _reader;
     private readonly XetHash _fileId;
     private readonly TransferActivity _activity;
     private readonly CancellationToken _fileToken;
     private Task<FileReconstruction>? _refresh;
-    private long _refreshStartedTicks;
 
     private ReconstructionSegment(ICasReader reader, XetHash fileId, long start, long endInclusive, TransferActivity activity, CancellationToken fileToken)
     {
@@ -112,6 +110,20 @@ internal sealed class ReconstructionSegment
         }
     }
 
+    /// <summary>The fetch of <paramref name="answer"/> with exactly the ranges of <paramref name="stale"/>, if any.</summary>
+    private static XorbFetch? Match(FileReconstruction answer, XorbFetch stale)
+    {
+        if (!answer.Xorbs.TryGetValue(stale.Xorb, out var fetches)) return null;
+        foreach (var fetch in fetches)
+        {
+            if (fetch.Ranges.Count != stale.Ranges.Count) continue;
+            var same = true;
+            for (var i = 0; i < fetch.Ranges.Count && same; i++) same = fetch.Ranges[i] == stale.Ranges[i];
+            if (same) return fetch;
+        }
+        return null;
+    }
+
     private static XorbFetch? FindFetch(FileReconstruction reconstruction, ReconstructionTerm term)
     {
         if (!reconstruction.Xorbs.TryGetValue(term.Xorb, out var fetches)) return null;
@@ -121,34 +133,28 @@ internal sealed class ReconstructionSegment
         return null;
     }
 
-    /// <summary>Fresh URLs for <paramref name="stale"/>'s ranges: one reconstruction request shared by all callers.</summary>
+    /// <summary>
+    /// Fresh URLs for <paramref name="stale"/>'s ranges. Single-flight: loads refused at the same time await one
+    /// reconstruction request; a new request is made only when the last answer is no newer than what was refused
+    /// (it still hands out the refused URL) or it failed.
+    /// </summary>
     public async Task<XorbFetch> RefreshAsync(XorbFetch stale, CancellationToken cancellationToken)
     {
         Task<FileReconstruction> refresh;
         lock (_gate)
         {
-            var now = _activity.NowTicks;
-            if (_refresh is null || (_refresh.IsCompleted &&
-                (now - _refreshStartedTicks > RefreshReuse.TotalSeconds * TransferActivity.TicksPerSecond || _refresh.Status != TaskStatus.RanToCompletion)))
+            var reusable = _refresh is not null &&
+                (!_refresh.IsCompleted || (_refresh.Status == TaskStatus.RanToCompletion && Match(_refresh.Result, stale) is { } m && m.Url != stale.Url));
+            if (!reusable)
             {
-                _refreshStartedTicks = now;
                 // Tied to the file, not to the first caller: other loads of the file await the same answer.
                 _refresh = _reader.GetReconstructionAsync(_fileId, Start, EndInclusive, _fileToken);
             }
-            refresh = _refresh;
+            refresh = _refresh!;
         }
         var fresh = await AsyncWait.WaitAsync(refresh, cancellationToken).ConfigureAwait(false);
-        if (fresh.Xorbs.TryGetValue(stale.Xorb, out var fetches))
-        {
-            foreach (var fetch in fetches)
-            {
-                if (fetch.Ranges.Count != stale.Ranges.Count) continue;
-                var same = true;
-                for (var i = 0; i < fetch.Ranges.Count && same; i++)
-                    same = fetch.Ranges[i] == stale.Ranges[i];
-                if (same) return fetch;
-            }
-        }
+        _activity.Touch();
+        if (Match(fresh, stale) is { } match) return match;
         throw new XetProtocolException($"Fresh URLs for file {_fileId} no longer include the ranges of xorb {stale.Xorb} asked before.");
     }
 }

@@ -9,8 +9,8 @@ namespace XetPs.Reconstruction;
 
 /// <summary>
 /// The small file beside an interrupted download that lets the next run continue it: which file (Xet id and size),
-/// the hash and size of every chunk written so far (when verifying), and commit marks, each naming a length of the
-/// partial file that is fully written and whose chunks are all recorded. Append-only, so a crash mid-record loses
+/// the hash and size of every chunk hashed so far (when verifying), and commit marks, each naming a length of the
+/// partial file that is fully written, ends on a chunk boundary and whose chunks are all recorded. Append-only, so a crash mid-record loses
 /// at most the records after the last commit. Invariant: a commit is written only after the bytes it covers were
 /// handed to the OS, and only at a chunk boundary, so the resumed prefix is whole chunks and the merkle builder can
 /// be rebuilt from the records. The resumed prefix is re-read and re-hashed before it is trusted (a damaged partial
@@ -60,6 +60,7 @@ internal sealed class ResumeJournal : IDisposable
         var hasHashes = bytes[HeaderSize - 1] == 1;
 
         var chunks = new List<(XetHash, int)>();
+        var ends = new List<long>();
         var committedChunks = 0;
         long committed = 0, sum = 0;
         var position = HeaderSize;
@@ -73,14 +74,22 @@ internal sealed class ResumeJournal : IDisposable
                 if (length <= 0 || length > XorbChunkHeader.MaxUncompressedLength) break;
                 chunks.Add((hash, length));
                 sum += length;
+                ends.Add(sum);
                 position += ChunkRecordSize;
             }
             else if (tag == CommitRecord && position + CommitRecordSize <= bytes.Length)
             {
+                // A commit names a chunk boundary at or before the chunks recorded so far (a chunk may be recorded
+                // before all of it is written).
                 var length = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(position + 1, 8));
-                if (length < committed || length > size || (hasHashes && length != sum)) break;
+                if (length < committed || length > size) break;
+                if (hasHashes)
+                {
+                    var index = ends.BinarySearch(length);
+                    if (index < 0) break;
+                    committedChunks = index + 1;
+                }
                 committed = length;
-                committedChunks = chunks.Count;
                 position += CommitRecordSize;
             }
             else
@@ -88,7 +97,8 @@ internal sealed class ResumeJournal : IDisposable
                 break; // a torn record at the end: everything after the last commit is dropped
             }
         }
-        chunks.RemoveRange(committedChunks, chunks.Count - committedChunks);
+        if (hasHashes) chunks.RemoveRange(committedChunks, chunks.Count - committedChunks);
+        else chunks.Clear();
         return committed == 0 ? null : new State(committed, chunks, hasHashes);
     }
 

@@ -33,6 +33,8 @@ internal sealed class SequentialWriter : IDisposable
     private readonly FileStream _file;
 #endif
     private long _hashedEnd;
+    private readonly Queue<long> _chunkEndsAhead = new(); // ends of hashed chunks not yet fully written
+    private long _committable;
     private long _lastCommit;
     private readonly long _commitEvery;
 
@@ -51,7 +53,7 @@ internal sealed class SequentialWriter : IDisposable
         _verify = verify;
         _journal = journal;
         _file = file;
-        Written = _hashedEnd = _lastCommit = ResumedFrom = resumedFrom;
+        Written = _hashedEnd = _lastCommit = _committable = ResumedFrom = resumedFrom;
         if (verify) foreach (var (hash, chunkSize) in keptChunks) _merkle.Add(hash, (ulong)chunkSize);
     }
 
@@ -125,6 +127,7 @@ internal sealed class SequentialWriter : IDisposable
                     _merkle.Add(hash, (ulong)length);
                     _journal.AddChunk(hash, length);
                     _hashedEnd = chunkFileStart + length;
+                    _chunkEndsAhead.Enqueue(_hashedEnd);
                 }
                 chunkFileStart += length;
             }
@@ -141,15 +144,18 @@ internal sealed class SequentialWriter : IDisposable
             Written = term.KeepEnd;
         }
 
-        // Commit at chunk boundaries only: every written byte belongs to a recorded chunk.
-        var boundary = !_verify || _hashedEnd == Written;
-        if (boundary && Written - _lastCommit >= _commitEvery)
+        // Commit at chunk boundaries only: the committed prefix is whole chunks, each recorded.
+        if (_verify)
+            while (_chunkEndsAhead.Count > 0 && _chunkEndsAhead.Peek() <= Written) _committable = _chunkEndsAhead.Dequeue();
+        else
+            _committable = Written;
+        if (_committable - _lastCommit >= _commitEvery)
         {
 #if !NET8_0_OR_GREATER
             await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
 #endif
-            _journal.Commit(Written);
-            _lastCommit = Written;
+            _journal.Commit(_committable);
+            _lastCommit = _committable;
         }
     }
 
@@ -196,7 +202,7 @@ internal sealed class SequentialWriter : IDisposable
     {
         try
         {
-            if (!_discarded && !_finished && Written > _lastCommit && (!_verify || _hashedEnd == Written)) _journal.Commit(Written);
+            if (!_discarded && !_finished && _committable > _lastCommit) _journal.Commit(_committable);
         }
         catch (IOException)
         {

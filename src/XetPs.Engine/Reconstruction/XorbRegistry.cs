@@ -32,6 +32,9 @@ namespace XetPs.Reconstruction;
 /// </summary>
 internal sealed class XorbRegistry
 {
+    /// <summary>Fresh URLs asked for per load before a 403 is final (a refreshed URL can itself expire in flight).</summary>
+    private const int MaxUrlRefreshes = 2;
+
     private readonly object _gate = new();
     private readonly Dictionary<XetHash, List<XorbBlock>> _blocks = new();
     private readonly LinkedList<XorbBlock> _idle = new();
@@ -450,7 +453,7 @@ internal sealed class XorbRegistry
                 _activity.Received(raw.Length);
                 return fetch;
             }
-            catch (XetUrlExpiredException) when (attempt == 0)
+            catch (XetUrlExpiredException) when (attempt < MaxUrlRefreshes)
             {
                 // Refreshed below, outside the CAS permit.
             }
