@@ -94,7 +94,8 @@ public sealed class XetSession : IAsyncDisposable
                 var recordPath = LocalFileRecord.PathFor(destination, entry.Path);
                 if (File.Exists(destination))
                 {
-                    if (identity is not null && IsUpToDate(destination, entry, identity, recordPath, cancellationToken))
+                    if (identity is not null &&
+                        await Task.Run(() => IsUpToDate(destination, entry, identity, recordPath, cancellationToken), cancellationToken).ConfigureAwait(false))
                     {
                         _logger?.LogInformation("{Path} is up to date at {Destination}", entry.Path, destination);
                         progress?.Report(new FileProgress(entry.Path, entry.Size, entry.Size));

@@ -274,22 +274,42 @@ public class FileReconstructorTests
     }
 
     [Fact]
-    public async Task The_stall_watchdog_fails_a_silent_download_and_says_what_waits()
+    public async Task The_stall_watchdog_fails_a_pipeline_that_stops_moving_and_says_what_waits()
     {
         using var f = new ReconstructionFixture();
-        var (id, bytes, _) = f.SeedShape(seed: 15);
-        f.Cas.Hang = true;
-        var options = ReconstructionFixture.Options();
+        var (id, bytes, _) = f.SeedShape(seed: 15, terms: 120);
+        f.Cas.HangLaterReconstructions = true; // the second segment never arrives: nothing is in flight, nothing moves
+        var options = ReconstructionFixture.Options(segment: 64 * 1024);
         options.StallTimeout = TimeSpan.FromMilliseconds(300);
         var session = ReconstructionFixture.Session(options);
 
         var error = await Assert.ThrowsAsync<XetStallException>(() => f.RunAsync(session, id, bytes.Length, f.Destination()).WaitAsync(Bound));
 
-        Assert.Contains("CAS permits held", error.Message);
+        Assert.Contains("CAS permits held 0", error.Message);
         Assert.Contains("terms pending", error.Message);
         Assert.Contains("buffer", error.Message);
         Assert.Equal(0, session.Registry.LoadsRunning);
-        Assert.Equal(0, f.Cas.FetchesInFlight);
+        Assert.False(File.Exists(f.Destination()));
+    }
+
+    [Fact]
+    public async Task A_xorb_request_in_flight_is_not_mistaken_for_a_stall()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 16, xorbs: 2, terms: 4);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        f.Cas.FetchGate = gate.Task; // a slow fetch: its bytes are invisible until it completes
+        var options = ReconstructionFixture.Options();
+        options.StallTimeout = TimeSpan.FromMilliseconds(100);
+        var session = ReconstructionFixture.Session(options);
+
+        var run = f.RunAsync(session, id, bytes.Length, f.Destination());
+        for (var i = 0; i < 100 && f.Cas.FetchesInFlight == 0; i++) await Task.Delay(10);
+        await Task.Delay(400); // four stall timeouts with the request in flight
+        gate.SetResult();
+        await run.WaitAsync(Bound);
+
+        Assert.Equal(bytes, File.ReadAllBytes(f.Destination()));
     }
 
     [Fact]

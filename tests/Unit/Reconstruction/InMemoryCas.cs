@@ -106,9 +106,13 @@ internal sealed class InMemoryCas : ICasReader
         return (id, data.ToArray());
     }
 
-    public Task<FileReconstruction> GetReconstructionAsync(XetHash fileId, long start, long endInclusive, CancellationToken ct)
+    /// <summary>When true, reconstruction requests after the first never answer (until cancelled).</summary>
+    public bool HangLaterReconstructions { get; set; }
+
+    public async Task<FileReconstruction> GetReconstructionAsync(XetHash fileId, long start, long endInclusive, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
+        if (HangLaterReconstructions && Reconstructions >= 1) await Task.Delay(Timeout.Infinite, ct);
         Interlocked.Increment(ref _reconstructions);
         var generation = Interlocked.Increment(ref _urlGeneration);
         var terms = _files[fileId];
@@ -171,7 +175,7 @@ internal sealed class InMemoryCas : ICasReader
         }
         var answer = new FileReconstruction(offset, kept, fetches);
         if (ReconstructionRewrite is { } rewrite) answer = rewrite(answer);
-        return Task.FromResult(answer);
+        return answer;
     }
 
     public async Task FetchXorbRangesAsync(XorbFetch fetch, Memory<byte> destination, CancellationToken ct)
