@@ -1,5 +1,6 @@
 using System;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
 using XetPs.Format;
 
 namespace XetPs.Bench;
@@ -9,8 +10,14 @@ namespace XetPs.Bench;
 /// scalar paths. Throughput is reported as MB/s through the bytes-per-operation column.
 /// </summary>
 [MemoryDiagnoser]
+[Config(typeof(Config))]
 public class Blake3Benchmarks
 {
+    private sealed class Config : ManualConfig
+    {
+        public Config() => AddColumn(new ThroughputColumn());
+    }
+
     private readonly byte[] _key = new byte[32];
     private byte[] _data = Array.Empty<byte>();
     private readonly byte[] _output = new byte[32];

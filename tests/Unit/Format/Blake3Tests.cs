@@ -55,8 +55,13 @@ public class Blake3Tests
         }
     }
 
-    [Fact]
-    public void Simd_and_scalar_paths_agree_on_lengths_around_every_lane_and_tree_boundary()
+    public static IEnumerable<object[]> NarrowerPaths() =>
+        new[] { 16, 8, 4 }.Where(l => l <= Blake3.SimdLanes).Select(l => new object[] { l })
+            .DefaultIfEmpty(new object[] { 1 });
+
+    [Theory]
+    [MemberData(nameof(NarrowerPaths))]
+    public void Each_simd_width_agrees_with_the_scalar_path_on_lengths_around_every_lane_and_tree_boundary(int lanes)
     {
         var rng = new Random(20261124);
         var data = new byte[70 * 1024 + 100];
@@ -65,7 +70,7 @@ public class Blake3Tests
         rng.NextBytes(key);
         // Lengths around 1..17 chunks hit 4- and 8-lane groups with every tail, plus larger odd trees.
         var lengths = new List<int>();
-        for (int chunks = 0; chunks <= 17; chunks++)
+        for (int chunks = 0; chunks <= 33; chunks++)
             lengths.AddRange(new[] { chunks * 1024 - 1, chunks * 1024, chunks * 1024 + 1, chunks * 1024 + 64 });
         lengths.AddRange(new[] { 31 * 1024 + 5, 33 * 1024, 64 * 1024, 64 * 1024 + 7, 70 * 1024 + 100 });
         foreach (int length in lengths.Where(l => l >= 0))
@@ -73,12 +78,12 @@ public class Blake3Tests
             var input = data.AsSpan(0, length);
             var simd = new byte[80];
             var scalar = new byte[80];
-            Blake3.KeyedHash(key, input, simd, forceScalar: false);
+            Blake3.KeyedHash(key, input, simd, lanes);
             Blake3.KeyedHash(key, input, scalar, forceScalar: true);
-            Assert.True(simd.AsSpan().SequenceEqual(scalar), $"keyed hash differs between paths at length {length}");
-            Blake3.Hash(input, simd, forceScalar: false);
+            Assert.True(simd.AsSpan().SequenceEqual(scalar), $"keyed hash differs from scalar with {lanes} lanes at length {length}");
+            Blake3.Hash(input, simd, lanes);
             Blake3.Hash(input, scalar, forceScalar: true);
-            Assert.True(simd.AsSpan().SequenceEqual(scalar), $"hash differs between paths at length {length}");
+            Assert.True(simd.AsSpan().SequenceEqual(scalar), $"hash differs from scalar with {lanes} lanes at length {length}");
         }
     }
 
