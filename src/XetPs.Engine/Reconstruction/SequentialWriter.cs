@@ -138,7 +138,7 @@ internal sealed class SequentialWriter : IDisposable
             if (term.KeepStart != Written)
                 throw new XetProtocolException(
                     $"The terms of '{_repoPath}' do not follow each other: a term continues at byte {term.KeepStart}, {Written} were written.");
-            var from = start + (int)(term.KeepStart - term.FileOffset);
+            var from = range.DataOffset + start + (int)(term.KeepStart - term.FileOffset);
             var count = (int)(term.KeepEnd - term.KeepStart);
             await WriteAtAsync(new ReadOnlyMemory<byte>(range.Data, from, count), term.KeepStart, cancellationToken).ConfigureAwait(false);
             Written = term.KeepEnd;

@@ -379,8 +379,11 @@ internal sealed class XorbRegistry
                     _logger?.LogDebug("Xorb {Xorb} did not decode ({Error}); fetching it again", fetch.Xorb.ToString(), ex.Message);
                 }
             }
+            // Memory the block keeps: the download buffer itself when the ranges were compacted in place, else the
+            // decoded arrays (the download buffer becomes garbage).
             long decodedBytes = 0;
-            foreach (var range in decoded) decodedBytes += range.Data.Length;
+            if (decoded.Length > 0 && ReferenceEquals(decoded[0].Data, raw)) decodedBytes = raw.Length;
+            else foreach (var range in decoded) decodedBytes += range.Data.Length;
 
             long release = 0;
             lock (_gate)
@@ -479,33 +482,42 @@ internal sealed class XorbRegistry
     /// <summary>
     /// Decodes the raw bytes of every range of <paramref name="fetch"/>. Walks the chunk headers first and checks
     /// them against the descriptor (chunk count, exact byte length) and against the planned terms' unpacked
-    /// lengths, so lying metadata fails before decoded memory is allocated.
+    /// lengths, so lying metadata fails before decoded memory is allocated. When every chunk is stored uncompressed
+    /// (the common case for weights that do not compress), the ranges are compacted in place in
+    /// <paramref name="raw"/>: no second buffer, no copy to a new array.
     /// </summary>
     internal static DecodedXorbRange[] Decode(XorbFetch fetch, byte[] raw, IReadOnlyDictionary<ChunkRange, int> expected, bool hash)
     {
-        var result = new DecodedXorbRange[fetch.Ranges.Count];
+        var count = fetch.Ranges.Count;
+        var ends = new int[count][];
+        var totals = new long[count];
+        var allStored = true;
         long offset = 0;
-        for (var r = 0; r < fetch.Ranges.Count; r++)
+        for (var r = 0; r < count; r++)
         {
             var descriptor = fetch.Ranges[r];
             var source = new ReadOnlySpan<byte>(raw, (int)offset, (int)descriptor.Length);
             offset += descriptor.Length;
-            var count = descriptor.Chunks.Count;
-            var ends = new int[count];
+            var chunkCount = descriptor.Chunks.Count;
+            var rangeEnds = ends[r] = new int[chunkCount];
             var position = 0;
             long total = 0;
-            for (var i = 0; i < count; i++)
+            for (var i = 0; i < chunkCount; i++)
             {
                 if (position >= source.Length)
                     throw new XetProtocolException(
-                        $"Range {descriptor.Chunks} of xorb {fetch.Xorb} holds {i} chunks in {descriptor.Length} bytes; {count} were promised.");
+                        $"Range {descriptor.Chunks} of xorb {fetch.Xorb} holds {i} chunks in {descriptor.Length} bytes; {chunkCount} were promised.");
                 var header = XorbChunkHeader.Read(source.Slice(position));
                 position += XorbChunkHeader.Size + header.CompressedLength;
                 if (position > source.Length)
                     throw new XorbFormatException(
                         $"Chunk {descriptor.Chunks.Start + i} of xorb {fetch.Xorb} runs past the end of its range ({descriptor.Length} bytes).");
+                if (header.Scheme != CompressionScheme.None) allStored = false;
+                else if (header.CompressedLength != header.UncompressedLength)
+                    throw new XorbFormatException(
+                        $"Chunk {descriptor.Chunks.Start + i} of xorb {fetch.Xorb} is stored uncompressed but its header gives {header.CompressedLength} and {header.UncompressedLength} bytes.");
                 total += header.UncompressedLength;
-                ends[i] = (int)total;
+                rangeEnds[i] = (int)total;
             }
             if (position != source.Length)
                 throw new XetProtocolException(
@@ -513,27 +525,58 @@ internal sealed class XorbRegistry
             foreach (var pair in expected)
             {
                 if (!descriptor.Chunks.Contains(pair.Key)) continue;
-                var start = pair.Key.Start == descriptor.Chunks.Start ? 0 : ends[pair.Key.Start - descriptor.Chunks.Start - 1];
-                var length = ends[pair.Key.End - descriptor.Chunks.Start - 1] - start;
+                var start = pair.Key.Start == descriptor.Chunks.Start ? 0 : rangeEnds[pair.Key.Start - descriptor.Chunks.Start - 1];
+                var length = rangeEnds[pair.Key.End - descriptor.Chunks.Start - 1] - start;
                 if (length != pair.Value)
                     throw new XetProtocolException(
                         $"A term of xorb {fetch.Xorb}, chunks {pair.Key}, claims unpacked_length {pair.Value} but its chunks hold {length} bytes.");
             }
+            totals[r] = total;
+        }
 
-            var data = new byte[total];
-            var hashes = hash ? new XetHash[count] : null;
-            position = 0;
-            var written = 0;
-            for (var i = 0; i < count; i++)
+        var result = new DecodedXorbRange[count];
+        offset = 0;
+        var compacted = 0; // in-place write position in raw (only used when every chunk is stored)
+        for (var r = 0; r < count; r++)
+        {
+            var descriptor = fetch.Ranges[r];
+            var rangeEnds = ends[r];
+            var hashes = hash ? new XetHash[rangeEnds.Length] : null;
+            var position = (int)offset;
+            offset += descriptor.Length;
+            if (allStored)
             {
-                var length = XorbChunkCodec.Decode(source.Slice(position), data.AsSpan(written, ends[i] - written), out var consumed);
-                if (length != ends[i] - written)
-                    throw new XorbFormatException($"Chunk {descriptor.Chunks.Start + i} of xorb {fetch.Xorb} decoded to {length} bytes, its header says {ends[i] - written}.");
-                if (hashes is not null) hashes[i] = XetHashing.ChunkHash(data.AsSpan(written, length));
-                position += consumed;
-                written += length;
+                // Shift each chunk's bytes left over the headers; the write position never passes the read position.
+                var rangeStart = compacted;
+                var written = 0;
+                for (var i = 0; i < rangeEnds.Length; i++)
+                {
+                    var length = rangeEnds[i] - written;
+                    raw.AsSpan(position + XorbChunkHeader.Size, length).CopyTo(raw.AsSpan(rangeStart + written, length));
+                    if (hashes is not null) hashes[i] = XetHashing.ChunkHash(raw.AsSpan(rangeStart + written, length));
+                    position += XorbChunkHeader.Size + length;
+                    written += length;
+                }
+                compacted += written;
+                result[r] = new DecodedXorbRange(descriptor.Chunks, raw, rangeStart, rangeEnds, hashes);
             }
-            result[r] = new DecodedXorbRange(descriptor.Chunks, data, ends, hashes);
+            else
+            {
+                var source = new ReadOnlySpan<byte>(raw, position, (int)descriptor.Length);
+                var data = new byte[totals[r]];
+                var at = 0;
+                var written = 0;
+                for (var i = 0; i < rangeEnds.Length; i++)
+                {
+                    var length = XorbChunkCodec.Decode(source.Slice(at), data.AsSpan(written, rangeEnds[i] - written), out var consumed);
+                    if (length != rangeEnds[i] - written)
+                        throw new XorbFormatException($"Chunk {descriptor.Chunks.Start + i} of xorb {fetch.Xorb} decoded to {length} bytes, its header says {rangeEnds[i] - written}.");
+                    if (hashes is not null) hashes[i] = XetHashing.ChunkHash(data.AsSpan(written, length));
+                    at += consumed;
+                    written += length;
+                }
+                result[r] = new DecodedXorbRange(descriptor.Chunks, data, 0, rangeEnds, hashes);
+            }
         }
         return result;
     }
