@@ -22,21 +22,22 @@ public sealed record BenchClient(string Name, string Description, bool WritesFil
                                  Func<BenchDataset, bool> Supports,
                                  Func<BenchEnvironment, BenchDataset, string, ClientCommand> Command)
 {
-    /// <summary>The clients, in the order they run within each repetition (A B C A B C ...).</summary>
+    /// <summary>The clients, in the order they run within each repetition (A B C A B C ...). The scaling series is
+    /// about the engine alone (seconds per GiB across sizes), so only the engine and curl run there.</summary>
     public static IReadOnlyList<BenchClient> All(int curlParallel) =>
     [
         new("curl", "curl, the reconstruction's xorb ranges, one stream (transfer limit; no decode)", false,
             d => d.IsSingleFile, (env, d, dest) => Curl(env, d, dest, 1)),
         new($"curl-p{curlParallel}", $"curl --parallel --parallel-max {curlParallel}, the same ranges", false,
-            d => d.IsSingleFile, (env, d, dest) => Curl(env, d, dest, curlParallel)),
+            d => d.IsSingleFile && d.Group != "scaling", (env, d, dest) => Curl(env, d, dest, curlParallel)),
         new("engine", "XetPs engine (XetSession) from a console driver, verification on", true,
             _ => true, (env, d, dest) => Engine(env, d, dest, env.BufferBytes)),
         new("engine-buf2g", "XetPs engine with a 2 GiB buffer (the seed shape's reference)", true,
             d => d.Group == "seed", (env, d, dest) => Engine(env, d, dest, 2L << 30)),
         new("cmdlet", "Save-XetFile through the hosted PowerShell (tools/ps)", true,
-            _ => true, Cmdlet),
+            d => d.Group != "scaling", Cmdlet),
         new("hfjs", "@huggingface/hub 2.17.5 downloadFile on Node", true,
-            _ => true, HuggingFaceJs),
+            d => d.Group != "scaling", HuggingFaceJs),
     ];
 
     private static ClientCommand Curl(BenchEnvironment env, BenchDataset d, string dest, int parallel)
@@ -65,18 +66,16 @@ public sealed record BenchClient(string Name, string Description, bool WritesFil
     private static ClientCommand Cmdlet(BenchEnvironment env, BenchDataset d, string dest)
     {
         // Single-quoted PowerShell literals: the values are ours (repo ids, repo paths, temp folders), and a quote
-        // in them is doubled as PowerShell wants.
+        // in them is doubled as PowerShell wants. One file is saved by path (resolve + download, as the engine driver
+        // does); a whole repo goes through the listing, the pipeline users type.
         static string Quote(string s) => "'" + s.Replace("'", "''") + "'";
-        var list = $"Get-XetFileList -Repo {Quote(d.Repo.ResolvePrefix)}"
-                   + (d.Path is null ? " -Recurse" : $" -Include {Quote(d.Path)}");
-        var script = $"{list} | Save-XetFile -Destination {Quote(dest)} | Out-Null";
-        var environment = new Dictionary<string, string>
-        {
-            ["HF_ENDPOINT"] = env.HubText,
-            ["HF_XET_BUFFER_SIZE"] = env.BufferBytes.ToString(),
-        };
-        if (env.HubToken is not null) environment["HF_TOKEN"] = env.HubToken;
-        return new(Path.Combine(env.RepoRoot, "tools", "ps"), [script], environment);
+        var common = $"-Endpoint {Quote(env.HubText)}"
+                     + (env.HubToken is null ? "" : $" -Token (ConvertTo-SecureString {Quote(env.HubToken)} -AsPlainText -Force)");
+        var save = $"Save-XetFile -Destination {Quote(dest)} -BufferSize {env.BufferBytes} {common}";
+        var script = d.Path is null
+            ? $"Get-XetFileList -Repo {Quote(d.Repo.ResolvePrefix)} -Recurse {common} | {save} | Out-Null"
+            : $"{save} -Repo {Quote(d.Repo.ResolvePrefix)} -Path {Quote(d.Path)} | Out-Null";
+        return new(Path.Combine(env.RepoRoot, "tools", "ps"), ["-Command", script]);
     }
 
     private static ClientCommand HuggingFaceJs(BenchEnvironment env, BenchDataset d, string dest)

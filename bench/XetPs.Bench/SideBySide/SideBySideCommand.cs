@@ -20,7 +20,7 @@ namespace XetPs.Bench.SideBySide;
 public static class SideBySideCommand
 {
     [BenchCommand("side-by-side",
-        "--hub URL --dataset NAME=GROUP:REPO[:PATH] ... [--reps N] [--clients a,b] [--buffer-mib 64] [--curl-parallel 16] [--work DIR] [--json FILE] [--markdown FILE]")]
+        "--hub URL (--profile quick|full | --dataset NAME=GROUP:REPO[:PATH] ...) [--reps N] [--clients a,b] [--buffer-mib 64] [--curl-parallel 16] [--work DIR] [--json FILE] [--markdown FILE]")]
     private static async Task<int> RunAsync(string[] args)
     {
         var options = Options.Parse(args);
@@ -176,6 +176,9 @@ public static class SideBySideCommand
                 {
                     case "--hub": hub = new Uri(Value().TrimEnd('/') + "/"); break;
                     case "--dataset": datasets.Add(ParseDataset(Value())); break;
+                    case "--profile":
+                        datasets.AddRange(BenchDataPlan.For(Value()).Select(d => new DatasetSpec(d.Name, d.Group, d.Repo, d.Path)));
+                        break;
                     case "--reps": reps = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                     case "--clients": clients = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries)]; break;
                     case "--buffer-mib": buffer = long.Parse(Value(), CultureInfo.InvariantCulture); break;
@@ -189,7 +192,7 @@ public static class SideBySideCommand
                 }
             }
             if (hub is null) throw new ArgumentException("--hub URL is required (bench/run starts the emulator and passes it)");
-            if (datasets.Count == 0) throw new ArgumentException("at least one --dataset NAME=GROUP:REPO[:PATH] is required");
+            if (datasets.Count == 0) throw new ArgumentException("--profile quick|full or at least one --dataset NAME=GROUP:REPO[:PATH] is required");
             if (reps < 1 || buffer < 1 || curlParallel < 1) throw new ArgumentException("--reps, --buffer-mib and --curl-parallel must be >= 1");
             root ??= FindRepoRoot();
             work ??= Path.Combine(Path.GetTempPath(), "xetps-bench-work");

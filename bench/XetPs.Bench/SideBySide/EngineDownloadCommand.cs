@@ -1,0 +1,80 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using XetPs.Hub;
+using XetPs.Reconstruction;
+
+namespace XetPs.Bench.SideBySide;
+
+/// <summary>
+/// The engine called directly, as the benchmark's "engine" client: one <see cref="XetSession"/> that downloads one
+/// file (resolve, then reconstruction) or every file of a repo (listing, then up to MaxFilesInFlight files at once),
+/// with verification on (the default). It is what Save-XetFile does without PowerShell, so the difference between the
+/// two rows is the cost of the cmdlet layer. Prints one line: files, bytes, seconds inside the process.
+/// </summary>
+public static class EngineDownloadCommand
+{
+    [BenchCommand("engine-download",
+        "--hub URL --repo R --dest DIR (--path P | --all) [--buffer-bytes N] [--concurrency N] [--token T] [--no-verify]")]
+    private static async Task<int> RunAsync(string[] args)
+    {
+        string? hub = null, repoText = null, dest = null, path = null, token = null;
+        var all = false;
+        var options = new XetSessionOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--hub": hub = Value(); break;
+                case "--repo": repoText = Value(); break;
+                case "--dest": dest = Value(); break;
+                case "--path": path = Value(); break;
+                case "--all": all = true; break;
+                case "--token": token = Value(); break;
+                case "--buffer-bytes": options.BufferSize = long.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--concurrency": options.CasConcurrency = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--no-verify": options.Verify = false; break;
+                default: throw new ArgumentException($"unknown argument {args[i]}");
+            }
+        }
+        if (hub is null || repoText is null || dest is null || (path is null) == !all)
+            throw new ArgumentException("--hub, --repo, --dest and exactly one of --path P / --all are required");
+        options.Endpoint = new Uri(hub);
+        options.HubToken = token;
+        var repo = RepoId.Parse(repoText);
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await using var session = new XetSession(options, (Action<XetLogLevel, string>?)null);
+        var entries = new List<RepoEntry>();
+        if (all)
+        {
+            await foreach (var entry in session.ListFilesAsync(repo, null, null, recursive: true).ConfigureAwait(false))
+                entries.Add(entry);
+        }
+        else
+        {
+            entries.Add(await session.GetFileAsync(repo, null, path!).ConfigureAwait(false));
+        }
+
+        long bytes = 0;
+        await Parallel.ForEachAsync(entries,
+            new ParallelOptions { MaxDegreeOfParallelism = options.MaxFilesInFlight },
+            async (entry, ct) =>
+            {
+                var request = new FileDownloadRequest(repo, entry.Revision, entry.Path, SafePath.Combine(dest, entry.Path))
+                {
+                    Entry = entry,
+                    Overwrite = true,
+                };
+                var result = await session.DownloadAsync(request, null, ct).ConfigureAwait(false);
+                Interlocked.Add(ref bytes, result.Size);
+            }).ConfigureAwait(false);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{{\"files\":{entries.Count},\"bytes\":{bytes},\"seconds\":{watch.Elapsed.TotalSeconds:F3}}}"));
+        return 0;
+    }
+}
