@@ -18,11 +18,12 @@ namespace XetPs.Bench.SideBySide;
 public static class EngineDownloadCommand
 {
     [BenchCommand("engine-download",
-        "--hub URL --repo R --dest DIR (--path P | --all) [--buffer-bytes N] [--concurrency N] [--token T] [--no-verify]")]
+        "--hub URL --repo R --dest DIR (--path P | --all) [--buffer-bytes N] [--concurrency N] [--token T] [--no-verify] [--log]")]
     private static async Task<int> RunAsync(string[] args)
     {
         string? hub = null, repoText = null, dest = null, path = null, token = null;
         var all = false;
+        var log = false;
         var options = new XetSessionOptions();
         for (var i = 0; i < args.Length; i++)
         {
@@ -38,6 +39,7 @@ public static class EngineDownloadCommand
                 case "--buffer-bytes": options.BufferSize = long.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--concurrency": options.CasConcurrency = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--no-verify": options.Verify = false; break;
+                case "--log": log = true; break;
                 default: throw new ArgumentException($"unknown argument {args[i]}");
             }
         }
@@ -48,7 +50,12 @@ public static class EngineDownloadCommand
         var repo = RepoId.Parse(repoText);
 
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        await using var session = new XetSession(options, (Action<XetLogLevel, string>?)null);
+        // --log: the engine's debug lines on stderr, stamped with milliseconds since start (a timeline for profiling).
+        Action<XetLogLevel, string>? logLine = log
+            ? (level, message) => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{watch.Elapsed.TotalMilliseconds,8:F1} ms {level}: {message}"))
+            : null;
+        await using var session = new XetSession(options, logLine);
         var entries = new List<RepoEntry>();
         if (all)
         {
