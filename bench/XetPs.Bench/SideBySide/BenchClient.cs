@@ -26,10 +26,12 @@ public sealed record BenchClient(string Name, string Description, bool WritesFil
     /// about the engine alone (seconds per GiB across sizes), so only the engine and curl run there.</summary>
     public static IReadOnlyList<BenchClient> All(int curlParallel) =>
     [
-        new("curl", "curl, the reconstruction's xorb ranges, one stream (transfer limit; no decode)", false,
-            d => d.IsSingleFile, (env, d, dest) => Curl(env, d, dest, 1)),
-        new($"curl-p{curlParallel}", $"curl --parallel --parallel-max {curlParallel}, the same ranges", false,
-            d => d.IsSingleFile && d.Group != "scaling", (env, d, dest) => Curl(env, d, dest, curlParallel)),
+        new("curl", "curl, the reconstruction's xorb ranges, one stream, bodies written to files (transfer + write; no decode)", false,
+            d => d.IsSingleFile, (env, d, dest) => Curl(env, d, dest, 1, save: true)),
+        new("curl-null", "the same ranges, one stream, bodies discarded (the pure transfer limit)", false,
+            d => d.IsSingleFile && d.Group != "scaling", (env, d, dest) => Curl(env, d, dest, 1, save: false)),
+        new($"curl-p{curlParallel}", $"the same ranges with curl --parallel --parallel-max {curlParallel}, bodies discarded", false,
+            d => d.IsSingleFile && d.Group != "scaling", (env, d, dest) => Curl(env, d, dest, curlParallel, save: false)),
         new("engine", "XetPs engine (XetSession) from a console driver, verification on", true,
             _ => true, (env, d, dest) => Engine(env, d, dest, env.BufferBytes)),
         new("engine-buf2g", "XetPs engine with a 2 GiB buffer (the seed shape's reference)", true,
@@ -40,13 +42,14 @@ public sealed record BenchClient(string Name, string Description, bool WritesFil
             d => d.Group != "scaling", HuggingFaceJs),
     ];
 
-    private static ClientCommand Curl(BenchEnvironment env, BenchDataset d, string dest, int parallel)
+    private static ClientCommand Curl(BenchEnvironment env, BenchDataset d, string dest, int parallel, bool save)
     {
         var args = new List<string>
         {
             "--hub", env.HubText, "--repo", d.Repo.ResolvePrefix, "--path", d.Path!, "--parallel", parallel.ToString(),
             "--work", dest,
         };
+        if (save) args.AddRange(["--save-dir", Path.Combine(dest, "xorb-ranges")]);
         if (env.HubToken is not null) args.AddRange(["--token", env.HubToken]);
         return new(Path.Combine(env.RepoRoot, "bench", "clients", "curl-xorb-ranges"), args);
     }

@@ -45,7 +45,8 @@ public static class BenchDataPlan
                    $"weights-{Size(floats)}.safetensors", p => ScenarioData.SafetensorsFile(p, floats, Seed)),
             Single($"seed-shape-{Size(seed)}", "seed", "bench/seed", $"seed-{Size(seed)}.bin",
                    p => ScenarioData.SeedIncidentFile(p, new SeedIncident { FileSize = seed, Seed = Seed })),
-            new($"small-files-{smallFiles}", "small", RepoId.Parse("bench/small"), null,
+            // Its own repo per count: the data set is "every file of the repo", so profiles must not share it.
+            new($"small-files-{smallFiles}", "small", RepoId.Parse($"bench/small-{smallFiles}"), null,
                 // 16..256 KiB each, all stored in Xet (XetMinSize 0): the per-file cost of resolve + reconstruction.
                 () => ScenarioData.ManySmallFiles("files", smallFiles, 16 << 10, 256 << 10, Seed), XetMinSize: 0),
         };

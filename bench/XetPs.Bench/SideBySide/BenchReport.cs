@@ -18,7 +18,7 @@ public sealed record BenchRow(
     string Client, string Dataset, string Group, int Runs, long FileBytes,
     double MedianWallSeconds, double MinWallSeconds, double MaxWallSeconds, double SpreadPercent,
     double MegabytesPerSecond, double SecondsPerGiB, double MedianPeakRssMiB, double MaxPeakRssMiB,
-    double MedianCpuSeconds, double? SpeedVsCurl, double? SpeedVsCurlParallel, string? Void);
+    double MedianCpuSeconds, double? SpeedVsCurl, double? SpeedVsCurlNull, double? SpeedVsCurlParallel, string? Void);
 
 /// <summary>
 /// Turns samples into the table, the JSON file and the summary line. Ratios are speed ratios from the same run:
@@ -42,6 +42,7 @@ public static class BenchReport
                 return g is null || g.Any(s => s.Failure is not null) ? null : MedianOf(g.Select(s => s.Cost.WallSeconds));
             }
             var curl = Median("curl");
+            var curlNull = Median("curl-null");
             var curlParallel = Median(curlParallelName);
             foreach (var group in byClient)
             {
@@ -57,6 +58,7 @@ public static class BenchReport
                     wall / (dataset.TotalBytes / (1024.0 * MiB)),
                     MedianOf(rss), rss.Max(), MedianOf(runs.Select(s => s.Cost.CpuSeconds)),
                     curl is null || wall <= 0 ? null : curl / wall,
+                    curlNull is null || wall <= 0 ? null : curlNull / wall,
                     curlParallel is null || wall <= 0 ? null : curlParallel / wall,
                     failure));
             }
@@ -75,23 +77,23 @@ public static class BenchReport
     public static string Markdown(IReadOnlyList<BenchRow> rows)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| data set | client | runs | MB/s | wall s (median) | spread | s/GiB | peak RSS MiB | CPU s | vs curl | vs curl-par |");
-        sb.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        sb.AppendLine("| data set | client | runs | MB/s | wall s (median) | spread | s/GiB | peak RSS MiB | CPU s | vs curl | vs curl-null | vs curl-par |");
+        sb.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         foreach (var r in rows)
         {
             if (r.Void is not null)
             {
-                sb.AppendLine(Inv($"| {r.Dataset} | {r.Client} | {r.Runs} | VOID: {r.Void.Replace('|', '/').Replace('\n', ' ')} | | | | | | | |"));
+                sb.AppendLine(Inv($"| {r.Dataset} | {r.Client} | {r.Runs} | VOID: {r.Void.Replace('|', '/').Replace('\n', ' ')} | | | | | | | | |"));
                 continue;
             }
-            sb.AppendLine(Inv($"| {r.Dataset} | {r.Client} | {r.Runs} | {r.MegabytesPerSecond:F1} | {r.MedianWallSeconds:F2} | ±{r.SpreadPercent / 2:F0}% | {r.SecondsPerGiB:F2} | {r.MedianPeakRssMiB:F0} | {r.MedianCpuSeconds:F2} | {Ratio(r.SpeedVsCurl)} | {Ratio(r.SpeedVsCurlParallel)} |"));
+            sb.AppendLine(Inv($"| {r.Dataset} | {r.Client} | {r.Runs} | {r.MegabytesPerSecond:F1} | {r.MedianWallSeconds:F2} | ±{r.SpreadPercent / 2:F0}% | {r.SecondsPerGiB:F2} | {r.MedianPeakRssMiB:F0} | {r.MedianCpuSeconds:F2} | {Ratio(r.SpeedVsCurl)} | {Ratio(r.SpeedVsCurlNull)} | {Ratio(r.SpeedVsCurlParallel)} |"));
         }
         return sb.ToString();
     }
 
     /// <summary>The figures the targets are stated in, each from the same run.</summary>
     public sealed record Summary(
-        double? XetPsOverCurl, string? XetPsOverCurlDataset,
+        double? XetPsOverCurl, string? XetPsOverCurlDataset, double? XetPsOverCurlNull, double? XetPsOverCurlParallel,
         double? XetPsOverHfjs, string? XetPsOverHfjsDataset,
         double? CmdletOverEngine, string? CmdletOverEngineDataset,
         double? PeakRssOverBufferMiB, string? PeakRssOverBufferDataset,
@@ -99,7 +101,8 @@ public static class BenchReport
         double? SeedBuf64OverBuf2g);
 
     /// <summary>
-    /// xetps/curl: the engine against curl single stream on the incompressible data set. xetps/hfjs: the worst (lowest)
+    /// xetps/curl: the engine against curl single stream writing the ranges to files, on the incompressible data set
+    /// (curl-null, the same without writing, and curl-parallel are kept beside it as the pure transfer limit). xetps/hfjs: the worst (lowest)
     /// engine-over-hfjs speed ratio among the large data sets. cmdlet/engine: the worst (highest) ratio of the cmdlet's
     /// wall time to the engine's on large data sets (target &lt;= 1.05). peak_rss_over_buffer: the largest engine peak
     /// RSS minus its buffer over every data set. Scaling: (max - min) / min of s/GiB across the scaling series.
@@ -111,10 +114,15 @@ public static class BenchReport
         var large = rows.Where(r => r.Group is "incompressible" or "float" or "seed" or "scaling" && r.FileBytes >= 512L << 20)
                         .Select(r => r.Dataset).Distinct().ToList();
 
-        double? overCurl = null; string? overCurlSet = null;
+        double? overCurl = null, overCurlNull = null, overCurlParallel = null; string? overCurlSet = null;
         var incompressible = rows.Where(r => r.Group == "incompressible").Select(r => r.Dataset).FirstOrDefault();
-        if (incompressible is not null && Row("engine", incompressible) is { } e && Row("curl", incompressible) is { } c)
-            (overCurl, overCurlSet) = (c.MedianWallSeconds / e.MedianWallSeconds, incompressible);
+        if (incompressible is not null && Row("engine", incompressible) is { } e)
+        {
+            overCurlSet = incompressible;
+            overCurl = e.SpeedVsCurl;
+            overCurlNull = e.SpeedVsCurlNull;
+            overCurlParallel = e.SpeedVsCurlParallel;
+        }
 
         var overHfjs = Worst(large, d => Row("engine", d) is { } e2 && Row("hfjs", d) is { } h
             ? h.MedianWallSeconds / e2.MedianWallSeconds : null, lowest: true);
@@ -132,7 +140,7 @@ public static class BenchReport
         if (seedSet is not null && Row("engine", seedSet) is { } s64 && Row("engine-buf2g", seedSet) is { } s2g)
             seed = s64.MedianWallSeconds / s2g.MedianWallSeconds;
 
-        return new Summary(overCurl, overCurlSet, overHfjs.Value, overHfjs.Dataset, cmdlet.Value, cmdlet.Dataset,
+        return new Summary(overCurl, overCurlSet, overCurlNull, overCurlParallel, overHfjs.Value, overHfjs.Dataset, cmdlet.Value, cmdlet.Dataset,
                            rss.Value, rss.Dataset, scalingSpread, seed);
     }
 
@@ -149,6 +157,9 @@ public static class BenchReport
     }
 
     /// <summary>The closing line issue 6 asks for; a figure that could not be measured prints as "n/a".</summary>
+    public static string TransferLimitLine(Summary s) =>
+        Inv($"transfer limit ({s.XetPsOverCurlDataset ?? "n/a"}): xetps/curl-null={Ratio(s.XetPsOverCurlNull)} xetps/curl-parallel={Ratio(s.XetPsOverCurlParallel)} (curl discarding the bytes)");
+
     public static string SummaryLine(Summary s) =>
         Inv($"summary: xetps/curl={Ratio(s.XetPsOverCurl)} xetps/hfjs={Ratio(s.XetPsOverHfjs)} cmdlet/engine={Ratio(s.CmdletOverEngine)} peak_rss_over_buffer_mib={(s.PeakRssOverBufferMiB is { } v ? Math.Round(v).ToString(CultureInfo.InvariantCulture) : "n/a")}");
 

@@ -66,6 +66,7 @@ public static class SideBySideCommand
             datasets = datasets.Select(d => new { d.Name, d.Group, repo = d.Repo.ResolvePrefix, d.Path, files = d.Files.Count, bytes = d.TotalBytes }),
             rows,
             summary,
+            transfer_limit_line = BenchReport.TransferLimitLine(summary),
             summary_line = BenchReport.SummaryLine(summary),
             samples,
         };
@@ -81,6 +82,7 @@ public static class SideBySideCommand
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"scaling: engine s/GiB spread across the series = {spread:F1}% (target <= 15%)"));
         if (summary.SeedBuf64OverBuf2g is { } seed)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"seed shape: 64 MiB buffer / 2 GiB buffer wall = {seed:F2} (target <= 1.25)"));
+        Console.WriteLine(BenchReport.TransferLimitLine(summary));
         Console.WriteLine(BenchReport.SummaryLine(summary));
         return samples.Any(s => s.Failure is not null) ? 1 : 0;
     }
