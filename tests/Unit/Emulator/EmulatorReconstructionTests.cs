@@ -211,6 +211,26 @@ public sealed class EmulatorReconstructionTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public async Task Head_of_a_file_and_of_a_xorb_gives_their_sizes()
+    {
+        var (reader, token, cas) = await ReaderAsync();
+        using var _ = reader;
+        var file = _f.File(_f.Main, "floats.bin");
+        var rec = await reader.GetReconstructionAsync(cas, token, file.XetHash!, null);
+        async Task<long?> Head(string url)
+        {
+            using var req = new HttpRequestMessage(HttpMethod.Head, url);
+            req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var resp = await reader.Http.SendAsync(req);
+            Assert.Equal(HttpStatusCode.OK, resp.StatusCode);
+            return resp.Content.Headers.ContentLength;
+        }
+        Assert.Equal(file.Size, await Head($"{cas}/v1/files/{file.XetHash}"));
+        long xorbSize = (await Head($"{cas}/v1/xorbs/default/{rec!.Terms[0].Xorb}"))!.Value;
+        Assert.True(xorbSize > rec.Fetches[0].Ranges.Max(r => r.ByteEnd), "the stored xorb holds its chunks and its footer");
+    }
+
+    [Fact]
     public async Task Malformed_file_id_is_400_and_unknown_is_404()
     {
         var (reader, token, cas) = await ReaderAsync();
