@@ -14,12 +14,16 @@ public static partial class Blake3
 {
 #if NET8_0_OR_GREATER
     private static int SimdDegree() =>
-        Avx2.IsSupported && Vector256.IsHardwareAccelerated ? 8 : Vector128.IsHardwareAccelerated ? 4 : 1;
+        Avx512F.IsSupported && Vector512.IsHardwareAccelerated ? 16
+        : Avx2.IsSupported && Vector256.IsHardwareAccelerated ? 8 : Vector128.IsHardwareAccelerated ? 4 : 1;
 
     /// <summary>Hashes the leading full chunks in groups of <paramref name="lanes"/>; returns how many it hashed.</summary>
     private static unsafe int HashManyChunks(uint* key, uint flags, byte* input, int fullChunks, int lanes, byte* cvs)
     {
         int done = 0;
+        if (lanes >= 16)
+            for (; done + 16 <= fullChunks; done += 16)
+                HashMany16(input + done * ChunkLen, ChunkLen, 16, key, (ulong)done, true, flags, ChunkStart, ChunkEnd, cvs + done * 32);
         if (lanes >= 8)
             for (; done + 8 <= fullChunks; done += 8)
                 HashMany8(input + done * ChunkLen, ChunkLen, 16, key, (ulong)done, true, flags, ChunkStart, ChunkEnd, cvs + done * 32);
@@ -33,6 +37,9 @@ public static partial class Blake3
     private static unsafe int HashManyParents(uint* key, uint flags, byte* cvs, int pairs, int lanes)
     {
         int done = 0;
+        if (lanes >= 16)
+            for (; done + 16 <= pairs; done += 16)
+                HashMany16(cvs + done * 64, 64, 1, key, 0, false, flags | Parent, 0, 0, cvs + done * 32);
         if (lanes >= 8)
             for (; done + 8 <= pairs; done += 8)
                 HashMany8(cvs + done * 64, 64, 1, key, 0, false, flags | Parent, 0, 0, cvs + done * 32);
@@ -211,6 +218,216 @@ public static partial class Blake3
         h0.Store((uint*)output); h1.Store((uint*)(output + 32)); h2.Store((uint*)(output + 64)); h3.Store((uint*)(output + 96));
         h4.Store((uint*)(output + 128)); h5.Store((uint*)(output + 160)); h6.Store((uint*)(output + 192)); h7.Store((uint*)(output + 224));
     }
+
+    // Sixteen-lane twin of HashMany8 for AVX-512: each half of the lanes is transposed as in HashMany8 and the two
+    // halves are joined into one 512-bit vector per message word (and split again for the output).
+    private static unsafe void HashMany16(byte* input, int stride, int blocks, uint* key, ulong counter, bool increment,
+        uint flags, uint flagsStart, uint flagsEnd, byte* output)
+    {
+        var h0 = Vector512.Create(key[0]); var h1 = Vector512.Create(key[1]);
+        var h2 = Vector512.Create(key[2]); var h3 = Vector512.Create(key[3]);
+        var h4 = Vector512.Create(key[4]); var h5 = Vector512.Create(key[5]);
+        var h6 = Vector512.Create(key[6]); var h7 = Vector512.Create(key[7]);
+        Vector512<uint> ctrLo, ctrHi;
+        if (increment)
+        {
+            var lane = Vector512.Create(0UL, 1, 2, 3, 4, 5, 6, 7);
+            var lo = Vector512.Create(counter) + lane;
+            var hi = Vector512.Create(counter + 8) + lane;
+            ctrLo = Vector512.Narrow(lo, hi);
+            ctrHi = Vector512.Narrow(Vector512.ShiftRightLogical(lo, 32), Vector512.ShiftRightLogical(hi, 32));
+        }
+        else
+        {
+            ctrLo = Vector512.Create((uint)counter);
+            ctrHi = Vector512.Create((uint)(counter >> 32));
+        }
+        var blockLenV = Vector512.Create((uint)BlockLen);
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* p = input + b * BlockLen;
+            var m0 = Load16(p, stride, out var m1, out var m2, out var m3, out var m4, out var m5, out var m6, out var m7);
+            var m8 = Load16(p + 32, stride, out var m9, out var m10, out var m11, out var m12, out var m13, out var m14, out var m15);
+
+            uint f = flags | (b == 0 ? flagsStart : 0) | (b == blocks - 1 ? flagsEnd : 0);
+            Vector512<uint> v0 = h0, v1 = h1, v2 = h2, v3 = h3, v4 = h4, v5 = h5, v6 = h6, v7 = h7;
+            var v8 = Vector512.Create(0x6A09E667u); var v9 = Vector512.Create(0xBB67AE85u);
+            var v10 = Vector512.Create(0x3C6EF372u); var v11 = Vector512.Create(0xA54FF53Au);
+            var v12 = ctrLo; var v13 = ctrHi; var v14 = blockLenV; var v15 = Vector512.Create(f);
+            // round 0
+            v0 = v0 + v4 + m0; v12 = Rotr16(v12 ^ v0); v8 = v8 + v12; v4 = Rotr12(v4 ^ v8);
+            v0 = v0 + v4 + m1; v12 = Rotr8(v12 ^ v0); v8 = v8 + v12; v4 = Rotr7(v4 ^ v8);
+            v1 = v1 + v5 + m2; v13 = Rotr16(v13 ^ v1); v9 = v9 + v13; v5 = Rotr12(v5 ^ v9);
+            v1 = v1 + v5 + m3; v13 = Rotr8(v13 ^ v1); v9 = v9 + v13; v5 = Rotr7(v5 ^ v9);
+            v2 = v2 + v6 + m4; v14 = Rotr16(v14 ^ v2); v10 = v10 + v14; v6 = Rotr12(v6 ^ v10);
+            v2 = v2 + v6 + m5; v14 = Rotr8(v14 ^ v2); v10 = v10 + v14; v6 = Rotr7(v6 ^ v10);
+            v3 = v3 + v7 + m6; v15 = Rotr16(v15 ^ v3); v11 = v11 + v15; v7 = Rotr12(v7 ^ v11);
+            v3 = v3 + v7 + m7; v15 = Rotr8(v15 ^ v3); v11 = v11 + v15; v7 = Rotr7(v7 ^ v11);
+            v0 = v0 + v5 + m8; v15 = Rotr16(v15 ^ v0); v10 = v10 + v15; v5 = Rotr12(v5 ^ v10);
+            v0 = v0 + v5 + m9; v15 = Rotr8(v15 ^ v0); v10 = v10 + v15; v5 = Rotr7(v5 ^ v10);
+            v1 = v1 + v6 + m10; v12 = Rotr16(v12 ^ v1); v11 = v11 + v12; v6 = Rotr12(v6 ^ v11);
+            v1 = v1 + v6 + m11; v12 = Rotr8(v12 ^ v1); v11 = v11 + v12; v6 = Rotr7(v6 ^ v11);
+            v2 = v2 + v7 + m12; v13 = Rotr16(v13 ^ v2); v8 = v8 + v13; v7 = Rotr12(v7 ^ v8);
+            v2 = v2 + v7 + m13; v13 = Rotr8(v13 ^ v2); v8 = v8 + v13; v7 = Rotr7(v7 ^ v8);
+            v3 = v3 + v4 + m14; v14 = Rotr16(v14 ^ v3); v9 = v9 + v14; v4 = Rotr12(v4 ^ v9);
+            v3 = v3 + v4 + m15; v14 = Rotr8(v14 ^ v3); v9 = v9 + v14; v4 = Rotr7(v4 ^ v9);
+            // round 1
+            v0 = v0 + v4 + m2; v12 = Rotr16(v12 ^ v0); v8 = v8 + v12; v4 = Rotr12(v4 ^ v8);
+            v0 = v0 + v4 + m6; v12 = Rotr8(v12 ^ v0); v8 = v8 + v12; v4 = Rotr7(v4 ^ v8);
+            v1 = v1 + v5 + m3; v13 = Rotr16(v13 ^ v1); v9 = v9 + v13; v5 = Rotr12(v5 ^ v9);
+            v1 = v1 + v5 + m10; v13 = Rotr8(v13 ^ v1); v9 = v9 + v13; v5 = Rotr7(v5 ^ v9);
+            v2 = v2 + v6 + m7; v14 = Rotr16(v14 ^ v2); v10 = v10 + v14; v6 = Rotr12(v6 ^ v10);
+            v2 = v2 + v6 + m0; v14 = Rotr8(v14 ^ v2); v10 = v10 + v14; v6 = Rotr7(v6 ^ v10);
+            v3 = v3 + v7 + m4; v15 = Rotr16(v15 ^ v3); v11 = v11 + v15; v7 = Rotr12(v7 ^ v11);
+            v3 = v3 + v7 + m13; v15 = Rotr8(v15 ^ v3); v11 = v11 + v15; v7 = Rotr7(v7 ^ v11);
+            v0 = v0 + v5 + m1; v15 = Rotr16(v15 ^ v0); v10 = v10 + v15; v5 = Rotr12(v5 ^ v10);
+            v0 = v0 + v5 + m11; v15 = Rotr8(v15 ^ v0); v10 = v10 + v15; v5 = Rotr7(v5 ^ v10);
+            v1 = v1 + v6 + m12; v12 = Rotr16(v12 ^ v1); v11 = v11 + v12; v6 = Rotr12(v6 ^ v11);
+            v1 = v1 + v6 + m5; v12 = Rotr8(v12 ^ v1); v11 = v11 + v12; v6 = Rotr7(v6 ^ v11);
+            v2 = v2 + v7 + m9; v13 = Rotr16(v13 ^ v2); v8 = v8 + v13; v7 = Rotr12(v7 ^ v8);
+            v2 = v2 + v7 + m14; v13 = Rotr8(v13 ^ v2); v8 = v8 + v13; v7 = Rotr7(v7 ^ v8);
+            v3 = v3 + v4 + m15; v14 = Rotr16(v14 ^ v3); v9 = v9 + v14; v4 = Rotr12(v4 ^ v9);
+            v3 = v3 + v4 + m8; v14 = Rotr8(v14 ^ v3); v9 = v9 + v14; v4 = Rotr7(v4 ^ v9);
+            // round 2
+            v0 = v0 + v4 + m3; v12 = Rotr16(v12 ^ v0); v8 = v8 + v12; v4 = Rotr12(v4 ^ v8);
+            v0 = v0 + v4 + m4; v12 = Rotr8(v12 ^ v0); v8 = v8 + v12; v4 = Rotr7(v4 ^ v8);
+            v1 = v1 + v5 + m10; v13 = Rotr16(v13 ^ v1); v9 = v9 + v13; v5 = Rotr12(v5 ^ v9);
+            v1 = v1 + v5 + m12; v13 = Rotr8(v13 ^ v1); v9 = v9 + v13; v5 = Rotr7(v5 ^ v9);
+            v2 = v2 + v6 + m13; v14 = Rotr16(v14 ^ v2); v10 = v10 + v14; v6 = Rotr12(v6 ^ v10);
+            v2 = v2 + v6 + m2; v14 = Rotr8(v14 ^ v2); v10 = v10 + v14; v6 = Rotr7(v6 ^ v10);
+            v3 = v3 + v7 + m7; v15 = Rotr16(v15 ^ v3); v11 = v11 + v15; v7 = Rotr12(v7 ^ v11);
+            v3 = v3 + v7 + m14; v15 = Rotr8(v15 ^ v3); v11 = v11 + v15; v7 = Rotr7(v7 ^ v11);
+            v0 = v0 + v5 + m6; v15 = Rotr16(v15 ^ v0); v10 = v10 + v15; v5 = Rotr12(v5 ^ v10);
+            v0 = v0 + v5 + m5; v15 = Rotr8(v15 ^ v0); v10 = v10 + v15; v5 = Rotr7(v5 ^ v10);
+            v1 = v1 + v6 + m9; v12 = Rotr16(v12 ^ v1); v11 = v11 + v12; v6 = Rotr12(v6 ^ v11);
+            v1 = v1 + v6 + m0; v12 = Rotr8(v12 ^ v1); v11 = v11 + v12; v6 = Rotr7(v6 ^ v11);
+            v2 = v2 + v7 + m11; v13 = Rotr16(v13 ^ v2); v8 = v8 + v13; v7 = Rotr12(v7 ^ v8);
+            v2 = v2 + v7 + m15; v13 = Rotr8(v13 ^ v2); v8 = v8 + v13; v7 = Rotr7(v7 ^ v8);
+            v3 = v3 + v4 + m8; v14 = Rotr16(v14 ^ v3); v9 = v9 + v14; v4 = Rotr12(v4 ^ v9);
+            v3 = v3 + v4 + m1; v14 = Rotr8(v14 ^ v3); v9 = v9 + v14; v4 = Rotr7(v4 ^ v9);
+            // round 3
+            v0 = v0 + v4 + m10; v12 = Rotr16(v12 ^ v0); v8 = v8 + v12; v4 = Rotr12(v4 ^ v8);
+            v0 = v0 + v4 + m7; v12 = Rotr8(v12 ^ v0); v8 = v8 + v12; v4 = Rotr7(v4 ^ v8);
+            v1 = v1 + v5 + m12; v13 = Rotr16(v13 ^ v1); v9 = v9 + v13; v5 = Rotr12(v5 ^ v9);
+            v1 = v1 + v5 + m9; v13 = Rotr8(v13 ^ v1); v9 = v9 + v13; v5 = Rotr7(v5 ^ v9);
+            v2 = v2 + v6 + m14; v14 = Rotr16(v14 ^ v2); v10 = v10 + v14; v6 = Rotr12(v6 ^ v10);
+            v2 = v2 + v6 + m3; v14 = Rotr8(v14 ^ v2); v10 = v10 + v14; v6 = Rotr7(v6 ^ v10);
+            v3 = v3 + v7 + m13; v15 = Rotr16(v15 ^ v3); v11 = v11 + v15; v7 = Rotr12(v7 ^ v11);
+            v3 = v3 + v7 + m15; v15 = Rotr8(v15 ^ v3); v11 = v11 + v15; v7 = Rotr7(v7 ^ v11);
+            v0 = v0 + v5 + m4; v15 = Rotr16(v15 ^ v0); v10 = v10 + v15; v5 = Rotr12(v5 ^ v10);
+            v0 = v0 + v5 + m0; v15 = Rotr8(v15 ^ v0); v10 = v10 + v15; v5 = Rotr7(v5 ^ v10);
+            v1 = v1 + v6 + m11; v12 = Rotr16(v12 ^ v1); v11 = v11 + v12; v6 = Rotr12(v6 ^ v11);
+            v1 = v1 + v6 + m2; v12 = Rotr8(v12 ^ v1); v11 = v11 + v12; v6 = Rotr7(v6 ^ v11);
+            v2 = v2 + v7 + m5; v13 = Rotr16(v13 ^ v2); v8 = v8 + v13; v7 = Rotr12(v7 ^ v8);
+            v2 = v2 + v7 + m8; v13 = Rotr8(v13 ^ v2); v8 = v8 + v13; v7 = Rotr7(v7 ^ v8);
+            v3 = v3 + v4 + m1; v14 = Rotr16(v14 ^ v3); v9 = v9 + v14; v4 = Rotr12(v4 ^ v9);
+            v3 = v3 + v4 + m6; v14 = Rotr8(v14 ^ v3); v9 = v9 + v14; v4 = Rotr7(v4 ^ v9);
+            // round 4
+            v0 = v0 + v4 + m12; v12 = Rotr16(v12 ^ v0); v8 = v8 + v12; v4 = Rotr12(v4 ^ v8);
+            v0 = v0 + v4 + m13; v12 = Rotr8(v12 ^ v0); v8 = v8 + v12; v4 = Rotr7(v4 ^ v8);
+            v1 = v1 + v5 + m9; v13 = Rotr16(v13 ^ v1); v9 = v9 + v13; v5 = Rotr12(v5 ^ v9);
+            v1 = v1 + v5 + m11; v13 = Rotr8(v13 ^ v1); v9 = v9 + v13; v5 = Rotr7(v5 ^ v9);
+            v2 = v2 + v6 + m15; v14 = Rotr16(v14 ^ v2); v10 = v10 + v14; v6 = Rotr12(v6 ^ v10);
+            v2 = v2 + v6 + m10; v14 = Rotr8(v14 ^ v2); v10 = v10 + v14; v6 = Rotr7(v6 ^ v10);
+            v3 = v3 + v7 + m14; v15 = Rotr16(v15 ^ v3); v11 = v11 + v15; v7 = Rotr12(v7 ^ v11);
+            v3 = v3 + v7 + m8; v15 = Rotr8(v15 ^ v3); v11 = v11 + v15; v7 = Rotr7(v7 ^ v11);
+            v0 = v0 + v5 + m7; v15 = Rotr16(v15 ^ v0); v10 = v10 + v15; v5 = Rotr12(v5 ^ v10);
+            v0 = v0 + v5 + m2; v15 = Rotr8(v15 ^ v0); v10 = v10 + v15; v5 = Rotr7(v5 ^ v10);
+            v1 = v1 + v6 + m5; v12 = Rotr16(v12 ^ v1); v11 = v11 + v12; v6 = Rotr12(v6 ^ v11);
+            v1 = v1 + v6 + m3; v12 = Rotr8(v12 ^ v1); v11 = v11 + v12; v6 = Rotr7(v6 ^ v11);
+            v2 = v2 + v7 + m0; v13 = Rotr16(v13 ^ v2); v8 = v8 + v13; v7 = Rotr12(v7 ^ v8);
+            v2 = v2 + v7 + m1; v13 = Rotr8(v13 ^ v2); v8 = v8 + v13; v7 = Rotr7(v7 ^ v8);
+            v3 = v3 + v4 + m6; v14 = Rotr16(v14 ^ v3); v9 = v9 + v14; v4 = Rotr12(v4 ^ v9);
+            v3 = v3 + v4 + m4; v14 = Rotr8(v14 ^ v3); v9 = v9 + v14; v4 = Rotr7(v4 ^ v9);
+            // round 5
+            v0 = v0 + v4 + m9; v12 = Rotr16(v12 ^ v0); v8 = v8 + v12; v4 = Rotr12(v4 ^ v8);
+            v0 = v0 + v4 + m14; v12 = Rotr8(v12 ^ v0); v8 = v8 + v12; v4 = Rotr7(v4 ^ v8);
+            v1 = v1 + v5 + m11; v13 = Rotr16(v13 ^ v1); v9 = v9 + v13; v5 = Rotr12(v5 ^ v9);
+            v1 = v1 + v5 + m5; v13 = Rotr8(v13 ^ v1); v9 = v9 + v13; v5 = Rotr7(v5 ^ v9);
+            v2 = v2 + v6 + m8; v14 = Rotr16(v14 ^ v2); v10 = v10 + v14; v6 = Rotr12(v6 ^ v10);
+            v2 = v2 + v6 + m12; v14 = Rotr8(v14 ^ v2); v10 = v10 + v14; v6 = Rotr7(v6 ^ v10);
+            v3 = v3 + v7 + m15; v15 = Rotr16(v15 ^ v3); v11 = v11 + v15; v7 = Rotr12(v7 ^ v11);
+            v3 = v3 + v7 + m1; v15 = Rotr8(v15 ^ v3); v11 = v11 + v15; v7 = Rotr7(v7 ^ v11);
+            v0 = v0 + v5 + m13; v15 = Rotr16(v15 ^ v0); v10 = v10 + v15; v5 = Rotr12(v5 ^ v10);
+            v0 = v0 + v5 + m3; v15 = Rotr8(v15 ^ v0); v10 = v10 + v15; v5 = Rotr7(v5 ^ v10);
+            v1 = v1 + v6 + m0; v12 = Rotr16(v12 ^ v1); v11 = v11 + v12; v6 = Rotr12(v6 ^ v11);
+            v1 = v1 + v6 + m10; v12 = Rotr8(v12 ^ v1); v11 = v11 + v12; v6 = Rotr7(v6 ^ v11);
+            v2 = v2 + v7 + m2; v13 = Rotr16(v13 ^ v2); v8 = v8 + v13; v7 = Rotr12(v7 ^ v8);
+            v2 = v2 + v7 + m6; v13 = Rotr8(v13 ^ v2); v8 = v8 + v13; v7 = Rotr7(v7 ^ v8);
+            v3 = v3 + v4 + m4; v14 = Rotr16(v14 ^ v3); v9 = v9 + v14; v4 = Rotr12(v4 ^ v9);
+            v3 = v3 + v4 + m7; v14 = Rotr8(v14 ^ v3); v9 = v9 + v14; v4 = Rotr7(v4 ^ v9);
+            // round 6
+            v0 = v0 + v4 + m11; v12 = Rotr16(v12 ^ v0); v8 = v8 + v12; v4 = Rotr12(v4 ^ v8);
+            v0 = v0 + v4 + m15; v12 = Rotr8(v12 ^ v0); v8 = v8 + v12; v4 = Rotr7(v4 ^ v8);
+            v1 = v1 + v5 + m5; v13 = Rotr16(v13 ^ v1); v9 = v9 + v13; v5 = Rotr12(v5 ^ v9);
+            v1 = v1 + v5 + m0; v13 = Rotr8(v13 ^ v1); v9 = v9 + v13; v5 = Rotr7(v5 ^ v9);
+            v2 = v2 + v6 + m1; v14 = Rotr16(v14 ^ v2); v10 = v10 + v14; v6 = Rotr12(v6 ^ v10);
+            v2 = v2 + v6 + m9; v14 = Rotr8(v14 ^ v2); v10 = v10 + v14; v6 = Rotr7(v6 ^ v10);
+            v3 = v3 + v7 + m8; v15 = Rotr16(v15 ^ v3); v11 = v11 + v15; v7 = Rotr12(v7 ^ v11);
+            v3 = v3 + v7 + m6; v15 = Rotr8(v15 ^ v3); v11 = v11 + v15; v7 = Rotr7(v7 ^ v11);
+            v0 = v0 + v5 + m14; v15 = Rotr16(v15 ^ v0); v10 = v10 + v15; v5 = Rotr12(v5 ^ v10);
+            v0 = v0 + v5 + m10; v15 = Rotr8(v15 ^ v0); v10 = v10 + v15; v5 = Rotr7(v5 ^ v10);
+            v1 = v1 + v6 + m2; v12 = Rotr16(v12 ^ v1); v11 = v11 + v12; v6 = Rotr12(v6 ^ v11);
+            v1 = v1 + v6 + m12; v12 = Rotr8(v12 ^ v1); v11 = v11 + v12; v6 = Rotr7(v6 ^ v11);
+            v2 = v2 + v7 + m3; v13 = Rotr16(v13 ^ v2); v8 = v8 + v13; v7 = Rotr12(v7 ^ v8);
+            v2 = v2 + v7 + m4; v13 = Rotr8(v13 ^ v2); v8 = v8 + v13; v7 = Rotr7(v7 ^ v8);
+            v3 = v3 + v4 + m7; v14 = Rotr16(v14 ^ v3); v9 = v9 + v14; v4 = Rotr12(v4 ^ v9);
+            v3 = v3 + v4 + m13; v14 = Rotr8(v14 ^ v3); v9 = v9 + v14; v4 = Rotr7(v4 ^ v9);
+            h0 = v0 ^ v8; h1 = v1 ^ v9; h2 = v2 ^ v10; h3 = v3 ^ v11;
+            h4 = v4 ^ v12; h5 = v5 ^ v13; h6 = v6 ^ v14; h7 = v7 ^ v15;
+        }
+        Store16(output, h0, h1, h2, h3, h4, h5, h6, h7);
+    }
+
+    // Eight words (32 bytes at p + j*stride) of sixteen inputs, transposed: the result k holds word k of every input.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<uint> Load16(byte* p, int stride, out Vector512<uint> w1, out Vector512<uint> w2,
+        out Vector512<uint> w3, out Vector512<uint> w4, out Vector512<uint> w5, out Vector512<uint> w6, out Vector512<uint> w7)
+    {
+        var a0 = Vector256.Load((uint*)p); var a1 = Vector256.Load((uint*)(p + stride));
+        var a2 = Vector256.Load((uint*)(p + 2 * stride)); var a3 = Vector256.Load((uint*)(p + 3 * stride));
+        var a4 = Vector256.Load((uint*)(p + 4 * stride)); var a5 = Vector256.Load((uint*)(p + 5 * stride));
+        var a6 = Vector256.Load((uint*)(p + 6 * stride)); var a7 = Vector256.Load((uint*)(p + 7 * stride));
+        Transpose8(ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+        byte* q = p + 8 * stride;
+        var b0 = Vector256.Load((uint*)q); var b1 = Vector256.Load((uint*)(q + stride));
+        var b2 = Vector256.Load((uint*)(q + 2 * stride)); var b3 = Vector256.Load((uint*)(q + 3 * stride));
+        var b4 = Vector256.Load((uint*)(q + 4 * stride)); var b5 = Vector256.Load((uint*)(q + 5 * stride));
+        var b6 = Vector256.Load((uint*)(q + 6 * stride)); var b7 = Vector256.Load((uint*)(q + 7 * stride));
+        Transpose8(ref b0, ref b1, ref b2, ref b3, ref b4, ref b5, ref b6, ref b7);
+        w1 = Vector512.Create(a1, b1); w2 = Vector512.Create(a2, b2); w3 = Vector512.Create(a3, b3);
+        w4 = Vector512.Create(a4, b4); w5 = Vector512.Create(a5, b5); w6 = Vector512.Create(a6, b6); w7 = Vector512.Create(a7, b7);
+        return Vector512.Create(a0, b0);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store16(byte* output, Vector512<uint> h0, Vector512<uint> h1, Vector512<uint> h2, Vector512<uint> h3,
+        Vector512<uint> h4, Vector512<uint> h5, Vector512<uint> h6, Vector512<uint> h7)
+    {
+        var a0 = h0.GetLower(); var a1 = h1.GetLower(); var a2 = h2.GetLower(); var a3 = h3.GetLower();
+        var a4 = h4.GetLower(); var a5 = h5.GetLower(); var a6 = h6.GetLower(); var a7 = h7.GetLower();
+        Transpose8(ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+        a0.Store((uint*)output); a1.Store((uint*)(output + 32)); a2.Store((uint*)(output + 64)); a3.Store((uint*)(output + 96));
+        a4.Store((uint*)(output + 128)); a5.Store((uint*)(output + 160)); a6.Store((uint*)(output + 192)); a7.Store((uint*)(output + 224));
+        var b0 = h0.GetUpper(); var b1 = h1.GetUpper(); var b2 = h2.GetUpper(); var b3 = h3.GetUpper();
+        var b4 = h4.GetUpper(); var b5 = h5.GetUpper(); var b6 = h6.GetUpper(); var b7 = h7.GetUpper();
+        Transpose8(ref b0, ref b1, ref b2, ref b3, ref b4, ref b5, ref b6, ref b7);
+        byte* o = output + 256;
+        b0.Store((uint*)o); b1.Store((uint*)(o + 32)); b2.Store((uint*)(o + 64)); b3.Store((uint*)(o + 96));
+        b4.Store((uint*)(o + 128)); b5.Store((uint*)(o + 160)); b6.Store((uint*)(o + 192)); b7.Store((uint*)(o + 224));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<uint> Rotr16(Vector512<uint> x) => Avx512F.RotateRight(x, 16);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<uint> Rotr12(Vector512<uint> x) => Avx512F.RotateRight(x, 12);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<uint> Rotr8(Vector512<uint> x) => Avx512F.RotateRight(x, 8);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<uint> Rotr7(Vector512<uint> x) => Avx512F.RotateRight(x, 7);
 
     // Rows r_j (8 words of input j) become columns: afterwards r_i holds word i of every input.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -39,36 +39,44 @@ public static partial class Blake3
     }
 
     /// <summary>Unkeyed BLAKE3 with extended output: fills all of <paramref name="output"/>.</summary>
-    public static void Hash(ReadOnlySpan<byte> input, Span<byte> output) => Hash(input, output, forceScalar: false);
+    public static void Hash(ReadOnlySpan<byte> input, Span<byte> output) => Hash(input, output, int.MaxValue);
 
     /// <summary>Keyed BLAKE3 with extended output: fills all of <paramref name="output"/>.</summary>
     public static void KeyedHash(ReadOnlySpan<byte> key, ReadOnlySpan<byte> input, Span<byte> output) =>
-        KeyedHash(key, input, output, forceScalar: false);
+        KeyedHash(key, input, output, int.MaxValue);
 
     /// <summary>Test and benchmark seam: <paramref name="forceScalar"/> bypasses the SIMD path.</summary>
-    internal static unsafe void Hash(ReadOnlySpan<byte> input, Span<byte> output, bool forceScalar)
+    internal static void Hash(ReadOnlySpan<byte> input, Span<byte> output, bool forceScalar) =>
+        Hash(input, output, forceScalar ? 1 : int.MaxValue);
+
+    internal static void KeyedHash(ReadOnlySpan<byte> key, ReadOnlySpan<byte> input, Span<byte> output, bool forceScalar) =>
+        KeyedHash(key, input, output, forceScalar ? 1 : int.MaxValue);
+
+    /// <summary>Test seam: hashes with at most <paramref name="maxLanes"/> SIMD lanes (1 = scalar), so every
+    /// narrower path the machine supports can be checked in one process.</summary>
+    internal static unsafe void Hash(ReadOnlySpan<byte> input, Span<byte> output, int maxLanes)
     {
         uint* key = stackalloc uint[8];
         for (int i = 0; i < 8; i++) key[i] = IV[i];
-        Compute(key, 0, input, output, forceScalar);
+        Compute(key, 0, input, output, maxLanes);
     }
 
-    internal static unsafe void KeyedHash(ReadOnlySpan<byte> key, ReadOnlySpan<byte> input, Span<byte> output, bool forceScalar)
+    internal static unsafe void KeyedHash(ReadOnlySpan<byte> key, ReadOnlySpan<byte> input, Span<byte> output, int maxLanes)
     {
         if (key.Length != KeySize)
             throw new ArgumentException($"A BLAKE3 key is exactly {KeySize} bytes; got {key.Length}.", nameof(key));
         uint* keyWords = stackalloc uint[8];
         for (int i = 0; i < 8; i++)
             keyWords[i] = (uint)(key[4 * i] | key[4 * i + 1] << 8 | key[4 * i + 2] << 16 | key[4 * i + 3] << 24);
-        Compute(keyWords, KeyedHashFlag, input, output, forceScalar);
+        Compute(keyWords, KeyedHashFlag, input, output, maxLanes);
     }
 
     /// <summary>How many chunks the SIMD path hashes at once on this machine (1 when there is no SIMD path).</summary>
     internal static int SimdLanes => SimdDegree();
 
-    private static unsafe void Compute(uint* key, uint flags, ReadOnlySpan<byte> input, Span<byte> output, bool forceScalar)
+    private static unsafe void Compute(uint* key, uint flags, ReadOnlySpan<byte> input, Span<byte> output, int maxLanes)
     {
-        int lanes = forceScalar ? 1 : SimdDegree();
+        int lanes = Math.Min(maxLanes, SimdDegree());
         uint* rootCv = stackalloc uint[8];
         uint* rootBlock = stackalloc uint[16];
         uint rootBlockLen, rootFlags;

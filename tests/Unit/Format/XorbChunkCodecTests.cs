@@ -231,6 +231,31 @@ public class XorbChunkCodecTests
     }
 
     [Fact]
+    public void Header_constructor_refuses_values_that_cannot_be_serialized()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new XorbChunkHeader((CompressionScheme)99, 10, 10));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new XorbChunkHeader(CompressionScheme.Lz4, XorbChunkHeader.MaxCompressedLength + 1, 10));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new XorbChunkHeader(CompressionScheme.Lz4, 10, XorbChunkHeader.MaxUncompressedLength + 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new XorbChunkHeader(CompressionScheme.Lz4, -1, 10));
+    }
+
+    [Fact]
+    public void Encode_refuses_Auto_and_oversized_chunks()
+    {
+        var buffer = new byte[XorbChunkCodec.MaxEncodedLength(XorbChunkHeader.MaxUncompressedLength)];
+        Assert.Throws<ArgumentOutOfRangeException>(() => XorbChunkCodec.Encode(new byte[10], (CompressionScheme)99, buffer));
+        Assert.Throws<ArgumentOutOfRangeException>(() => XorbChunkCodec.Encode(new byte[XorbChunkHeader.MaxUncompressedLength + 1], CompressionScheme.Lz4, buffer));
+        Assert.Throws<ArgumentException>(() => XorbChunkCodec.Encode(new byte[1000], CompressionScheme.Lz4, new byte[1000]));
+    }
+
+    [Fact]
+    public void Destination_smaller_than_the_chunk_is_a_caller_error()
+    {
+        var chunk = Encode(FormatTestData.TextLike(1000, 1), CompressionScheme.Lz4);
+        Assert.Throws<ArgumentException>(() => XorbChunkCodec.Decode(chunk, new byte[999], out _));
+    }
+
+    [Fact]
     public void Truncated_header_is_a_format_error()
     {
         var chunk = Encode(FormatTestData.TextLike(100, 1), CompressionScheme.Lz4);
