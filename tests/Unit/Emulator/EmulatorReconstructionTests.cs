@@ -201,6 +201,30 @@ public sealed class EmulatorReconstructionTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public async Task Tokens_and_urls_expire_when_the_clock_passes_their_expiry()
+    {
+        await using var server = await _f.StartAnotherAsync(o => { o.CasTokenLifetime = TimeSpan.FromMinutes(5); o.UrlLifetime = TimeSpan.FromMinutes(1); });
+        var clock = new ManualClock();
+        server.Clock = clock;
+        using var reader = new IndependentReader(server.BaseUrl);
+        var (token, cas, exp) = await reader.GetTokenAsync("models/org/formats", "main");
+        Assert.Equal(clock.Now.ToUnixTimeSeconds() + 300, exp);
+        string id = _f.File(_f.Main, "random.bin").XetHash!;
+        var rec = await reader.GetReconstructionAsync(cas, token, id, null);
+        Assert.NotEmpty(await reader.FetchRangesAsync(rec!.Fetches[0]));
+
+        clock.Advance(TimeSpan.FromMinutes(2));
+        var urlExpired = await Assert.ThrowsAsync<InvalidDataException>(() => reader.FetchRangesAsync(rec.Fetches[0]));
+        Assert.Contains("403", urlExpired.Message);
+        var fresh = await reader.GetReconstructionAsync(cas, token, id, null);
+        Assert.NotEmpty(await reader.FetchRangesAsync(fresh!.Fetches[0]));
+
+        clock.Advance(TimeSpan.FromMinutes(4));
+        var tokenExpired = await Assert.ThrowsAsync<InvalidDataException>(() => reader.GetReconstructionAsync(cas, token, id, null));
+        Assert.Contains("401", tokenExpired.Message);
+    }
+
+    [Fact]
     public async Task A_cas_token_only_reads_files_of_its_repo()
     {
         using var reader = new IndependentReader(_f.Server.BaseUrl);
