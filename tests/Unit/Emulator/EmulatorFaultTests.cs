@@ -106,6 +106,19 @@ public sealed class EmulatorFaultTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public async Task A_path_filter_confines_a_fault_so_v2_fails_and_v1_serves()
+    {
+        await using var server = await _f.StartAnotherAsync();
+        server.Faults.Add("reconstruction:status=501,path=/v2/");
+        using var reader = new IndependentReader(server.BaseUrl);
+        var (token, cas, _) = await reader.GetTokenAsync("models/org/formats", "main");
+        string id = _f.File(_f.Main, "floats.bin").XetHash!;
+        var v2 = await Assert.ThrowsAsync<InvalidDataException>(() => reader.GetReconstructionAsync(cas, token, id, null));
+        Assert.Contains("501", v2.Message);
+        Assert.Equal(_f.Content["floats.bin"], await reader.ReadAsync(cas, token, id, v2: false));
+    }
+
+    [Fact]
     public async Task Reset_after_n_bytes_delivers_exactly_n_bytes_then_aborts()
     {
         var (server, reader, entry, length) = await XorbEntryAsync();
