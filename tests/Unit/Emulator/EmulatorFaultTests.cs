@@ -176,13 +176,13 @@ public sealed class EmulatorFaultTests : IClassFixture<EmulatorFixture>
     {
         var (server, reader, entry, _) = await XorbEntryAsync();
         await using var _s = server; using var _r = reader;
-        server.Faults.Add("xorb:stall-after=2000,stall=3s");
+        server.Faults.Add("xorb:stall-after=2000,stall=10s");
         using var req = XorbRequest(entry);
         using var resp = await reader.Http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead);
         await using var body = await resp.Content.ReadAsStreamAsync();
         byte[] buf = new byte[4096];
         long got = 0;
-        using var cts = new System.Threading.CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        using var cts = new System.Threading.CancellationTokenSource(TimeSpan.FromMilliseconds(1500));
         try
         {
             int n;
