@@ -81,6 +81,8 @@ internal static class FileReconstructor
                             {
                                 foreach (var term in segment.Terms)
                                 {
+                                    // Finished loads need no awaiting at the end; dropping them keeps their bytes collectable.
+                                    startedLoads.RemoveAll(t => t.IsCompleted);
                                     var before = startedLoads.Count;
                                     term.Load = await registry.ClaimAsync(term.Block, startedLoads, token).ConfigureAwait(false);
                                     term.Claimed = true;
@@ -110,7 +112,10 @@ internal static class FileReconstructor
                                 var ranges = await AsyncWait.WaitAsync(term.Load!, token).ConfigureAwait(false);
                                 await writer.WriteTermAsync(term, ranges, token).ConfigureAwait(false);
                                 term.Done = true;
+                                term.Load = null;
                                 registry.Consumed(term.Block);
+                                if (ReferenceEquals(term, term.Segment.Terms[term.Segment.Terms.Count - 1]))
+                                    lock (segments) segments.Remove(term.Segment); // fully written: nothing to release later
                                 Interlocked.Decrement(ref termsPending);
                                 session.Activity.Written(term.KeepEnd - term.KeepStart);
                                 if (progress is not null && (writer.Written - lastReport >= (1 << 20) || writer.Written == size))

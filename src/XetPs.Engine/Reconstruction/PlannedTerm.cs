@@ -11,8 +11,10 @@ namespace XetPs.Reconstruction;
 /// </summary>
 internal sealed class PlannedTerm
 {
-    public PlannedTerm(ReconstructionTerm term, XorbBlock block, int rangeIndex, long fileOffset, long keepStart, long keepEnd, long hashFrom)
+    public PlannedTerm(ReconstructionSegment segment, ReconstructionTerm term, XorbBlock block, int rangeIndex, long fileOffset,
+        long keepStart, long keepEnd, long hashFrom)
     {
+        Segment = segment;
         Term = term;
         Block = block;
         RangeIndex = rangeIndex;
@@ -21,6 +23,9 @@ internal sealed class PlannedTerm
         KeepEnd = keepEnd;
         HashFrom = hashFrom;
     }
+
+    /// <summary>The segment whose reconstruction placed this term.</summary>
+    public ReconstructionSegment Segment { get; }
 
     public ReconstructionTerm Term { get; }
 
@@ -40,6 +45,7 @@ internal sealed class PlannedTerm
     /// <summary>Chunks starting at or after this file offset are hashed here (earlier ones were, by the previous segment).</summary>
     public long HashFrom { get; }
 
+    /// <summary>The block's load; cleared once the term is written, so a finished term keeps no xorb bytes alive.</summary>
     public Task<DecodedXorbRange[]>? Load { get; set; }
 
     public bool Claimed { get; set; }

@@ -98,7 +98,7 @@ internal sealed class ReconstructionSegment
                 var block = registry.Plan(term, fetch, estimates[fetch], _reader, RefreshAsync, out var rangeIndex);
                 var keepStart = Math.Max(fileOffset, Start);
                 var keepEnd = Math.Min(fileOffset + term.UnpackedLength, EndInclusive + 1);
-                Terms.Add(new PlannedTerm(term, block, rangeIndex, fileOffset, keepStart, keepEnd, Start));
+                Terms.Add(new PlannedTerm(this, term, block, rangeIndex, fileOffset, keepStart, keepEnd, Start));
                 fileOffset += term.UnpackedLength;
             }
         }

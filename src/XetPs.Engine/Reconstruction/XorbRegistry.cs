@@ -51,6 +51,7 @@ internal sealed class XorbRegistry
         CancellationToken sessionToken)
     {
         Permits = new BufferPermits(bufferSize, EvictIdle);
+        Buffers = new XorbBufferPool(Math.Min(bufferSize, 256L << 20));
         _casPermits = new SemaphoreSlim(casConcurrency, casConcurrency);
         _verify = verify;
         _activity = activity;
@@ -59,6 +60,9 @@ internal sealed class XorbRegistry
     }
 
     public BufferPermits Permits { get; }
+
+    /// <summary>Arrays of unloaded blocks, reused by later loads.</summary>
+    public XorbBufferPool Buffers { get; }
 
     /// <summary>Loads started since the session began (each is one xorb fetch request, retries aside).</summary>
     public long LoadsStarted => Interlocked.Read(ref _loadsStarted);
@@ -190,7 +194,7 @@ internal sealed class XorbRegistry
                     Interlocked.Increment(ref _loadsStarted);
                     // Task.Run: the load must not start running under this lock.
                     var fetch = block.Fetch;
-                    var load = Task.Run(() => LoadAsync(block, generation, fetch, charge, cts.Token));
+                    var load = Task.Run(() => LoadAsync(block, generation, fetch, charge, cts));
                     block.Load = load;
                     startedLoads.Add(load);
                     acquired = false; // the load owns the charge now
@@ -328,7 +332,12 @@ internal sealed class XorbRegistry
             {
                 // Callbacks of an HTTP request being cancelled; the load is ending anyway.
             }
+            catch (ObjectDisposedException)
+            {
+                // The load finished meanwhile.
+            }
         }
+        if (block.Data is { } data) ReturnArrays(data); // no claims: no writer reads it any more
         block.Generation++;
         block.State = XorbBlockState.Empty;
         block.Load = null;
@@ -336,6 +345,17 @@ internal sealed class XorbRegistry
         block.Data = null;
         block.Charge = 0;
         return release;
+    }
+
+    private void ReturnArrays(DecodedXorbRange[] ranges)
+    {
+        byte[]? previous = null;
+        foreach (var range in ranges)
+        {
+            if (ReferenceEquals(range.Data, previous)) continue; // ranges compacted in place share one array
+            previous = range.Data;
+            Buffers.Return(range.Data);
+        }
     }
 
     private static bool SameRanges(XorbFetch a, XorbFetch b)
@@ -353,24 +373,27 @@ internal sealed class XorbRegistry
     // ---- the load: one HTTP request (plus one URL refresh on 403), then decode and hash ----
 
     private async Task<DecodedXorbRange[]> LoadAsync(XorbBlock block, int generation, XorbFetch fetch, long charge,
-        CancellationToken cancellationToken)
+        CancellationTokenSource cancellation)
     {
+        var cancellationToken = cancellation.Token;
         var ownedCharge = charge;
+        byte[]? raw = null;
+        DecodedXorbRange[]? decoded = null;
+        var published = false;
         try
         {
             if (fetch.TotalLength > int.MaxValue - 64)
                 throw new XetProtocolException($"The fetch of xorb {fetch.Xorb} asks for {fetch.TotalLength} bytes in one request.");
-            var raw = new byte[fetch.TotalLength];
+            raw = Buffers.Rent(fetch.TotalLength);
             Dictionary<ChunkRange, int> expected;
             lock (_gate) expected = new Dictionary<ChunkRange, int>(block.ExpectedTerms);
 
-            DecodedXorbRange[] decoded;
             for (var attempt = 0; ; attempt++)
             {
                 fetch = await FetchAsync(block, generation, fetch, raw, cancellationToken).ConfigureAwait(false);
                 try
                 {
-                    decoded = Decode(fetch, raw, expected, _verify);
+                    decoded = Decode(fetch, raw, expected, _verify, Buffers);
                     break;
                 }
                 catch (XorbFormatException ex) when (attempt == 0)
@@ -381,9 +404,20 @@ internal sealed class XorbRegistry
             }
             // Memory the block keeps: the download buffer itself when the ranges were compacted in place, else the
             // decoded arrays (the download buffer becomes garbage).
+            // Bytes the block keeps for its readers: the download buffer itself when its ranges were compacted in
+            // place, else the decoded ranges (the download buffer is free again). Charged by content; the pool's
+            // size rounding (under 1/16) is not charged.
             long decodedBytes = 0;
-            if (decoded.Length > 0 && ReferenceEquals(decoded[0].Data, raw)) decodedBytes = raw.Length;
-            else foreach (var range in decoded) decodedBytes += range.Data.Length;
+            if (decoded.Length > 0 && ReferenceEquals(decoded[0].Data, raw))
+            {
+                decodedBytes = fetch.TotalLength;
+            }
+            else
+            {
+                foreach (var range in decoded) decodedBytes += range.Length;
+                Buffers.Return(raw);
+            }
+            raw = null;
 
             long release = 0;
             lock (_gate)
@@ -395,6 +429,7 @@ internal sealed class XorbRegistry
                     throw new OperationCanceledException("The xorb load was abandoned by every reader.");
                 }
                 var keep = Permits.Clamp(decodedBytes);
+                published = true;
                 block.Data = decoded;
                 block.State = XorbBlockState.Ready;
                 block.Charge = keep;
@@ -432,6 +467,14 @@ internal sealed class XorbRegistry
         }
         finally
         {
+            // A load that did not publish owns its arrays; nobody else has seen them.
+            Buffers.Return(raw);
+            if (!published && decoded is not null) ReturnArrays(decoded);
+            lock (_gate)
+            {
+                if (ReferenceEquals(block.LoadCancellation, cancellation)) block.LoadCancellation = null;
+            }
+            cancellation.Dispose(); // unregisters from the session token
             Permits.Release(ownedCharge);
             Interlocked.Decrement(ref _loadsRunning);
         }
@@ -452,7 +495,7 @@ internal sealed class XorbRegistry
             Interlocked.Increment(ref _casPermitsHeld);
             try
             {
-                await reader.FetchXorbRangesAsync(fetch, raw, cancellationToken).ConfigureAwait(false);
+                await reader.FetchXorbRangesAsync(fetch, raw.AsMemory(0, (int)fetch.TotalLength), cancellationToken).ConfigureAwait(false);
                 _activity.Received(raw.Length);
                 return fetch;
             }
@@ -486,7 +529,8 @@ internal sealed class XorbRegistry
     /// (the common case for weights that do not compress), the ranges are compacted in place in
     /// <paramref name="raw"/>: no second buffer, no copy to a new array.
     /// </summary>
-    internal static DecodedXorbRange[] Decode(XorbFetch fetch, byte[] raw, IReadOnlyDictionary<ChunkRange, int> expected, bool hash)
+    internal static DecodedXorbRange[] Decode(XorbFetch fetch, byte[] raw, IReadOnlyDictionary<ChunkRange, int> expected, bool hash,
+        XorbBufferPool? pool = null)
     {
         var count = fetch.Ranges.Count;
         var ends = new int[count][];
@@ -563,7 +607,7 @@ internal sealed class XorbRegistry
             else
             {
                 var source = new ReadOnlySpan<byte>(raw, position, (int)descriptor.Length);
-                var data = new byte[totals[r]];
+                var data = pool?.Rent(totals[r]) ?? new byte[totals[r]];
                 var at = 0;
                 var written = 0;
                 for (var i = 0; i < rangeEnds.Length; i++)

@@ -140,7 +140,13 @@ public class XetSessionTests
 
         Assert.True(result.Resumed, $"not resumed; second run fetched {sentSecond} bytes");
         Assert.Equal(EmulatorFixture.Content(file), File.ReadAllBytes(result.DestinationPath));
-        Assert.True(sentSecond < 3L << 20, $"the resumed run fetched {sentSecond} xorb bytes of a 4 MiB file");
+
+        // The same download from scratch, for comparison.
+        await using var third = new XetSession(options);
+        var sentBeforeFull = emulator.Server.Log.For(EmulatorRoute.Xorb).Sum(e => e.BytesSent);
+        await third.DownloadAsync(request with { DestinationPath = Path.Combine(emulator.Root, "full.bin") }).WaitAsync(Bound);
+        var sentFull = emulator.Server.Log.For(EmulatorRoute.Xorb).Sum(e => e.BytesSent) - sentBeforeFull;
+        Assert.True(sentSecond < sentFull, $"the resumed run fetched {sentSecond} xorb bytes, a full run {sentFull}");
     }
 
     [Fact]
