@@ -47,7 +47,10 @@ internal static class FileReconstructor
             {
                 var segmentChannel = Channel.CreateBounded<ReconstructionSegment>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
                 var termChannel = Channel.CreateBounded<PlannedTerm>(new BoundedChannelOptions(4096) { SingleReader = true, SingleWriter = true });
-                var segmentSize = options.SegmentSize;
+                // A segment's fetch of one xorb covers only that segment's chunks, so the segment size bounds the
+                // size of a block: a quarter of the buffer keeps several blocks in flight and no block larger than
+                // the buffer (which would have to be clamped, holding more memory than it is charged).
+                var segmentSize = Math.Min(options.SegmentSize, Math.Max(options.BufferSize / 4, 64 * 1024));
                 var token = run.Token;
 
                 async Task FetchSegmentsAsync()
