@@ -116,7 +116,7 @@ internal static class FileReconstructor
                                 await writer.WriteTermAsync(term, ranges, token).ConfigureAwait(false);
                                 term.Done = true;
                                 term.Load = null;
-                                registry.Consumed(term.Block);
+                                registry.Consumed(term.Block, term.Sequence);
                                 if (ReferenceEquals(term, term.Segment.Terms[term.Segment.Terms.Count - 1]))
                                     lock (segments) segments.Remove(term.Segment); // fully written: nothing to release later
                                 Interlocked.Decrement(ref termsPending);
@@ -175,7 +175,7 @@ internal static class FileReconstructor
                 if (!term.Done)
                 {
                     term.Done = true;
-                    registry.Abandon(term.Block, term.Claimed);
+                    registry.Abandon(term.Block, term.Claimed, term.Sequence);
                 }
         foreach (var load in startedLoads)
         {

@@ -11,9 +11,10 @@ namespace XetPs.Reconstruction;
 /// </summary>
 internal sealed class PlannedTerm
 {
-    public PlannedTerm(ReconstructionSegment segment, ReconstructionTerm term, XorbBlock block, int rangeIndex, long fileOffset,
-        long keepStart, long keepEnd, long hashFrom)
+    public PlannedTerm(ReconstructionSegment segment, ReconstructionTerm term, XorbBlock block, int rangeIndex, long sequence,
+        long fileOffset, long keepStart, long keepEnd, long hashFrom)
     {
+        Sequence = sequence;
         Segment = segment;
         Term = term;
         Block = block;
@@ -30,6 +31,9 @@ internal sealed class PlannedTerm
     public ReconstructionTerm Term { get; }
 
     public XorbBlock Block { get; }
+
+    /// <summary>The registry's plan sequence number of this use of the block.</summary>
+    public long Sequence { get; }
 
     /// <summary>Index of the block's range that holds the term's chunks.</summary>
     public int RangeIndex { get; }

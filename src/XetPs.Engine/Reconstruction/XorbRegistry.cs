@@ -43,6 +43,7 @@ internal sealed class XorbRegistry
     private readonly bool _verify;
     private readonly ILogger? _logger;
     private readonly CancellationToken _sessionToken;
+    private long _planSequence;
     private int _loadsRunning;
     private int _casPermitsHeld;
     private long _loadsStarted;
@@ -111,7 +112,7 @@ internal sealed class XorbRegistry
     /// call <see cref="Consumed"/> or <see cref="Abandon"/> exactly once for the returned block.
     /// </summary>
     public XorbBlock Plan(ReconstructionTerm term, XorbFetch fetch, long decodedEstimate, ICasReader reader,
-        Func<XorbFetch, CancellationToken, Task<XorbFetch>> refresh, out int rangeIndex)
+        Func<XorbFetch, CancellationToken, Task<XorbFetch>> refresh, out int rangeIndex, out long sequence)
     {
         lock (_gate)
         {
@@ -146,6 +147,8 @@ internal sealed class XorbRegistry
                 chosen.DecodedEstimate = Math.Max(chosen.DecodedEstimate, decodedEstimate);
             }
             chosen.Planned++;
+            sequence = ++_planSequence;
+            chosen.PendingUses.Add(sequence);
             if (!chosen.ExpectedTerms.ContainsKey(term.Chunks)) chosen.ExpectedTerms[term.Chunks] = term.UnpackedLength;
             else if (chosen.ExpectedTerms[term.Chunks] != term.UnpackedLength)
                 throw new XetProtocolException(
@@ -211,7 +214,7 @@ internal sealed class XorbRegistry
                 block.Claims--;
                 AfterClaimReleased(block, out release);
             }
-            Permits.Release(release);
+            ReleaseAndEvict(release);
             throw;
         }
         finally
@@ -221,29 +224,31 @@ internal sealed class XorbRegistry
     }
 
     /// <summary>One planned and claimed term has taken its bytes.</summary>
-    public void Consumed(XorbBlock block)
+    public void Consumed(XorbBlock block, long sequence)
     {
         long release;
         lock (_gate)
         {
             block.Claims--;
             block.Planned--;
+            block.PendingUses.Remove(sequence);
             AfterClaimReleased(block, out release);
         }
-        Permits.Release(release);
+        ReleaseAndEvict(release);
     }
 
     /// <summary>A planned term will never be consumed (its file failed or was cancelled).</summary>
-    public void Abandon(XorbBlock block, bool claimed)
+    public void Abandon(XorbBlock block, bool claimed, long sequence)
     {
         long release;
         lock (_gate)
         {
             if (claimed) block.Claims--;
             block.Planned--;
+            block.PendingUses.Remove(sequence);
             AfterClaimReleased(block, out release);
         }
-        Permits.Release(release);
+        ReleaseAndEvict(release);
     }
 
     /// <summary>True when another file still reads <paramref name="load"/>'s block, so its owner must not wait for it.</summary>
@@ -258,24 +263,40 @@ internal sealed class XorbRegistry
         }
     }
 
-    /// <summary>Evicts idle blocks (oldest first) until the first buffer waiter's shortfall is covered.</summary>
+    /// <summary>
+    /// Evicts idle blocks until the first buffer waiter's shortfall is covered, the one whose next use is farthest
+    /// first (Belady's choice: the plan tells the future). Terms that use a xorb range far apart, the seed incident's
+    /// shape, make least-recently-used the worst choice: it would evict exactly the block needed next.
+    /// </summary>
     public void EvictIdle()
     {
         long freed = 0;
         lock (_gate)
         {
             var need = Permits.Shortfall;
-            while (need > freed && _idle.First is { } node)
+            while (need > freed && _idle.Count > 0)
             {
-                var block = node.Value;
-                _idle.RemoveFirst();
+                var victim = _idle.First!;
+                for (var node = victim.Next; node is not null; node = node.Next)
+                    if (NextUse(node.Value) > NextUse(victim.Value)) victim = node;
+                var block = victim.Value;
+                _idle.Remove(victim);
                 block.IdleNode = null;
                 freed += Unload(block);
-                _logger?.LogDebug("Evicted idle xorb block {Block} to admit a waiting term", block.ToString());
+                _logger?.LogTrace("Evicted idle xorb block {Block} to admit a waiting term", block.ToString());
             }
         }
         Permits.Release(freed);
     }
+
+    /// <summary>Returns permits, then evicts idle blocks if a waiter still lacks bytes (a block may just have turned idle).</summary>
+    private void ReleaseAndEvict(long release)
+    {
+        Permits.Release(release);
+        if (Permits.HasWaiters) EvictIdle();
+    }
+
+    private static long NextUse(XorbBlock block) => block.PendingUses.Count == 0 ? long.MaxValue : block.PendingUses.Min;
 
     // ---- lock held by callers ----
 
@@ -298,12 +319,7 @@ internal sealed class XorbRegistry
         {
             case XorbBlockState.Ready:
                 block.IdleNode = _idle.AddLast(block);
-                if (Permits.HasWaiters && Permits.Shortfall > 0)
-                {
-                    _idle.Remove(block.IdleNode);
-                    block.IdleNode = null;
-                    release = Unload(block);
-                }
+                // A waiter lacking bytes has it evicted (farthest next use first) by the caller, after the lock.
                 break;
             case XorbBlockState.Loading:
                 // Nobody waits for this load any more (its claimants' files ended): stop it, so no task outlives
@@ -446,7 +462,7 @@ internal sealed class XorbRegistry
                 }
                 if (block.Claims == 0) AfterClaimReleased(block, out release);
             }
-            Permits.Release(release);
+            ReleaseAndEvict(release);
             return decoded;
         }
         catch (Exception ex)
