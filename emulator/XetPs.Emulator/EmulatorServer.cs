@@ -15,9 +15,13 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using XetPs.Emulator.Cas;
+
 using XetPs.Emulator.Faults;
+
 using XetPs.Emulator.Hub;
+
 using XetPs.Emulator.Store;
+
 
 namespace XetPs.Emulator;
 
@@ -149,6 +153,20 @@ public sealed class EmulatorServer : IAsyncDisposable
         bool hadAuth = context.Request.Headers.Authorization.Count > 0;
         string? range = context.Request.Headers.Range.Count > 0 ? context.Request.Headers.Range.ToString() : null;
         bool aborted = false;
+        long sequence = Log.NextSequence();
+        DateTimeOffset arrived = Clock.GetUtcNow();
+        RequestLogEntry? logged = null;
+        // The entry is recorded before the client can see the end of the answer (just before the last body write,
+        // or before the final flush), and corrected afterwards if the outcome changed (abort, short body).
+        void Record(long bytes, bool wasAborted)
+        {
+            var entry = new RequestLogEntry(sequence, arrived, route, context.Request.Method, raw, range,
+                context.Response.StatusCode, bytes, fault?.ToString(), hadAuth, wasAborted, context.Connection.Id);
+            if (logged is null) Log.Add(entry);
+            else if (logged != entry) Log.Replace(entry);
+            logged = entry;
+        }
+        body.Completing = total => Record(total, wasAborted: false);
         try
         {
             if (fault?.Latency is TimeSpan latency) await Task.Delay(latency, context.RequestAborted).ConfigureAwait(false);
@@ -164,6 +182,7 @@ public sealed class EmulatorServer : IAsyncDisposable
             {
                 await handler(context, fault).ConfigureAwait(false);
             }
+            if (!body.Aborted && !body.Truncated) Record(body.BytesWritten, wasAborted: false);
             await body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
         }
         catch (FaultAbortException)
@@ -178,11 +197,25 @@ public sealed class EmulatorServer : IAsyncDisposable
         {
             aborted = true;
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A broken store (missing xorb, unreadable record) is the emulator's fault: say so with a 500 that
+            // names the cause, or cut the connection when the answer has already started.
+            if (!context.Response.HasStarted)
+            {
+                context.Response.Clear();
+                await HttpResults.WriteErrorAsync(context, 500, $"Emulator error: {ex.GetType().Name}: {ex.Message}").ConfigureAwait(false);
+            }
+            else
+            {
+                context.Abort();
+                aborted = true;
+            }
+        }
         finally
         {
-            aborted |= body.Aborted;
-            Log.Add(new RequestLogEntry(Log.NextSequence(), Clock.GetUtcNow(), route, context.Request.Method, raw, range,
-                context.Response.StatusCode, body.BytesWritten, fault?.ToString(), hadAuth, aborted, context.Connection.Id));
+            aborted |= body.Aborted || body.Truncated;
+            Record(body.BytesWritten, aborted);
         }
     }
 
@@ -209,6 +242,8 @@ public sealed class EmulatorServer : IAsyncDisposable
             {
                 if (s.Length >= 6 && s[4] == "tree" && get)
                     return (EmulatorRoute.Tree, (c, f) => _hub.TreeAsync(c, f, repo, s[5], string.Join('/', s.Skip(6))));
+                if (s.Length == 6 && s[4] == "paths-info" && HttpMethods.IsPost(method))
+                    return (EmulatorRoute.Tree, (c, f) => _hub.PathsInfoAsync(c, f, repo, s[5]));
                 if (s.Length == 6 && s[4] == "xet-read-token" && get)
                     return (EmulatorRoute.Token, (c, f) => _hub.TokenAsync(c, repo, s[5]));
                 if (s.Length == 4 && get)

@@ -20,7 +20,10 @@ internal static class HttpResults
     {
         context.Response.StatusCode = status;
         if (errorCode is not null) context.Response.Headers["X-Error-Code"] = errorCode;
-        context.Response.Headers["X-Error-Message"] = message;
+        // Header values must be ASCII; the JSON body keeps the exact text.
+        var ascii = new StringBuilder(message.Length);
+        foreach (char ch in message) ascii.Append(ch is >= ' ' and <= '~' ? ch : '?');
+        context.Response.Headers["X-Error-Message"] = ascii.ToString();
         byte[] body = JsonSerializer.SerializeToUtf8Bytes(new { error = message });
         return WriteBytesAsync(context, body, "application/json; charset=utf-8");
     }

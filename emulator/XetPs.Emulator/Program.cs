@@ -3,8 +3,10 @@ using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks;
-using XetPs.Emulator.Scenario;
 using XetPs.Emulator.Store;
+
+using XetPs.Emulator.Scenario;
+
 
 namespace XetPs.Emulator;
 
@@ -14,6 +16,9 @@ namespace XetPs.Emulator;
 /// </summary>
 public static class Program
 {
+    /// <summary>The repo <c>--incident</c> serves.</summary>
+    public static XetPs.Hub.RepoId SeedIncidentRepo { get; } = XetPs.Hub.RepoId.Parse("xetps/incident");
+
     public static async Task<int> Main(string[] args)
     {
         EmulatorCommandLine command;
@@ -47,7 +52,13 @@ public static class Program
                 await server.Store.CommitAsync(repo, "main", RepoFile.FromFolder(folder), new CommitOptions { Title = "Import " + Path.GetFileName(Path.GetFullPath(folder)) }).ConfigureAwait(false);
                 names.Add(repo.ToString());
             }
-            if (command.Sample || command.Repos.Count == 0)
+            if (command.IncidentSize is long incident)
+            {
+                await server.Store.CommitAsync(SeedIncidentRepo, "main",
+                    new[] { ScenarioData.SeedIncidentFile("incident.bin", new SeedIncident { FileSize = incident }) }).ConfigureAwait(false);
+                names.Add(SeedIncidentRepo.ToString());
+            }
+            if (command.Sample || (command.Repos.Count == 0 && command.IncidentSize is null))
             {
                 await SampleRepo.CreateAsync(server.Store).ConfigureAwait(false);
                 names.Add(SampleRepo.Id.ToString());

@@ -9,9 +9,11 @@ using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Win32.SafeHandles;
-using XetPs.Emulator.Faults;
-using XetPs.Emulator.Store;
 using XetPs.Format;
+using XetPs.Emulator.Faults;
+
+using XetPs.Emulator.Store;
+
 
 namespace XetPs.Emulator.Cas;
 

@@ -1,7 +1,8 @@
 using System;
 using System.Collections.Generic;
-using XetPs.Emulator.Store;
 using XetPs.Format;
+using XetPs.Emulator.Store;
+
 
 namespace XetPs.Emulator.Cas;
 

@@ -76,7 +76,7 @@ public sealed record FaultRule
     /// <summary>Checks that the rule does something and its values are in range.</summary>
     public FaultRule Validated()
     {
-        if (Route == EmulatorRoute.Other) throw new ArgumentException("A fault needs a route: tree, resolve, token, reconstruction or xorb.");
+        if (Route == EmulatorRoute.Other) throw new ArgumentException("A fault needs a route: tree, resolve, token, reconstruction, xorb or bridge.");
         if (Rate is < 0 or > 1 || double.IsNaN(Rate)) throw new ArgumentOutOfRangeException(nameof(Rate), Rate, "Fault rate must be within 0..1.");
         if (Skip < 0 || Times < 0) throw new ArgumentOutOfRangeException(nameof(Skip), "skip and times cannot be negative.");
         if (Status is < 100 or > 599) throw new ArgumentOutOfRangeException(nameof(Status), Status, "Fault status must be an HTTP status.");
@@ -165,7 +165,8 @@ public sealed record FaultRule
         "token" => EmulatorRoute.Token,
         "reconstruction" => EmulatorRoute.Reconstruction,
         "xorb" => EmulatorRoute.Xorb,
-        _ => throw new FormatException($"Fault '{text}': unknown route '{name}' (tree, resolve, token, reconstruction, xorb)."),
+        "bridge" => EmulatorRoute.Bridge,
+        _ => throw new FormatException($"Fault '{text}': unknown route '{name}' (tree, resolve, token, reconstruction, xorb, bridge)."),
     };
 
     private static string HostileName(HostileMetadata h) => h switch

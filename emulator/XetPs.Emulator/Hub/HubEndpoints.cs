@@ -7,10 +7,13 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
-using XetPs.Emulator.Cas;
-using XetPs.Emulator.Faults;
-using XetPs.Emulator.Store;
 using XetPs.Hub;
+using XetPs.Emulator.Cas;
+
+using XetPs.Emulator.Faults;
+
+using XetPs.Emulator.Store;
+
 
 namespace XetPs.Emulator.Hub;
 
@@ -101,6 +104,43 @@ internal sealed class HubEndpoints
             context.Response.Headers.Append("Link", "<" + next + ">; rel=\"next\"");
         }
         byte[] json = TreeListing.ToJson(page, commit, expand);
+        await HttpResults.WriteJsonAsync(context, json, "application/json; charset=utf-8", fault?.Hostile == HostileMetadata.EnormousJson).ConfigureAwait(false);
+    }
+
+    /// <summary>POST paths-info/{rev}: entries for the given paths (JSON <c>{"paths": [...], "expand": bool}</c> or a
+    /// form with repeated <c>paths</c>); unknown paths are left out, like the Hub.</summary>
+    public async Task PathsInfoAsync(HttpContext context, FaultRule? fault, RepoId repo, string revision)
+    {
+        var commit = await OpenAsync(context, repo, revision).ConfigureAwait(false);
+        if (commit is null) return;
+        var paths = new List<string>();
+        bool expand = false;
+        try
+        {
+            if (context.Request.HasFormContentType)
+            {
+                var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+                paths.AddRange(form["paths"].Where(p => p is not null).Select(p => p!));
+                expand = IsTrue(form["expand"]);
+            }
+            else
+            {
+                using var doc = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
+                paths.AddRange(doc.RootElement.GetProperty("paths").EnumerateArray().Select(p => p.GetString() ?? ""));
+                expand = doc.RootElement.TryGetProperty("expand", out var e) && e.ValueKind == JsonValueKind.True;
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or InvalidDataException)
+        {
+            await HttpResults.WriteErrorAsync(context, 400, $"paths-info needs {{\"paths\": [...]}}: {ex.Message}").ConfigureAwait(false);
+            return;
+        }
+        var all = TreeListing.List(commit, "", recursive: true) ?? new List<TreeEntry>();
+        var wanted = new HashSet<string>(paths.Select(p => p.Trim('/')), StringComparer.Ordinal);
+        var entries = all.Where(e => wanted.Contains(e.Path)).ToList();
+        if (fault is { Hostile: HostileMetadata.DotDotPath or HostileMetadata.AbsolutePath or HostileMetadata.DevicePath })
+            entries = TreeListing.Hostile(entries, commit, fault.Hostile);
+        byte[] json = TreeListing.ToJson(entries, commit, expand);
         await HttpResults.WriteJsonAsync(context, json, "application/json; charset=utf-8", fault?.Hostile == HostileMetadata.EnormousJson).ConfigureAwait(false);
     }
 

@@ -7,7 +7,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using XetPs.Emulator.Faults;
+
 using XetPs.Emulator.Store;
+
 
 namespace XetPs.Emulator.Hub;
 

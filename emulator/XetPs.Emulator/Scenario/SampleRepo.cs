@@ -1,7 +1,8 @@
 using System.Threading;
 using System.Threading.Tasks;
-using XetPs.Emulator.Store;
 using XetPs.Hub;
+using XetPs.Emulator.Store;
+
 
 namespace XetPs.Emulator.Scenario;
 

@@ -6,6 +6,7 @@ using System.IO;
 using System.Text;
 using XetPs.Emulator.Store;
 
+
 namespace XetPs.Emulator.Scenario;
 
 /// <summary>

@@ -5,8 +5,9 @@ using System.IO;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
-using XetPs.Emulator.Store;
 using XetPs.Format;
+using XetPs.Emulator.Store;
+
 
 namespace XetPs.Emulator.Scenario;
 
@@ -14,8 +15,9 @@ namespace XetPs.Emulator.Scenario;
 /// The shape of the reported seed incident at a size this machine holds: one file whose reconstruction has
 /// <see cref="TermCount"/> terms (2366) over <see cref="XorbCount"/> xorbs (932), interleaved, so that the same xorb
 /// ranges are used by terms far apart in the file. Term t reads xorb (t * 577) mod X; its k-th use of that xorb
-/// (k = t / X) reads chunks [0, c) when k is even and [c/2, c/2 + c) when k is odd, with c chunks per term: uses
-/// 0 and 2 are the same range, X terms apart; use 1 overlaps both. Half the xorbs hold float-like chunks (BG4), half
+/// (k = t / X) reads chunks [0, c) when k is even and [c + 1, 2c + 1) when k is odd, with c chunks per term: uses 0
+/// and 2 are the same range, X terms apart, and use 1 is a second, separate range of the same xorb (so one URL entry
+/// carries two byte ranges: multipart). Half the xorbs hold float-like chunks (BG4), half
 /// random (None). The file is composed from terms in the store (as a server holds it), not chunked from a stream.
 /// </summary>
 public sealed record SeedIncident
@@ -28,23 +30,26 @@ public sealed record SeedIncident
 
     public int Seed { get; init; } = 2366;
 
-    /// <summary>Chunks per term: enough 64 KiB chunks to reach <see cref="FileSize"/>, at least 1.</summary>
-    public int ChunksPerTerm => (int)Math.Max(1, FileSize / ((long)TermCount * GearChunker.TargetChunk));
+    /// <summary>Chunks per term; 0 (default) = enough 64 KiB chunks to reach <see cref="FileSize"/>, at least 1.
+    /// Tests set it (e.g. 4) to get overlapping ranges with small chunks.</summary>
+    public int ChunksPerTerm { get; init; }
+
+    public int EffectiveChunksPerTerm => ChunksPerTerm > 0 ? ChunksPerTerm : (int)Math.Max(1, FileSize / ((long)TermCount * GearChunker.TargetChunk));
 
     /// <summary>Bytes per chunk (at most 128 KiB).</summary>
-    public int ChunkSize => (int)Math.Clamp(FileSize / ((long)TermCount * ChunksPerTerm), 64, GearChunker.MaxChunk);
+    public int ChunkSize => (int)Math.Clamp(FileSize / ((long)TermCount * EffectiveChunksPerTerm), 64, GearChunker.MaxChunk);
 
-    public long ActualFileSize => (long)TermCount * ChunksPerTerm * ChunkSize;
+    public long ActualFileSize => (long)TermCount * EffectiveChunksPerTerm * ChunkSize;
 
-    internal string CacheKey => string.Create(CultureInfo.InvariantCulture, $"gen:seed-incident:{TermCount}:{XorbCount}:{FileSize}:{Seed}");
+    internal string CacheKey => string.Create(CultureInfo.InvariantCulture, $"gen:seed-incident:{TermCount}:{XorbCount}:{FileSize}:{EffectiveChunksPerTerm}:{Seed}");
 
     /// <summary>The xorb and chunk range of term <paramref name="t"/>.</summary>
     public (int Xorb, int Start, int End) TermAt(int t)
     {
-        int c = ChunksPerTerm;
+        int c = EffectiveChunksPerTerm;
         int xorb = (int)((long)t * 577 % XorbCount);
         int use = t / XorbCount;
-        int start = use % 2 == 0 ? 0 : c / 2;
+        int start = use % 2 == 0 ? 0 : c + 1;
         return (xorb, start, start + c);
     }
 
@@ -54,8 +59,8 @@ public sealed record SeedIncident
             throw new ArgumentOutOfRangeException(nameof(XorbCount), $"Need 1 <= xorbs ({XorbCount}) <= terms ({TermCount}).");
         if (GCD(577, XorbCount) != 1 && XorbCount > 1)
             throw new ArgumentOutOfRangeException(nameof(XorbCount), $"The interleave stride 577 must be coprime with the xorb count ({XorbCount}).");
-        int c = ChunksPerTerm, size = ChunkSize;
-        int chunksPerXorb = c + c / 2;
+        int c = EffectiveChunksPerTerm, size = ChunkSize;
+        int chunksPerXorb = 2 * c + 1;
         var hashes = new XetHash[XorbCount];
         byte[] chunk = new byte[GearChunker.MaxChunk];
         byte[] block = new byte[GeneratedStream.BlockSize];

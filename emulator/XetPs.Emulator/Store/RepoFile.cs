@@ -34,6 +34,9 @@ public sealed class RepoFile
     /// <summary>Overrides the store's size rule: true = Xet, false = plain git file, null = by size.</summary>
     public bool? StoreAsXet { get; init; }
 
+    /// <summary>The same file, stored in Xet (true) or as a plain git file (false) whatever its size.</summary>
+    public RepoFile AsXet(bool xet = true) => new(Path, Open, CacheKey) { StoreAsXet = xet, Build = Build };
+
     /// <summary>Content that is not a stream but built straight into the store (e.g. a file composed of terms over
     /// existing xorbs, the seed incident's shape). Null for ordinary files.</summary>
     internal Func<EmulatorStore, CancellationToken, Task<StoredFile>>? Build { get; private init; }

@@ -100,7 +100,17 @@ public sealed class CasClient : ICasReader
             using var request = new HttpRequestMessage(HttpMethod.Get, fetch.Url);
             request.Headers.TryAddWithoutValidation("Range", range);
             var response = await _http.SendAsync(request, what, attemptToken).ConfigureAwait(false);
-            using var body = await _http.OpenBodyAsync(response, what).ConfigureAwait(false); // owns response
+            ReadTimeoutStream body;
+            try
+            {
+                body = await _http.OpenBodyAsync(response, what).ConfigureAwait(false);
+            }
+            catch
+            {
+                response.Dispose();
+                throw;
+            }
+            using var owner = body; // disposing the body disposes the response
             var status = (int)response.StatusCode;
             if (status == 403)
                 throw new XetUrlExpiredException(fetch.Xorb, $"The presigned URL of xorb {fetch.Xorb} was refused (403 from {fetch.Url.Host}): expired or not signed for these ranges.",

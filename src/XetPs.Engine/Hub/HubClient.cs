@@ -25,8 +25,8 @@ namespace XetPs.Hub;
 /// </summary>
 public sealed class HubClient
 {
-    /// <summary>A tree page larger than this is refused (a real page is tens of KiB).</summary>
-    private const long MaxPageBytes = 64L * 1024 * 1024;
+    /// <summary>A tree page larger than this is refused (a real page of 1000 entries, expanded, is under 1 MiB).</summary>
+    private const long MaxPageBytes = 16L * 1024 * 1024;
 
     /// <summary>Token answers are small (the spec bounds each field by 64 000 characters).</summary>
     private const long MaxTokenBytes = 256 * 1024;
@@ -123,11 +123,11 @@ public sealed class HubClient
                 using var response = await _http.SendAsync(request, what, ct).ConfigureAwait(false);
                 var status = (int)response.StatusCode;
                 var xetHash = Header(response, "X-Xet-Hash");
-                var location = response.Headers.Location;
-                if (status >= 300 && status < 400 && xetHash is null && location is not null && !location.IsAbsoluteUri &&
+                var location = response.Headers.Location is Uri l ? LinkHeader.Target(l, url) : null;
+                if (status >= 300 && status < 400 && xetHash is null && location is not null && IsOnEndpoint(location) &&
                     Header(response, "X-Linked-Size") is null)
                 {
-                    url = new Uri(url, location); // relative: same origin, e.g. a renamed repository
+                    url = location; // same origin, e.g. a renamed repository
                     continue;
                 }
                 if (status >= 400 || (status >= 300 && location is null && xetHash is null))
@@ -211,10 +211,7 @@ public sealed class HubClient
                     var status = (int)response.StatusCode;
                     if (status >= 300 && status < 400 && response.Headers.Location is Uri location)
                     {
-                        var target = location.IsAbsoluteUri ? location : new Uri(url, location);
-                        if (target.Scheme != Uri.UriSchemeHttp && target.Scheme != Uri.UriSchemeHttps)
-                            throw new XetProtocolException($"{what} redirected to a non-http URL.");
-                        url = target;
+                        url = LinkHeader.Target(location, url) ?? throw new XetProtocolException($"{what} redirected to a non-http URL.");
                         continue;
                     }
                     if (!response.IsSuccessStatusCode)
@@ -336,7 +333,7 @@ public sealed class HubClient
         else
         {
             download = response.StatusCode == HttpStatusCode.OK ? url :
-                response.Headers.Location is Uri loc ? (loc.IsAbsoluteUri ? loc : new Uri(url, loc)) : url;
+                response.Headers.Location is Uri loc ? LinkHeader.Target(loc, url) ?? url : url;
         }
         var gitOid = sha256 is null ? etag : null; // a plain git file's ETag is its blob id
         var entry = new RepoEntry(repo, revision, path, size, isXet ? xet!.ToLowerInvariant() : null, sha256, isXet, gitOid);

@@ -22,13 +22,28 @@ internal static class LinkHeader
                 {
                     if (!string.Equals(r, rel, StringComparison.OrdinalIgnoreCase)) continue;
                     var baseUrl = response.RequestMessage?.RequestUri;
-                    if (Uri.TryCreate(target, UriKind.Absolute, out var absolute)) return absolute;
-                    if (baseUrl is not null && Uri.TryCreate(baseUrl, target, out var relative)) return relative;
+                    // On Unix "/path" parses as an absolute file: URI, so only http(s) counts as absolute here.
+                    if (Uri.TryCreate(target, UriKind.Absolute, out var absolute) && IsHttp(absolute)) return absolute;
+                    if (baseUrl is not null && Uri.TryCreate(baseUrl, target, out var relative) && IsHttp(relative)) return relative;
                 }
             }
         }
         return null;
     }
+
+    /// <summary>
+    /// A redirect target as an absolute http(s) URL: relative ones (including "/path", which .NET on Unix may have
+    /// parsed as a file: URI) resolve against <paramref name="current"/>; null for any other scheme.
+    /// </summary>
+    public static Uri? Target(Uri location, Uri current)
+    {
+        Uri? target;
+        if (location.IsAbsoluteUri && IsHttp(location)) target = location;
+        else if (!Uri.TryCreate(current, location.OriginalString, out target)) target = null;
+        return target is not null && IsHttp(target) ? target : null;
+    }
+
+    private static bool IsHttp(Uri url) => url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps;
 
     /// <summary>Splits one header value into (target, rel) pairs; tolerates commas inside the &lt;&gt; target.</summary>
     internal static IEnumerable<(string Target, string Rel)> Parse(string value)

@@ -17,6 +17,8 @@ internal sealed class ReadTimeoutStream : Stream
     private readonly IDisposable _owner;
     private readonly TimeSpan _timeout;
     private readonly string _what;
+    private readonly CancellationTokenSource _timer = new();
+    private readonly CancellationTokenRegistration _unblock;
 
     public ReadTimeoutStream(Stream inner, IDisposable owner, TimeSpan timeout, string what)
     {
@@ -24,6 +26,8 @@ internal sealed class ReadTimeoutStream : Stream
         _owner = owner;
         _timeout = timeout;
         _what = what;
+        // Some stacks (.NET Framework's handler) ignore the token on a body read: disposing the body unblocks them.
+        _unblock = _timer.Token.Register(static state => ((Stream)state!).Dispose(), inner);
     }
 
     public override bool CanRead => true;
@@ -47,21 +51,23 @@ internal sealed class ReadTimeoutStream : Stream
     public async ValueTask<int> ReadCoreAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        using var timer = new CancellationTokenSource(_timeout);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
-        // Some stacks (.NET Framework's handler) ignore the token on a body read: disposing the body unblocks them.
-        using var unblock = timer.Token.Register(static state => ((Stream)state!).Dispose(), _inner);
+        if (_timer.IsCancellationRequested)
+            throw new XetReadTimeoutException($"No data received for {_timeout.TotalSeconds:0.###} s while reading {_what}.");
+        // One timer per stream, re-armed per read: a read that gets any byte within the timeout is fine.
+        _timer.CancelAfter(_timeout);
+        var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _timer.Token) : null;
         try
         {
+            var token = linked?.Token ?? _timer.Token;
 #if NET8_0_OR_GREATER
-            return await _inner.ReadAsync(buffer, linked.Token).ConfigureAwait(false);
+            return await _inner.ReadAsync(buffer, token).ConfigureAwait(false);
 #else
             if (System.Runtime.InteropServices.MemoryMarshal.TryGetArray<byte>(buffer, out var segment))
-                return await _inner.ReadAsync(segment.Array!, segment.Offset, segment.Count, linked.Token).ConfigureAwait(false);
+                return await _inner.ReadAsync(segment.Array!, segment.Offset, segment.Count, token).ConfigureAwait(false);
             var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(buffer.Length);
             try
             {
-                var n = await _inner.ReadAsync(rented, 0, buffer.Length, linked.Token).ConfigureAwait(false);
+                var n = await _inner.ReadAsync(rented, 0, buffer.Length, token).ConfigureAwait(false);
                 rented.AsSpan(0, n).CopyTo(buffer.Span);
                 return n;
             }
@@ -71,7 +77,7 @@ internal sealed class ReadTimeoutStream : Stream
             }
 #endif
         }
-        catch (Exception ex) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (_timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             throw new XetReadTimeoutException(
                 $"No data received for {_timeout.TotalSeconds:0.###} s while reading {_what}.", ex);
@@ -80,6 +86,11 @@ internal sealed class ReadTimeoutStream : Stream
         {
             cancellationToken.ThrowIfCancellationRequested();
             throw;
+        }
+        finally
+        {
+            linked?.Dispose();
+            if (!_timer.IsCancellationRequested) _timer.CancelAfter(Timeout.Infinite);
         }
     }
 
@@ -92,6 +103,8 @@ internal sealed class ReadTimeoutStream : Stream
     {
         if (disposing)
         {
+            _unblock.Dispose();
+            _timer.Dispose();
             _inner.Dispose();
             _owner.Dispose();
         }

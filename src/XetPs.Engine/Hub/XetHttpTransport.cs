@@ -32,6 +32,10 @@ public sealed class XetHttpTransport : IDisposable
         Logger = logger ?? NullLogger.Instance;
         if (snapshot.Handler is not null)
         {
+            // A handler that follows redirects would take resolve past the Xet headers and carry requests where we
+            // decide, per hop, which credentials go.
+            if (FollowsRedirects(snapshot.Handler))
+                throw new ArgumentException("The injected HttpMessageHandler must not follow redirects (set AllowAutoRedirect = false).", nameof(options));
             Client = new HttpClient(snapshot.Handler, disposeHandler: false);
         }
         else
@@ -234,6 +238,15 @@ public sealed class XetHttpTransport : IDisposable
             })
             .Build();
     }
+
+    private static bool FollowsRedirects(HttpMessageHandler handler) => handler switch
+    {
+        HttpClientHandler h => h.AllowAutoRedirect,
+#if NET8_0_OR_GREATER
+        SocketsHttpHandler s => s.AllowAutoRedirect,
+#endif
+        _ => false,
+    };
 
     private static HttpMessageHandler CreateHandler(XetHttpOptions options)
     {
