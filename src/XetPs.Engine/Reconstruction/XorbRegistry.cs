@@ -503,6 +503,7 @@ internal sealed class XorbRegistry
     /// </summary>
     private async Task<XorbFetch> FetchAsync(XorbBlock block, int generation, XorbFetch fetch, byte[] raw, CancellationToken cancellationToken)
     {
+        XetUrlExpiredException? expired = null;
         for (var attempt = 0; ; attempt++)
         {
             ICasReader reader;
@@ -515,9 +516,9 @@ internal sealed class XorbRegistry
                 _activity.Received(raw.Length);
                 return fetch;
             }
-            catch (XetUrlExpiredException) when (attempt < MaxUrlRefreshes)
+            catch (XetUrlExpiredException ex) when (attempt < MaxUrlRefreshes)
             {
-                // Refreshed below, outside the CAS permit.
+                expired = ex; // refreshed below, outside the CAS permit
             }
             finally
             {
@@ -527,7 +528,18 @@ internal sealed class XorbRegistry
             Func<XorbFetch, CancellationToken, Task<XorbFetch>> refresh;
             lock (_gate) refresh = block.Refresh;
             _logger?.LogDebug("Presigned URL of xorb {Xorb} refused (expired); fetching fresh URLs", fetch.Xorb.ToString());
-            var fresh = await refresh(fetch, cancellationToken).ConfigureAwait(false);
+            XorbFetch fresh;
+            try
+            {
+                fresh = await refresh(fetch, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && expired is not null)
+            {
+                // The file that planned this block (and owns its refresh) has ended; for the readers still waiting,
+                // the cause is the refused URL, not a cancellation of theirs.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(expired).Throw();
+                throw;
+            }
             if (!SameRanges(fresh, fetch))
                 throw new XetProtocolException($"Fresh URLs for xorb {fetch.Xorb} describe different byte ranges than before.");
             fetch = fresh;
