@@ -36,7 +36,8 @@ internal static class FileReconstructor
         var writer = SequentialWriter.Open(destinationPath, repoPath, fileId, size, options.Verify, options.JournalCommitInterval, logger);
         var resumed = writer.ResumedFrom > 0;
         var segments = new List<ReconstructionSegment>();
-        var startedLoads = new List<Task>();
+        var startedLoads = new List<XorbRegistry.StartedLoad>();
+        var pruneAt = 1024;
         long bytesReceived = 0;
         var termsPending = 0;
         var finished = false;
@@ -84,8 +85,12 @@ internal static class FileReconstructor
                             {
                                 foreach (var term in segment.Terms)
                                 {
-                                    // Finished loads need no awaiting at the end; dropping them keeps their bytes collectable.
-                                    startedLoads.RemoveAll(t => t.IsCompleted);
+                                    // Finished loads need no awaiting at the end (amortized pruning keeps the list short).
+                                    if (startedLoads.Count >= pruneAt)
+                                    {
+                                        startedLoads.RemoveAll(l => l.Completion.IsCompleted);
+                                        pruneAt = Math.Max(1024, startedLoads.Count * 2);
+                                    }
                                     var before = startedLoads.Count;
                                     term.Load = await registry.ClaimAsync(term.Block, startedLoads, token).ConfigureAwait(false);
                                     term.Claimed = true;
@@ -168,7 +173,7 @@ internal static class FileReconstructor
     /// Releases every planned term the file did not consume, then waits for the loads the file started that no
     /// other file still reads (they were cancelled by the release), so no task of the file outlives it.
     /// </summary>
-    private static async Task ReleaseAsync(XorbRegistry registry, List<ReconstructionSegment> segments, List<Task> startedLoads, ILogger? logger)
+    private static async Task ReleaseAsync(XorbRegistry registry, List<ReconstructionSegment> segments, List<XorbRegistry.StartedLoad> startedLoads, ILogger? logger)
     {
         foreach (var segment in segments)
             foreach (var term in segment.Terms)
@@ -179,17 +184,11 @@ internal static class FileReconstructor
                 }
         foreach (var load in startedLoads)
         {
-            if (load.IsCompleted || registry.IsSharedLoad(load)) continue;
-            try
-            {
-                await load.ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                // Its error (or cancellation) already reached the file through the writer, or nobody needs it.
-                logger?.LogTrace("A released xorb load ended with {Error}", ex.GetType().Name);
-            }
+            if (load.Completion.IsCompleted || registry.IsSharedLoad(load)) continue;
+            // Completes (never faults) when the load's task ends: its error, if any, reached the readers that awaited it.
+            await load.Completion.ConfigureAwait(false);
         }
+        logger?.LogTrace("Released {Count} started loads", startedLoads.Count);
     }
 
     internal static void MoveIntoPlace(string partialPath, string destinationPath)

@@ -32,6 +32,9 @@ namespace XetPs.Reconstruction;
 /// </summary>
 internal sealed class XorbRegistry
 {
+    /// <summary>A load a file started: the file waits for it before returning unless another file still reads it.</summary>
+    internal readonly record struct StartedLoad(XorbBlock Block, int Generation, Task Completion);
+
     /// <summary>Fresh URLs asked for per load before a 403 is final (a refreshed URL can itself expire in flight).</summary>
     private const int MaxUrlRefreshes = 2;
 
@@ -164,7 +167,7 @@ internal sealed class XorbRegistry
     /// recorded in <paramref name="startedLoads"/> so the file can await it before returning. On exception the claim
     /// is not counted.
     /// </summary>
-    public async Task<Task<DecodedXorbRange[]>> ClaimAsync(XorbBlock block, List<Task> startedLoads, CancellationToken cancellationToken)
+    public async Task<Task<DecodedXorbRange[]>> ClaimAsync(XorbBlock block, List<StartedLoad> startedLoads, CancellationToken cancellationToken)
     {
         long charge;
         lock (_gate)
@@ -197,9 +200,12 @@ internal sealed class XorbRegistry
                     Interlocked.Increment(ref _loadsStarted);
                     // Task.Run: the load must not start running under this lock.
                     var fetch = block.Fetch;
-                    var load = Task.Run(() => LoadAsync(block, generation, fetch, charge, cts));
+                    // The completion signal holds no reference to the bytes, so the file's list of started loads
+                    // never keeps a finished block's memory alive.
+                    var completion = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    var load = Task.Run(() => LoadAsync(block, generation, fetch, charge, cts, completion));
                     block.Load = load;
-                    startedLoads.Add(load);
+                    startedLoads.Add(new StartedLoad(block, generation, completion.Task));
                     acquired = false; // the load owns the charge now
                     return load;
                 }
@@ -251,16 +257,10 @@ internal sealed class XorbRegistry
         ReleaseAndEvict(release);
     }
 
-    /// <summary>True when another file still reads <paramref name="load"/>'s block, so its owner must not wait for it.</summary>
-    public bool IsSharedLoad(Task load)
+    /// <summary>True when another file still reads the block of <paramref name="load"/>, so its starter must not wait for it.</summary>
+    public bool IsSharedLoad(StartedLoad load)
     {
-        lock (_gate)
-        {
-            foreach (var list in _blocks.Values)
-                foreach (var b in list)
-                    if (ReferenceEquals(b.Load, load)) return b.Claims > 0;
-            return false;
-        }
+        lock (_gate) return load.Block.Generation == load.Generation && load.Block.Claims > 0;
     }
 
     /// <summary>
@@ -389,7 +389,7 @@ internal sealed class XorbRegistry
     // ---- the load: one HTTP request (plus one URL refresh on 403), then decode and hash ----
 
     private async Task<DecodedXorbRange[]> LoadAsync(XorbBlock block, int generation, XorbFetch fetch, long charge,
-        CancellationTokenSource cancellation)
+        CancellationTokenSource cancellation, TaskCompletionSource<bool> completion)
     {
         var cancellationToken = cancellation.Token;
         var ownedCharge = charge;
@@ -493,6 +493,7 @@ internal sealed class XorbRegistry
             cancellation.Dispose(); // unregisters from the session token
             Permits.Release(ownedCharge);
             Interlocked.Decrement(ref _loadsRunning);
+            completion.TrySetResult(true);
         }
     }
 
