@@ -89,6 +89,19 @@ public class FileReconstructorTests
     }
 
     [Fact]
+    public async Task A_server_that_does_not_trim_trailing_chunks_still_yields_a_verified_file()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 19, terms: 60);
+        f.Cas.KeepWholeTerms = true;
+        var session = ReconstructionFixture.Session(ReconstructionFixture.Options(segment: 64 * 1024));
+
+        await f.RunAsync(session, id, bytes.Length, f.Destination()).WaitAsync(Bound);
+
+        Assert.Equal(bytes, File.ReadAllBytes(f.Destination()));
+    }
+
+    [Fact]
     public async Task A_range_used_twice_in_one_file_is_fetched_once()
     {
         using var f = new ReconstructionFixture();
