@@ -11,9 +11,10 @@ using XetPs.Format;
 namespace XetPs.Reconstruction;
 
 /// <summary>
-/// Rebuilds one Xet file: a segment fetcher (reconstruction requests, one segment planned ahead), a scheduler that
-/// admits terms in file order (claiming their registry blocks, which starts loads and waits for buffer permits),
-/// a writer that consumes terms in the same order, and a stall watchdog, joined by bounded channels. Invariants:
+/// Rebuilds one Xet file: a segment fetcher (reconstruction requests, one segment planned ahead), the
+/// <see cref="TermScheduler"/> (admits terms in file order, claiming their registry blocks), a writer loop that
+/// consumes terms in the same order through the <see cref="SequentialWriter"/>, and a <see cref="StallWatchdog"/>,
+/// joined by bounded channels. Invariants:
 /// all four tasks share one <see cref="RunState"/> (the first error wins and stops the others; channels are
 /// completed with it); every task of the file, and every load the file started that no other file reads, has
 /// finished before <see cref="RunAsync"/> returns or throws; every planned term is consumed or released, so the
@@ -37,7 +38,6 @@ internal static class FileReconstructor
         var resumed = writer.ResumedFrom > 0;
         var segments = new List<ReconstructionSegment>();
         var startedLoads = new List<XorbRegistry.StartedLoad>();
-        var pruneAt = 1024;
         long bytesReceived = 0;
         var termsPending = 0;
         var finished = false;
@@ -79,26 +79,8 @@ internal static class FileReconstructor
                 {
                     try
                     {
-                        while (await segmentChannel.Reader.WaitToReadAsync(token).ConfigureAwait(false))
-                        {
-                            while (segmentChannel.Reader.TryRead(out var segment))
-                            {
-                                foreach (var term in segment.Terms)
-                                {
-                                    // Finished loads need no awaiting at the end (amortized pruning keeps the list short).
-                                    if (startedLoads.Count >= pruneAt)
-                                    {
-                                        startedLoads.RemoveAll(l => l.Completion.IsCompleted);
-                                        pruneAt = Math.Max(1024, startedLoads.Count * 2);
-                                    }
-                                    var before = startedLoads.Count;
-                                    term.Load = await registry.ClaimAsync(term.Block, startedLoads, token).ConfigureAwait(false);
-                                    term.Claimed = true;
-                                    if (startedLoads.Count != before) Interlocked.Add(ref bytesReceived, term.Block.CompressedLength);
-                                    await termChannel.Writer.WriteAsync(term, token).ConfigureAwait(false);
-                                }
-                            }
-                        }
+                        await TermScheduler.RunAsync(segmentChannel.Reader, termChannel.Writer, registry, startedLoads,
+                            bytes => Interlocked.Add(ref bytesReceived, bytes), token).ConfigureAwait(false);
                         termChannel.Writer.TryComplete();
                     }
                     catch (Exception ex)
