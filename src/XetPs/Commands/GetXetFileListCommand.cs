@@ -70,8 +70,7 @@ public sealed class GetXetFileListCommand : PSCmdlet, IDisposable
         try
         {
             _filter = new RepoPathFilter(Include, Exclude);
-            options = SessionSettings.Resolve(Endpoint, Token, Environment.GetEnvironmentVariables(),
-                Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
+            options = SessionSettings.Resolve(Endpoint, Token, Environment.GetEnvironmentVariables());
         }
         catch (Exception e) when (e is ArgumentException or IOException or WildcardPatternException)
         {

@@ -72,17 +72,17 @@ public sealed class SaveXetFileCommand : PSCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public string? Endpoint { get; set; }
 
-    /// <summary>Files downloaded at the same time (default: HF_XET_MAX_FILES_IN_FLIGHT, else 4).</summary>
+    /// <summary>Files downloaded at the same time (default: HF_XET_DATA_MAX_CONCURRENT_FILE_DOWNLOADS, else 4).</summary>
     [Parameter]
-    [ValidateRange(1, 64)]
+    [ValidateRange(1, 256)]
     public int ThrottleLimit { get; set; }
 
-    /// <summary>Bytes of download buffer shared by all files (default: HF_XET_BUFFER_SIZE, else 512 MiB).</summary>
+    /// <summary>Bytes of download buffer shared by all files (default: HF_XET_RECONSTRUCTION_DOWNLOAD_BUFFER_SIZE, else 512 MiB).</summary>
     [Parameter]
     [ValidateRange(1048576L, long.MaxValue)]
     public long BufferSize { get; set; }
 
-    /// <summary>Connections to the CAS shared by all files (default: HF_XET_CONCURRENCY, else 64).</summary>
+    /// <summary>Connections to the CAS shared by all files (default: HF_XET_CLIENT_AC_MAX_DOWNLOAD_CONCURRENCY, else 64).</summary>
     [Parameter]
     [ValidateRange(1, 1024)]
     public int Concurrency { get; set; }
@@ -111,12 +111,12 @@ public sealed class SaveXetFileCommand : PSCmdlet, IDisposable
         XetSessionOptions options;
         try
         {
-            options = SessionSettings.Resolve(Endpoint, Token, Environment.GetEnvironmentVariables(),
-                Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
+            options = SessionSettings.Resolve(Endpoint, Token, Environment.GetEnvironmentVariables());
             if (MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit))) options.MaxFilesInFlight = ThrottleLimit;
             if (MyInvocation.BoundParameters.ContainsKey(nameof(BufferSize))) options.BufferSize = BufferSize;
             if (MyInvocation.BoundParameters.ContainsKey(nameof(Concurrency))) options.CasConcurrency = Concurrency;
             if (SkipVerification) options.Verify = false;
+            options.Validate();
         }
         catch (Exception e) when (e is ArgumentException or IOException)
         {
