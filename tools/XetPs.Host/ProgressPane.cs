@@ -20,6 +20,7 @@ internal sealed class ProgressPane
     private const int MaxChildrenShown = 4;
     private static readonly TimeSpan RedrawInterval = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan PlainInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan BurstWindow = TimeSpan.FromMilliseconds(5);
 
     private readonly bool _terminal;
     private readonly TextWriter _screen;
@@ -28,7 +29,7 @@ internal sealed class ProgressPane
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<(long Source, ProgressRecord Record)> _records = new();
     private readonly Dictionary<(long, int), TimeSpan> _lastPlain = new();
-    private TimeSpan _lastDraw = TimeSpan.MinValue;
+    private TimeSpan? _lastDraw;
     private int _drawnLines;
 
     public ProgressPane(bool terminal, TextWriter screen, TextWriter log, Func<int> width)
@@ -73,14 +74,16 @@ internal sealed class ProgressPane
         _screen.Write(MoveToFirstLine() + "\u001b[J");
         _screen.Flush();
         _drawnLines = 0;
-        _lastDraw = TimeSpan.MinValue; // the next update redraws at once
+        _lastDraw = null; // the next update redraws at once
     }
 
     private void Draw(bool force)
     {
         var now = _clock.Elapsed;
-        if (!force && _lastDraw != TimeSpan.MinValue && now - _lastDraw < RedrawInterval) return;
-        _lastDraw = now;
+        // Records come in bursts (a parent, then its children, within a millisecond): a burst is drawn whole, and
+        // the next burst waits for the interval.
+        if (!force && _lastDraw is { } last && now - last < RedrawInterval && now - last > BurstWindow) return;
+        if (_lastDraw is not { } previous || now - previous > BurstWindow) _lastDraw = now;
         var width = Math.Max(20, _width() - 1);
         var lines = new List<string>();
         foreach (var (source, parent) in _records.Where(r => r.Record.ParentActivityId < 0))
