@@ -123,12 +123,16 @@ public static class Program
 
     private static void Show(Runspace runspace, ErrorRecord record)
     {
+        // Re-emitted on an error stream merged into Out-Default: the same path, view and stream (stderr) as the
+        // script's own errors.
         using var ps = PowerShell.Create();
         ps.Runspace = runspace;
+        ps.AddScript("param($record) & { [CmdletBinding()] param($record) $PSCmdlet.WriteError($record) } $record").AddArgument(record);
+        ps.Commands.Commands[0].MergeMyResults(PipelineResultTypes.Error, PipelineResultTypes.Output);
         ps.AddCommand("Out-Default");
         try
         {
-            ps.Invoke(new[] { record });
+            ps.Invoke();
         }
         catch (RuntimeException)
         {
