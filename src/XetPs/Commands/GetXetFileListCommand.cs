@@ -77,7 +77,7 @@ public sealed class GetXetFileListCommand : PSCmdlet, IDisposable
             ThrowTerminatingError(XetErrors.InvalidParameter(e, Endpoint));
             return;
         }
-        _session = HostedSession.Open(options, _outbox.Log);
+        _session = new XetSession(options, _outbox.Log);
     }
 
     protected override void ProcessRecord()

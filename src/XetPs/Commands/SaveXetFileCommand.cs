@@ -124,7 +124,7 @@ public sealed class SaveXetFileCommand : PSCmdlet, IDisposable
             return;
         }
         _board = new ProgressBoard("Save-XetFile to " + _destinationRoot);
-        _session = HostedSession.Open(options, _outbox.Log);
+        _session = new XetSession(options, _outbox.Log);
         _queue = new SaveQueue(_session, _outbox, Math.Max(1, options.MaxFilesInFlight), _cancellation.Token);
     }
 
@@ -234,7 +234,7 @@ public sealed class SaveXetFileCommand : PSCmdlet, IDisposable
                     ? resolved
                     : throw new ArgumentException($"The destination '{Destination}' is not a file-system path.", nameof(Destination));
         }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException or ProviderNotFoundException or DriveNotFoundException)
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or ProviderNotFoundException or System.Management.Automation.DriveNotFoundException)
         {
             ThrowTerminatingError(XetErrors.InvalidParameter(e, Destination));
             throw; // not reached
