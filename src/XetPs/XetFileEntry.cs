@@ -1,3 +1,4 @@
+using System;
 using XetPs.Hub;
 
 namespace XetPs;
@@ -12,14 +13,15 @@ public enum XetRepoType
 
 /// <summary>
 /// One file of a Hub repository at a resolved commit: what Get-XetFileList writes. Property names are the parameter
-/// names of Save-XetFile (Repo, RepoType, Revision, Path), so piping one into the other binds by property name.
+/// names of Save-XetFile (Repo, RepoType, Revision, Path, Endpoint), so piping one into the other binds by property
+/// name and downloads exactly what was listed, from the Hub it was listed from.
 /// Invariant: holds only strings, numbers and this module's own enum, never an engine or third-party type, so
 /// PowerShell's formatter and binder can read it from any load context.
 /// </summary>
 public sealed class XetFileEntry
 {
     public XetFileEntry(string repo, XetRepoType repoType, string revision, string path, long size, string? xetHash,
-                        string? sha256, bool isXet)
+                        string? sha256, bool isXet, string? gitOid, string endpoint)
     {
         Repo = repo;
         RepoType = repoType;
@@ -29,6 +31,8 @@ public sealed class XetFileEntry
         XetHash = xetHash;
         Sha256 = sha256;
         IsXet = isXet;
+        GitOid = gitOid;
+        Endpoint = endpoint;
     }
 
     /// <summary>"org/name".</summary>
@@ -54,11 +58,17 @@ public sealed class XetFileEntry
     /// <summary>True when the file is rebuilt from Xet chunks; false for plain git files.</summary>
     public bool IsXet { get; }
 
+    /// <summary>The git blob id, when the Hub gives one (plain files): what tells a plain file is up to date.</summary>
+    public string? GitOid { get; }
+
+    /// <summary>The Hub the file was listed from, so Save-XetFile downloads from the same one.</summary>
+    public string Endpoint { get; }
+
     public override string ToString() => Path;
 
-    internal static XetFileEntry From(RepoEntry entry) => new(
+    internal static XetFileEntry From(RepoEntry entry, Uri endpoint) => new(
         entry.Repo.Name, ToModule(entry.Repo.Type), entry.Revision, entry.Path, entry.Size, entry.XetHash, entry.Sha256,
-        entry.IsXet);
+        entry.IsXet, entry.GitOid, endpoint.ToString().TrimEnd('/'));
 
     internal static XetRepoType ToModule(Hub.RepoType type) => type switch
     {

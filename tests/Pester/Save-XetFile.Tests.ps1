@@ -20,8 +20,10 @@ BeforeAll {
         $null = [System.IO.Directory]::CreateDirectory($path)
         $path
     }
+    # The files a user sees: the engine keeps its up-to-date records under .cache/xetps, like huggingface_hub.
     function Get-LocalFiles([string] $Root) {
-        @([System.IO.Directory]::GetFiles($Root, '*', [System.IO.SearchOption]::AllDirectories))
+        $cache = [System.IO.Path]::Combine($Root, '.cache') + [System.IO.Path]::DirectorySeparatorChar
+        @([System.IO.Directory]::GetFiles($Root, '*', [System.IO.SearchOption]::AllDirectories) | Where-Object { -not $_.StartsWith($cache) })
     }
 }
 
@@ -68,14 +70,15 @@ Describe 'Save-XetFile' {
     BeforeEach { $destination = New-Scratch }
     AfterEach { [System.IO.Directory]::Delete($destination, $true) }
 
-    It 'saves every listed file with its listed size, keeping repo folders' {
-        $saved = @($listing | Save-XetFile -Destination $destination -Endpoint $endpoint -PassThru)
+    It 'saves every listed file with its listed size, keeping repo folders, from the Hub it was listed from' {
+        $saved = @($listing | Save-XetFile -Destination $destination -PassThru)
         $saved | Should -HaveCount $listing.Count
         foreach ($entry in $listing) {
             $local = [System.IO.Path]::Combine($destination, $entry.Path.Replace('/', [System.IO.Path]::DirectorySeparatorChar))
             [System.IO.File]::Exists($local) | Should -BeTrue
             ([System.IO.FileInfo]::new($local)).Length | Should -Be $entry.Size
         }
+        Get-LocalFiles $destination | Should -HaveCount $listing.Count
     }
 
     It 'returns System.IO.FileInfo objects with -PassThru' {

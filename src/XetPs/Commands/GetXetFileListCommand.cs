@@ -23,6 +23,7 @@ public sealed class GetXetFileListCommand : PSCmdlet, IDisposable
     private readonly CancellationTokenSource _cancellation = new();
     private readonly Outbox _outbox = new();
     private XetSession? _session;
+    private Uri _endpoint = new(SessionSettings.DefaultEndpoint);
     private RepoPathFilter _filter = new(null, null);
 
     /// <summary>The repository, "org/name" (or "datasets/org/name", "spaces/org/name").</summary>
@@ -77,6 +78,7 @@ public sealed class GetXetFileListCommand : PSCmdlet, IDisposable
             ThrowTerminatingError(XetErrors.InvalidParameter(e, Endpoint));
             return;
         }
+        _endpoint = options.Endpoint;
         _session = new XetSession(options, _outbox.Log);
     }
 
@@ -121,7 +123,7 @@ public sealed class GetXetFileListCommand : PSCmdlet, IDisposable
                     return;
                 }
                 WriteLogs();
-                if (_filter.Keeps(entry.Path)) WriteObject(XetFileEntry.From(entry));
+                if (_filter.Keeps(entry.Path)) WriteObject(XetFileEntry.From(entry, _endpoint));
             }
             WriteLogs();
             RepoNameCompleter.Remember(repo.ToString());

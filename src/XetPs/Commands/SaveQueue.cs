@@ -9,22 +9,21 @@ using XetPs.Reconstruction;
 namespace XetPs.Commands;
 
 /// <summary>One file Save-XetFile was asked for: where it comes from, where it goes, and its progress id.</summary>
-internal sealed record SaveItem(int ProgressId, RepoId Repo, string RepoPath, FileDownloadRequest Request)
+internal sealed record SaveItem(int ProgressId, XetSession Session, RepoId Repo, string RepoPath, FileDownloadRequest Request)
 {
     /// <summary>The size when the listing told us (known before the first byte arrives), else null.</summary>
     public long? KnownSize => Request.Entry?.Size;
 }
 
 /// <summary>
-/// Runs Save-XetFile's downloads: up to ThrottleLimit files at a time on one shared <see cref="XetSession"/>, while
-/// the pipeline keeps feeding new files in. Workers never touch PowerShell; everything they learn goes to the
+/// Runs Save-XetFile's downloads: up to ThrottleLimit files at a time, each on its endpoint's shared
+/// <see cref="XetSession"/>, while the pipeline keeps feeding new files in. Workers never touch PowerShell; everything they learn goes to the
 /// <see cref="Outbox"/>. Invariants: every enqueued item ends as exactly one FileSaved or FileFailed message (or is
 /// dropped unstarted after cancellation); the outbox is completed only after the last worker has posted its last
 /// message, so the pipeline thread's drain loop ends exactly when the work does.
 /// </summary>
 internal sealed class SaveQueue
 {
-    private readonly XetSession _session;
     private readonly Outbox _outbox;
     private readonly int _throttleLimit;
     private readonly CancellationToken _cancellation;
@@ -33,9 +32,8 @@ internal sealed class SaveQueue
     private readonly List<Task> _workers = new();
     private Task? _completion;
 
-    public SaveQueue(XetSession session, Outbox outbox, int throttleLimit, CancellationToken cancellation)
+    public SaveQueue(Outbox outbox, int throttleLimit, CancellationToken cancellation)
     {
-        _session = session;
         _outbox = outbox;
         _throttleLimit = throttleLimit;
         _cancellation = cancellation;
@@ -88,7 +86,7 @@ internal sealed class SaveQueue
         _outbox.Post(new FileStarted(item));
         try
         {
-            var result = await _session.DownloadAsync(item.Request, new OutboxProgress(_outbox, item), _cancellation)
+            var result = await item.Session.DownloadAsync(item.Request, new OutboxProgress(_outbox, item), _cancellation)
                 .ConfigureAwait(false);
             _outbox.Post(new FileSaved(item, result));
         }

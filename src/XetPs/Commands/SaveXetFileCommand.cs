@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
 using System.Security;
@@ -26,7 +27,8 @@ public sealed class SaveXetFileCommand : PSCmdlet, IDisposable
 
     private readonly CancellationTokenSource _cancellation = new();
     private readonly Outbox _outbox = new();
-    private XetSession? _session;
+    // One session per Hub endpoint (almost always exactly one): its files share buffer, connections and xorb cache.
+    private readonly Dictionary<string, XetSession> _sessions = new(StringComparer.Ordinal);
     private SaveQueue? _queue;
     private ProgressBoard? _board;
     private string _destinationRoot = string.Empty;
@@ -68,7 +70,8 @@ public sealed class SaveXetFileCommand : PSCmdlet, IDisposable
     [Parameter]
     public SecureString? Token { get; set; }
 
-    [Parameter]
+    /// <summary>The Hub; bound by property name from Get-XetFileList's entries (the Hub they were listed from).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string? Endpoint { get; set; }
 
@@ -105,32 +108,23 @@ public sealed class SaveXetFileCommand : PSCmdlet, IDisposable
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
     public bool? IsXet { get; set; }
 
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public string? GitOid { get; set; }
+
     protected override void BeginProcessing()
     {
         _destinationRoot = ResolveDestination();
-        XetSessionOptions options;
-        try
-        {
-            options = SessionSettings.Resolve(Endpoint, Token, Environment.GetEnvironmentVariables());
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit))) options.MaxFilesInFlight = ThrottleLimit;
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(BufferSize))) options.BufferSize = BufferSize;
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(Concurrency))) options.CasConcurrency = Concurrency;
-            if (SkipVerification) options.Verify = false;
-            options.Validate();
-        }
-        catch (Exception e) when (e is ArgumentException or IOException)
-        {
-            ThrowTerminatingError(XetErrors.InvalidParameter(e, Endpoint));
-            return;
-        }
+        // Settings are checked now (environment, token file, knobs), before any input and any request; the session
+        // for an endpoint opens when its first file arrives (the endpoint may come with the piped entries).
+        var options = Options(Endpoint);
         _board = new ProgressBoard("Save-XetFile to " + _destinationRoot);
-        _session = new XetSession(options, _outbox.Log);
-        _queue = new SaveQueue(_session, _outbox, Math.Max(1, options.MaxFilesInFlight), _cancellation.Token);
+        _queue = new SaveQueue(_outbox, Math.Max(1, options.MaxFilesInFlight), _cancellation.Token);
     }
 
     protected override void ProcessRecord()
     {
         var repo = ParseRepo();
+        var session = SessionFor(Endpoint);
         foreach (var repoPath in Path)
         {
             string target;
@@ -152,7 +146,7 @@ public sealed class SaveXetFileCommand : PSCmdlet, IDisposable
                 Overwrite = Force,
                 Entry = KnownEntry(repo, repoPath),
             };
-            var item = new SaveItem(_nextProgressId++, repo, repoPath, request);
+            var item = new SaveItem(_nextProgressId++, session, repo, repoPath, request);
             _board!.Queued(item);
             _queue!.Enqueue(item);
         }
@@ -186,13 +180,39 @@ public sealed class SaveXetFileCommand : PSCmdlet, IDisposable
     {
         _cancellation.Cancel();
         _queue?.WaitForWorkers(StopGrace);
-        if (_session is not null)
-        {
-            // Bounded: a session that cannot release its connections in time must not hold the prompt hostage.
-            _session.DisposeAsync().AsTask().Wait(StopGrace);
-            _session = null;
-        }
+        // Bounded: a session that cannot release its connections in time must not hold the prompt hostage.
+        foreach (var session in _sessions.Values) session.DisposeAsync().AsTask().Wait(StopGrace);
+        _sessions.Clear();
         _cancellation.Dispose();
+    }
+
+    /// <summary>The engine settings for <paramref name="endpoint"/> (null: HF_ENDPOINT or the default Hub).</summary>
+    private XetSessionOptions Options(string? endpoint)
+    {
+        try
+        {
+            var options = SessionSettings.Resolve(endpoint, Token, Environment.GetEnvironmentVariables());
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit))) options.MaxFilesInFlight = ThrottleLimit;
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(BufferSize))) options.BufferSize = BufferSize;
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(Concurrency))) options.CasConcurrency = Concurrency;
+            if (SkipVerification) options.Verify = false;
+            options.Validate();
+            return options;
+        }
+        catch (Exception e) when (e is ArgumentException or IOException)
+        {
+            ThrowTerminatingError(XetErrors.InvalidParameter(e, endpoint));
+            throw; // not reached: ThrowTerminatingError always throws
+        }
+    }
+
+    private XetSession SessionFor(string? endpoint)
+    {
+        var key = endpoint?.Trim().TrimEnd('/') ?? string.Empty;
+        if (_sessions.TryGetValue(key, out var session)) return session;
+        session = new XetSession(Options(endpoint), _outbox.Log);
+        _sessions[key] = session;
+        return session;
     }
 
     private RepoId ParseRepo()
@@ -218,8 +238,9 @@ public sealed class SaveXetFileCommand : PSCmdlet, IDisposable
     private RepoEntry? KnownEntry(RepoId repo, string repoPath)
     {
         if (Size is not { } size || IsXet is not { } isXet || Revision is null || !CommitId.IsMatch(Revision)) return null;
-        if (Path.Length != 1) return null;
-        return new RepoEntry(repo, Revision, repoPath, size, XetHash, Sha256, isXet, null);
+        // Without an identity (Xet hash, sha256 or git blob id) the engine could not tell an up-to-date file.
+        if (Path.Length != 1 || (XetHash is null && Sha256 is null && GitOid is null)) return null;
+        return new RepoEntry(repo, Revision, repoPath, size, XetHash, Sha256, isXet, GitOid);
     }
 
     private string ResolveDestination()
@@ -307,7 +328,7 @@ public sealed class SaveXetFileCommand : PSCmdlet, IDisposable
         else WriteVerbose(log.Text);
     }
 
-    private void WriteProgressRecords(System.Collections.Generic.IReadOnlyList<ProgressRecord> records)
+    private void WriteProgressRecords(IReadOnlyList<ProgressRecord> records)
     {
         foreach (var record in records) WriteProgress(record);
     }

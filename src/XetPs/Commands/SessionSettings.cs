@@ -16,6 +16,8 @@ namespace XetPs.Commands;
 /// </summary>
 internal static class SessionSettings
 {
+    public const string DefaultEndpoint = "https://huggingface.co";
+
     public static XetSessionOptions Resolve(string? endpoint, SecureString? token, IDictionary environment)
     {
         var options = XetSessionOptions.FromEnvironment(environment);

@@ -94,7 +94,7 @@ public sealed class ModuleManifestTests : System.IDisposable
     [Fact]
     public void RepoType_completes_from_its_values()
     {
-        var completions = _ps.Run("(TabExpansion2 -inputScript 'Get-XetFileList -RepoType Da' -cursorColumn 29).CompletionMatches | ForEach-Object CompletionText")
+        var completions = _ps.Run("$line = 'Get-XetFileList -RepoType Da'; (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText")
             .Select(o => o.ToString());
 
         Assert.Equal(new[] { "Dataset" }, completions);
