@@ -1,0 +1,62 @@
+using System;
+using System.Net.Http;
+
+namespace XetPs.Hub;
+
+/// <summary>
+/// How the HTTP layer talks to the Hub, CAS and the transfer CDN: retries, timeouts, connection limits. Defaults suit a
+/// laptop on a home link and follow xet-core where it has a setting (5 retries; PROTOCOL.md §2.5). Invariant: an
+/// instance that passed <see cref="Validate"/> has positive timeouts and non-negative retries, so every request is
+/// bounded in time and every retry loop ends.
+/// </summary>
+public sealed class XetHttpOptions
+{
+    /// <summary>Retries after the first attempt of a request (0 disables retrying). Default 5 (xet-core's).</summary>
+    public int MaxRetries { get; set; } = 5;
+
+    /// <summary>The first backoff delay; later ones grow exponentially with jitter. Default 500 ms.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The cap on any single delay, including one asked for by Retry-After. Default 30 s.</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// No byte received for this long fails the attempt (a transient <see cref="XetReadTimeoutException"/>). Applied
+    /// to each read, not to the whole request: a large xorb fetch may take minutes as long as it keeps moving.
+    /// Default 60 s.
+    /// </summary>
+    public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Time allowed to open a connection (TCP + TLS). Default 15 s.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Concurrent connections per server. Default 64 (the default CAS concurrency).</summary>
+    public int MaxConnectionsPerServer { get; set; } = 64;
+
+    /// <summary>
+    /// A handler to send requests with (tests and benchmarks inject a real SocketsHttpHandler, e.g. with other
+    /// limits). It must not follow redirects: the Hub token must never follow a redirect to another host. Not disposed
+    /// by the transport.
+    /// </summary>
+    public HttpMessageHandler? Handler { get; set; }
+
+    /// <summary>Checks every value; throws <see cref="ArgumentOutOfRangeException"/> naming the bad one.</summary>
+    public void Validate()
+    {
+        if (MaxRetries < 0 || MaxRetries > 100)
+            throw new ArgumentOutOfRangeException(nameof(MaxRetries), MaxRetries, "MaxRetries must be between 0 and 100.");
+        if (RetryBaseDelay < TimeSpan.Zero || RetryBaseDelay > TimeSpan.FromMinutes(10))
+            throw new ArgumentOutOfRangeException(nameof(RetryBaseDelay), RetryBaseDelay, "RetryBaseDelay must be between 0 and 10 minutes.");
+        if (MaxRetryDelay < RetryBaseDelay || MaxRetryDelay > TimeSpan.FromHours(1))
+            throw new ArgumentOutOfRangeException(nameof(MaxRetryDelay), MaxRetryDelay, "MaxRetryDelay must be at least RetryBaseDelay and at most 1 hour.");
+        if (ReadTimeout <= TimeSpan.Zero || ReadTimeout > TimeSpan.FromHours(1))
+            throw new ArgumentOutOfRangeException(nameof(ReadTimeout), ReadTimeout, "ReadTimeout must be positive and at most 1 hour.");
+        if (ConnectTimeout <= TimeSpan.Zero || ConnectTimeout > TimeSpan.FromHours(1))
+            throw new ArgumentOutOfRangeException(nameof(ConnectTimeout), ConnectTimeout, "ConnectTimeout must be positive and at most 1 hour.");
+        if (MaxConnectionsPerServer < 1 || MaxConnectionsPerServer > 4096)
+            throw new ArgumentOutOfRangeException(nameof(MaxConnectionsPerServer), MaxConnectionsPerServer, "MaxConnectionsPerServer must be between 1 and 4096.");
+    }
+
+    /// <summary>A copy, so a validated snapshot cannot be changed under a running transport.</summary>
+    public XetHttpOptions Clone() => (XetHttpOptions)MemberwiseClone();
+}

@@ -1,0 +1,283 @@
+using System;
+using System.IO;
+using System.Net;
+using System.Net.Http;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
+using Polly.Retry;
+
+namespace XetPs.Hub;
+
+/// <summary>
+/// The one HTTP stack shared by <see cref="HubClient"/> and <see cref="Cas.CasClient"/>: one pooled HttpClient that
+/// never follows redirects by itself, the retry pipeline (Polly) that decides what is transient, and the read timeout
+/// that turns a silent server into a transient failure. Invariants: every attempt is bounded in time (connect + read
+/// timeout until headers, read timeout per body read); a caller's cancellation surfaces as an
+/// <see cref="OperationCanceledException"/> for the caller's token; messages and logs name hosts and paths, never a
+/// token or a presigned URL's query.
+/// </summary>
+public sealed class XetHttpTransport : IDisposable
+{
+    private readonly ResiliencePipeline _retry;
+    private readonly bool _ownsClient;
+
+    public XetHttpTransport(XetHttpOptions? options = null, ILogger? logger = null)
+    {
+        var snapshot = (options ?? new XetHttpOptions()).Clone();
+        snapshot.Validate();
+        Options = snapshot;
+        Logger = logger ?? NullLogger.Instance;
+        if (snapshot.Handler is not null)
+        {
+            // A handler that follows redirects would take resolve past the Xet headers and carry requests where we
+            // decide, per hop, which credentials go.
+            if (FollowsRedirects(snapshot.Handler))
+                throw new ArgumentException("The injected HttpMessageHandler must not follow redirects (set AllowAutoRedirect = false).", nameof(options));
+            Client = new HttpClient(snapshot.Handler, disposeHandler: false);
+        }
+        else
+        {
+            Client = new HttpClient(CreateHandler(snapshot), disposeHandler: true);
+        }
+        _ownsClient = true;
+        // Timeouts are ours (per read), not HttpClient's (per request): a long fetch that keeps moving must not die.
+        Client.Timeout = System.Threading.Timeout.InfiniteTimeSpan;
+        Client.DefaultRequestHeaders.UserAgent.ParseAdd("XetPs/0.1");
+        _retry = BuildRetryPipeline(snapshot, Logger);
+    }
+
+    /// <summary>The validated options in force.</summary>
+    public XetHttpOptions Options { get; }
+
+    internal ILogger Logger { get; }
+
+    internal HttpClient Client { get; }
+
+    /// <summary>
+    /// Runs <paramref name="attempt"/> until it succeeds, fails with a non-transient error, or the retries run out;
+    /// the last error is rethrown as the very object the attempt threw.
+    /// </summary>
+    internal async Task<T> ExecuteAsync<T>(string operation, Func<CancellationToken, Task<T>> attempt, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        var context = ResilienceContextPool.Shared.Get(operation, ct);
+        try
+        {
+            return await _retry.ExecuteAsync(
+                static async (ctx, work) => await work(ctx.CancellationToken).ConfigureAwait(false),
+                context, attempt).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            ct.ThrowIfCancellationRequested();
+            throw;
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    /// <summary>
+    /// Sends one request and returns when the headers are in (the body is read later, under the read timeout).
+    /// No answer within connect + read timeout throws <see cref="XetReadTimeoutException"/> (transient).
+    /// </summary>
+    internal async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string what, CancellationToken ct)
+    {
+        var deadline = Options.ConnectTimeout + Options.ReadTimeout;
+        using var timer = new CancellationTokenSource(deadline);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
+        try
+        {
+            return await Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (timer.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw new XetReadTimeoutException($"No response from {what} within {deadline.TotalSeconds:0.###} s.", ex);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            ct.ThrowIfCancellationRequested();
+            throw;
+        }
+    }
+
+    /// <summary>The response body under the read timeout; disposing the stream disposes the response.</summary>
+    internal async Task<ReadTimeoutStream> OpenBodyAsync(HttpResponseMessage response, string what)
+    {
+        var body = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
+        return new ReadTimeoutStream(body, response, Options.ReadTimeout, what);
+    }
+
+    /// <summary>
+    /// Reads a whole (small) body, refusing more than <paramref name="maxBytes"/> before reading it: a hostile server
+    /// cannot make us hold an enormous document. A body shorter than its Content-Length is a transient
+    /// <see cref="IOException"/> (truncated).
+    /// </summary>
+    internal async Task<ArraySegment<byte>> ReadBoundedBodyAsync(HttpResponseMessage response, long maxBytes, string what,
+        Func<string, Exception> tooLarge, CancellationToken ct)
+    {
+        var declared = response.Content.Headers.ContentLength;
+        if (declared > maxBytes)
+            throw tooLarge($"{what} sent {declared} bytes, more than the {maxBytes} accepted.");
+        using var body = await OpenBodyAsync(response, what).ConfigureAwait(false);
+        var buffer = new byte[(int)Math.Min(declared ?? 16384, maxBytes) + 1];
+        var length = 0;
+        while (true)
+        {
+            if (length == buffer.Length)
+            {
+                if (length > maxBytes)
+                    throw tooLarge($"{what} sent more than the {maxBytes} bytes accepted.");
+                Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length * 2, maxBytes + 1));
+            }
+            var n = await body.ReadCoreAsync(buffer.AsMemory(length), ct).ConfigureAwait(false);
+            if (n == 0) break;
+            length += n;
+        }
+        if (length > maxBytes)
+            throw tooLarge($"{what} sent more than the {maxBytes} bytes accepted.");
+        if (declared is long expected && length < expected)
+            throw new IOException($"{what} ended after {length} of {expected} bytes (truncated response).");
+        return new ArraySegment<byte>(buffer, 0, length);
+    }
+
+    /// <summary>
+    /// The error for a status that is not handled specially: an <see cref="HttpRequestException"/> carrying the status
+    /// (StatusCode on net8.0, Data["StatusCode"] everywhere) and any Retry-After delay in Data["RetryAfter"].
+    /// </summary>
+    internal static HttpRequestException StatusError(HttpResponseMessage response, string what)
+    {
+        var status = (int)response.StatusCode;
+        var message = $"{what} answered {status} {response.ReasonPhrase}.";
+#if NET8_0_OR_GREATER
+        var error = new HttpRequestException(message, null, response.StatusCode);
+#else
+        var error = new HttpRequestException(message);
+#endif
+        error.Data["StatusCode"] = status;
+        if (RetryAfterOf(response) is TimeSpan delay) error.Data["RetryAfter"] = delay;
+        return error;
+    }
+
+    /// <summary>The HTTP status an exception carries, or null for failures without one (connect errors, resets).</summary>
+    public static int? StatusOf(Exception error)
+    {
+        if (error.Data["StatusCode"] is int fromData) return fromData;
+#if NET8_0_OR_GREATER
+        if (error is HttpRequestException { StatusCode: HttpStatusCode code }) return (int)code;
+#endif
+        return null;
+    }
+
+    /// <summary>
+    /// Transient: 5xx but 501, 408, 429, connect errors and resets, read timeouts, truncated bodies (all
+    /// <see cref="IOException"/>). Never a cancellation, never a missing file (an IOException too).
+    /// </summary>
+    public static bool IsTransient(Exception error) => error switch
+    {
+        OperationCanceledException => false,
+        FileNotFoundException or DirectoryNotFoundException => false,
+        HttpRequestException http => StatusOf(http) is not int status
+            || status == 408 || status == 429 || (status >= 500 && status != 501),
+        IOException => true,
+        _ => false,
+    };
+
+    /// <summary>Scheme, host, port and path: what may appear in a message or a log (never the query).</summary>
+    internal static string Describe(Uri url) => url.GetLeftPart(UriPartial.Path);
+
+    public void Dispose()
+    {
+        if (_ownsClient) Client.Dispose();
+    }
+
+    private static TimeSpan? RetryAfterOf(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header is null) return null;
+        if (header.Delta is TimeSpan delta) return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+        if (header.Date is DateTimeOffset date)
+        {
+            var wait = date - DateTimeOffset.UtcNow;
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        }
+        return null;
+    }
+
+    private static ResiliencePipeline BuildRetryPipeline(XetHttpOptions options, ILogger logger)
+    {
+        if (options.MaxRetries == 0) return ResiliencePipeline.Empty;
+        var cap = options.MaxRetryDelay;
+        return new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = options.MaxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = options.RetryBaseDelay,
+                MaxDelay = cap,
+                ShouldHandle = args => new ValueTask<bool>(args.Outcome.Exception is Exception e && IsTransient(e)),
+                // Retry-After (seconds or a date) replaces the backoff, capped like any other delay.
+                DelayGenerator = args =>
+                {
+                    if (args.Outcome.Exception?.Data["RetryAfter"] is TimeSpan asked)
+                        return new ValueTask<TimeSpan?>(asked > cap ? cap : asked);
+                    return new ValueTask<TimeSpan?>((TimeSpan?)null);
+                },
+                OnRetry = args =>
+                {
+                    logger.LogWarning("Retrying {Operation} in {DelayMs} ms (attempt {Attempt} failed: {Error})",
+                        args.Context.OperationKey, (long)args.RetryDelay.TotalMilliseconds, args.AttemptNumber + 1,
+                        args.Outcome.Exception?.Message);
+                    return default;
+                },
+            })
+            .Build();
+    }
+
+    private static bool FollowsRedirects(HttpMessageHandler handler) => handler switch
+    {
+        HttpClientHandler h => h.AllowAutoRedirect,
+#if NET8_0_OR_GREATER
+        SocketsHttpHandler s => s.AllowAutoRedirect,
+#endif
+        _ => false,
+    };
+
+    private static HttpMessageHandler CreateHandler(XetHttpOptions options)
+    {
+#if NET8_0_OR_GREATER
+        return new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
+            ConnectTimeout = options.ConnectTimeout,
+            MaxConnectionsPerServer = options.MaxConnectionsPerServer,
+            // Rotate connections so DNS changes of the CDN are picked up on long sessions.
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
+            UseCookies = false,
+        };
+#else
+        var handler = new HttpClientHandler
+        {
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
+            UseCookies = false,
+        };
+        try
+        {
+            handler.MaxConnectionsPerServer = options.MaxConnectionsPerServer;
+        }
+        catch (PlatformNotSupportedException)
+        {
+            // Older .NET Framework stacks take the limit from ServicePointManager instead; the default then applies.
+        }
+        return handler;
+#endif
+    }
+}

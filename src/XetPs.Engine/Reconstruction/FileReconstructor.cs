@@ -1,0 +1,218 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Threading;
+using System.Threading.Channels;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using XetPs.Cas;
+using XetPs.Format;
+
+namespace XetPs.Reconstruction;
+
+/// <summary>
+/// Rebuilds one Xet file: a segment fetcher (reconstruction requests, one segment planned ahead), a scheduler that
+/// admits terms in file order (claiming their registry blocks, which starts loads and waits for buffer permits),
+/// a writer that consumes terms in the same order, and a stall watchdog, joined by bounded channels. Invariants:
+/// all four tasks share one <see cref="RunState"/> (the first error wins and stops the others; channels are
+/// completed with it); every task of the file, and every load the file started that no other file reads, has
+/// finished before <see cref="RunAsync"/> returns or throws; every planned term is consumed or released, so the
+/// registry's counts balance; the destination is replaced only by a complete, verified file.
+/// </summary>
+internal static class FileReconstructor
+{
+    internal sealed record Outcome(long BytesReceived, bool Resumed);
+
+    public static async Task<Outcome> RunAsync(SessionResources session, ICasReader reader, XetHash fileId, long size,
+        string repoPath, string destinationPath, IProgress<FileProgress>? progress, CancellationToken cancellationToken)
+    {
+        var options = session.Options;
+        var registry = session.Registry;
+        var logger = session.Logger;
+        var directory = Path.GetDirectoryName(destinationPath);
+        if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+
+        using var run = new RunState(cancellationToken, session.SessionToken);
+        var writer = SequentialWriter.Open(destinationPath, repoPath, fileId, size, options.Verify, options.JournalCommitInterval, logger);
+        var resumed = writer.ResumedFrom > 0;
+        var segments = new List<ReconstructionSegment>();
+        var startedLoads = new List<Task>();
+        long bytesReceived = 0;
+        var termsPending = 0;
+        var finished = false;
+        try
+        {
+            progress?.Report(new FileProgress(repoPath, writer.Written, size));
+            if (writer.Written < size)
+            {
+                var segmentChannel = Channel.CreateBounded<ReconstructionSegment>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
+                var termChannel = Channel.CreateBounded<PlannedTerm>(new BoundedChannelOptions(4096) { SingleReader = true, SingleWriter = true });
+                var segmentSize = options.SegmentSize;
+                var token = run.Token;
+
+                async Task FetchSegmentsAsync()
+                {
+                    try
+                    {
+                        for (var start = writer.Written; start < size; start += segmentSize)
+                        {
+                            var end = Math.Min(start + segmentSize, size) - 1;
+                            var segment = await ReconstructionSegment.PlanAsync(reader, fileId, start, end, registry, session.Activity, token).ConfigureAwait(false);
+                            lock (segments) segments.Add(segment);
+                            Interlocked.Add(ref termsPending, segment.Terms.Count);
+                            await segmentChannel.Writer.WriteAsync(segment, token).ConfigureAwait(false);
+                        }
+                        segmentChannel.Writer.TryComplete();
+                    }
+                    catch (Exception ex)
+                    {
+                        run.Fail(ex);
+                        segmentChannel.Writer.TryComplete(run.Error ?? ex);
+                    }
+                }
+
+                async Task ScheduleAsync()
+                {
+                    try
+                    {
+                        while (await segmentChannel.Reader.WaitToReadAsync(token).ConfigureAwait(false))
+                        {
+                            while (segmentChannel.Reader.TryRead(out var segment))
+                            {
+                                foreach (var term in segment.Terms)
+                                {
+                                    var before = startedLoads.Count;
+                                    term.Load = await registry.ClaimAsync(term.Block, startedLoads, token).ConfigureAwait(false);
+                                    term.Claimed = true;
+                                    if (startedLoads.Count != before) Interlocked.Add(ref bytesReceived, term.Block.CompressedLength);
+                                    await termChannel.Writer.WriteAsync(term, token).ConfigureAwait(false);
+                                }
+                            }
+                        }
+                        termChannel.Writer.TryComplete();
+                    }
+                    catch (Exception ex)
+                    {
+                        run.Fail(ex);
+                        termChannel.Writer.TryComplete(run.Error ?? ex);
+                    }
+                }
+
+                async Task WriteAsync()
+                {
+                    try
+                    {
+                        long lastReport = writer.Written;
+                        while (await termChannel.Reader.WaitToReadAsync(token).ConfigureAwait(false))
+                        {
+                            while (termChannel.Reader.TryRead(out var term))
+                            {
+                                var ranges = await AsyncWait.WaitAsync(term.Load!, token).ConfigureAwait(false);
+                                await writer.WriteTermAsync(term, ranges, token).ConfigureAwait(false);
+                                term.Done = true;
+                                registry.Consumed(term.Block);
+                                Interlocked.Decrement(ref termsPending);
+                                session.Activity.Written(term.KeepEnd - term.KeepStart);
+                                if (progress is not null && (writer.Written - lastReport >= (1 << 20) || writer.Written == size))
+                                {
+                                    lastReport = writer.Written;
+                                    progress.Report(new FileProgress(repoPath, writer.Written, size));
+                                }
+                            }
+                        }
+                    }
+                    catch (Exception ex)
+                    {
+                        run.Fail(ex);
+                    }
+                }
+
+                using var stopWatchdog = CancellationTokenSource.CreateLinkedTokenSource(token);
+                var watchdog = StallWatchdog.RunAsync(session, run, repoPath,
+                    () => $"{Volatile.Read(ref termsPending)} terms pending, {writer.Written} of {size} bytes written", stopWatchdog.Token);
+                var stages = Task.WhenAll(Task.Run(FetchSegmentsAsync), Task.Run(ScheduleAsync), Task.Run(WriteAsync));
+                await stages.ConfigureAwait(false);
+                stopWatchdog.Cancel();
+                await watchdog.ConfigureAwait(false);
+            }
+
+            run.ThrowIfFailed();
+            await writer.FinishAsync(run.Token).ConfigureAwait(false);
+            finished = true;
+        }
+        finally
+        {
+            await ReleaseAsync(registry, segments, startedLoads, logger).ConfigureAwait(false);
+            writer.Dispose();
+            if (writer.Discarded) DeletePartial(destinationPath);
+        }
+
+        if (finished)
+        {
+            MoveIntoPlace(ResumeJournal.PartialPathFor(destinationPath), destinationPath);
+            TryDelete(ResumeJournal.JournalPathFor(destinationPath));
+            progress?.Report(new FileProgress(repoPath, size, size));
+        }
+        return new Outcome(Interlocked.Read(ref bytesReceived), resumed);
+    }
+
+    /// <summary>
+    /// Releases every planned term the file did not consume, then waits for the loads the file started that no
+    /// other file still reads (they were cancelled by the release), so no task of the file outlives it.
+    /// </summary>
+    private static async Task ReleaseAsync(XorbRegistry registry, List<ReconstructionSegment> segments, List<Task> startedLoads, ILogger? logger)
+    {
+        foreach (var segment in segments)
+            foreach (var term in segment.Terms)
+                if (!term.Done)
+                {
+                    term.Done = true;
+                    registry.Abandon(term.Block, term.Claimed);
+                }
+        foreach (var load in startedLoads)
+        {
+            if (load.IsCompleted || registry.IsSharedLoad(load)) continue;
+            try
+            {
+                await load.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // Its error (or cancellation) already reached the file through the writer, or nobody needs it.
+                logger?.LogTrace("A released xorb load ended with {Error}", ex.GetType().Name);
+            }
+        }
+    }
+
+    internal static void MoveIntoPlace(string partialPath, string destinationPath)
+    {
+#if NET8_0_OR_GREATER
+        File.Move(partialPath, destinationPath, overwrite: true);
+#else
+        if (File.Exists(destinationPath)) File.Replace(partialPath, destinationPath, null, ignoreMetadataErrors: true);
+        else File.Move(partialPath, destinationPath);
+#endif
+    }
+
+    internal static void DeletePartial(string destinationPath)
+    {
+        TryDelete(ResumeJournal.PartialPathFor(destinationPath));
+        TryDelete(ResumeJournal.JournalPathFor(destinationPath));
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // A leftover partial or journal is harmless: the next run checks it against the file id.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Same: harmless leftover.
+        }
+    }
+}

@@ -1,0 +1,103 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Text;
+using XetPs.Hub;
+
+namespace XetPs.Reconstruction;
+
+/// <summary>
+/// What we know about a file we downloaded, kept under <c>&lt;destination root&gt;/.cache/xetps/&lt;repo path&gt;.meta</c>
+/// (like huggingface_hub's local-dir metadata), so a later run can tell "already up to date" from size and mtime
+/// without hashing the file again. Invariant: a record is trusted only while the file's size and last-write time
+/// are the ones recorded; any edit of the file invalidates it and the file is hashed once more.
+/// </summary>
+internal sealed record LocalFileRecord(string Identity, long Size, long LastWriteTicks)
+{
+    /// <summary>The identity of a repo file's content: its Xet id, else its sha256, else its git blob id.</summary>
+    public static string? IdentityOf(RepoEntry entry) =>
+        entry.XetHash is { } xet ? "xet:" + xet.ToLowerInvariant()
+        : entry.Sha256 is { } sha ? "sha256:" + sha.ToLowerInvariant()
+        : entry.GitOid is { } oid ? "git:" + oid.ToLowerInvariant()
+        : null;
+
+    /// <summary>
+    /// Where the record of <paramref name="destinationPath"/> lives: under the root the repo path was placed in when
+    /// the destination ends with it, else beside the file's folder.
+    /// </summary>
+    public static string PathFor(string destinationPath, string repoPath)
+    {
+        var full = Path.GetFullPath(destinationPath);
+        var relative = repoPath.Replace('/', Path.DirectorySeparatorChar);
+        string root;
+        if (full.EndsWith(Path.DirectorySeparatorChar + relative, StringComparison.Ordinal))
+        {
+            root = full.Substring(0, full.Length - relative.Length - 1);
+        }
+        else
+        {
+            root = Path.GetDirectoryName(full) ?? ".";
+            relative = Path.GetFileName(full);
+        }
+        return Path.Combine(root, ".cache", "xetps", relative + ".meta");
+    }
+
+    public static LocalFileRecord? TryRead(string recordPath)
+    {
+        try
+        {
+            if (!File.Exists(recordPath)) return null;
+            var values = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var line in File.ReadAllLines(recordPath))
+            {
+                var eq = line.IndexOf('=');
+                if (eq > 0) values[line.Substring(0, eq)] = line.Substring(eq + 1);
+            }
+            if (values.TryGetValue("identity", out var identity) &&
+                values.TryGetValue("size", out var size) && long.TryParse(size, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) &&
+                values.TryGetValue("mtime", out var mtime) && long.TryParse(mtime, NumberStyles.Integer, CultureInfo.InvariantCulture, out var m))
+                return new LocalFileRecord(identity, s, m);
+            return null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Writes the record for the file now at <paramref name="destinationPath"/> (best effort).</summary>
+    public static void Write(string recordPath, string identity, string destinationPath)
+    {
+        try
+        {
+            var info = new FileInfo(destinationPath);
+            Directory.CreateDirectory(Path.GetDirectoryName(recordPath)!);
+            var text = new StringBuilder()
+                .Append("identity=").Append(identity).Append('\n')
+                .Append("size=").Append(info.Length.ToString(CultureInfo.InvariantCulture)).Append('\n')
+                .Append("mtime=").Append(info.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture)).Append('\n')
+                .ToString();
+            var temp = recordPath + ".tmp";
+            File.WriteAllText(temp, text);
+            if (File.Exists(recordPath)) File.Delete(recordPath);
+            File.Move(temp, recordPath);
+        }
+        catch (IOException)
+        {
+            // Without a record the next run hashes the file once: slower, never wrong.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Same.
+        }
+    }
+
+    /// <summary>True when the record still describes the file on disk.</summary>
+    public bool Describes(FileInfo file, string identity) =>
+        string.Equals(Identity, identity, StringComparison.Ordinal) && file.Length == Size && file.LastWriteTimeUtc.Ticks == LastWriteTicks;
+}

@@ -1,0 +1,112 @@
+using System;
+using System.IO;
+using System.Security.Cryptography;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using XetPs.Cas;
+using XetPs.Hub;
+
+namespace XetPs.Reconstruction;
+
+/// <summary>
+/// Downloads a file that is not stored in Xet (plain git or LFS) over HTTP through the Hub client, with the same
+/// guarantees as Xet files: bytes go to the partial file beside the destination, a body that breaks off resumes
+/// from what was written (Range request; also across runs, while the partial's marker names the same content), the
+/// result is checked against the LFS sha256 when the Hub gives one, and only then replaces the destination.
+/// </summary>
+internal static class PlainFileDownloader
+{
+    public static async Task<FileReconstructor.Outcome> RunAsync(SessionResources session, HubClient hub, RepoEntry entry,
+        string destinationPath, IProgress<FileProgress>? progress, CancellationToken cancellationToken)
+    {
+        var options = session.Options;
+        var directory = Path.GetDirectoryName(destinationPath);
+        if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+        var partialPath = ResumeJournal.PartialPathFor(destinationPath);
+        var markerPath = ResumeJournal.JournalPathFor(destinationPath);
+        var identity = LocalFileRecord.IdentityOf(entry) ?? "size:" + entry.Size;
+        var marker = $"plain {identity} {entry.Size}";
+
+        long offset = 0;
+        if (File.Exists(partialPath) && File.Exists(markerPath) && SafeRead(markerPath) == marker)
+            offset = Math.Min(new FileInfo(partialPath).Length, entry.Size);
+        var resumed = offset > 0;
+        File.WriteAllText(markerPath, marker);
+        long received = 0;
+        var failures = 0;
+
+        using (var file = new FileStream(partialPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1 << 16, FileOptions.Asynchronous))
+        {
+            file.SetLength(offset);
+            file.Position = offset;
+            var buffer = new byte[1 << 16];
+            while (offset < entry.Size || (entry.Size == 0 && file.Length == 0 && received == 0 && failures == 0))
+            {
+                try
+                {
+                    using var download = await hub.OpenDownloadAsync(entry.Repo, entry.Revision, entry.Path, offset, cancellationToken).ConfigureAwait(false);
+                    if (download.Offset != offset)
+                    {
+                        // The server ignored the Range: start over from its first byte.
+                        offset = download.Offset;
+                        file.SetLength(offset);
+                        file.Position = offset;
+                    }
+                    int n;
+                    while ((n = await download.Body.ReadAsync(buffer, 0, buffer.Length, cancellationToken).ConfigureAwait(false)) > 0)
+                    {
+                        if (offset + n > entry.Size)
+                            throw new XetProtocolException($"'{entry.Path}' sent more than its {entry.Size} bytes.");
+                        await file.WriteAsync(buffer, 0, n, cancellationToken).ConfigureAwait(false);
+                        offset += n;
+                        received += n;
+                        session.Activity.Received(n);
+                        progress?.Report(new FileProgress(entry.Path, offset, entry.Size));
+                    }
+                    if (entry.Size == 0) break;
+                    if (offset < entry.Size) throw new IOException($"'{entry.Path}' ended after {offset} of {entry.Size} bytes (truncated response).");
+                }
+                catch (Exception ex) when (XetHttpTransport.IsTransient(ex) && !cancellationToken.IsCancellationRequested && failures < options.MaxRetries)
+                {
+                    failures++;
+                    session.Logger?.LogDebug("Download of {Path} broke off at byte {Offset} ({Error}); resuming", entry.Path, offset, ex.Message);
+                    await Task.Delay(Backoff(options, failures), cancellationToken).ConfigureAwait(false);
+                }
+            }
+            await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (options.Verify && entry.Sha256 is { } expected)
+        {
+            var actual = LocalFileHasher.Sha256Hex(partialPath, cancellationToken);
+            if (!string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
+            {
+                FileReconstructor.DeletePartial(destinationPath);
+                throw new XetHashMismatchException(entry.Path, expected.ToLowerInvariant(), actual);
+            }
+        }
+        FileReconstructor.MoveIntoPlace(partialPath, destinationPath);
+        File.Delete(markerPath);
+        progress?.Report(new FileProgress(entry.Path, entry.Size, entry.Size));
+        return new FileReconstructor.Outcome(received, resumed);
+    }
+
+    private static TimeSpan Backoff(XetSessionOptions options, int failures)
+    {
+        var ms = options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, failures - 1);
+        return TimeSpan.FromMilliseconds(Math.Min(ms, options.MaxRetryDelay.TotalMilliseconds));
+    }
+
+    private static string? SafeRead(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+}

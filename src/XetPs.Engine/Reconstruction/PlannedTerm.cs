@@ -1,0 +1,48 @@
+using System.Threading.Tasks;
+using XetPs.Cas;
+
+namespace XetPs.Reconstruction;
+
+/// <summary>
+/// One term of one segment, placed in the file: where its first chunk starts, which bytes of it the file keeps
+/// (clipped to the segment), and which registry block holds its chunks. Owned by one file's pipeline: the scheduler
+/// sets <see cref="Load"/>/<see cref="Claimed"/>, the writer sets <see cref="Done"/>; the file releases every term
+/// not done when it ends, so the registry's counts always balance.
+/// </summary>
+internal sealed class PlannedTerm
+{
+    public PlannedTerm(ReconstructionTerm term, XorbBlock block, int rangeIndex, long fileOffset, long keepStart, long keepEnd, long hashFrom)
+    {
+        Term = term;
+        Block = block;
+        RangeIndex = rangeIndex;
+        FileOffset = fileOffset;
+        KeepStart = keepStart;
+        KeepEnd = keepEnd;
+        HashFrom = hashFrom;
+    }
+
+    public ReconstructionTerm Term { get; }
+
+    public XorbBlock Block { get; }
+
+    /// <summary>Index of the block's range that holds the term's chunks.</summary>
+    public int RangeIndex { get; }
+
+    /// <summary>File offset of the term's first byte (before the segment start for a segment's first term).</summary>
+    public long FileOffset { get; }
+
+    /// <summary>File bytes [KeepStart, KeepEnd) of this term are written; the rest belongs to a neighbouring segment.</summary>
+    public long KeepStart { get; }
+
+    public long KeepEnd { get; }
+
+    /// <summary>Chunks starting at or after this file offset are hashed here (earlier ones were, by the previous segment).</summary>
+    public long HashFrom { get; }
+
+    public Task<DecodedXorbRange[]>? Load { get; set; }
+
+    public bool Claimed { get; set; }
+
+    public bool Done { get; set; }
+}

@@ -1,0 +1,150 @@
+using System;
+using System.Buffers.Binary;
+using System.Collections.Generic;
+using System.IO;
+using System.Text;
+using XetPs.Format;
+
+namespace XetPs.Reconstruction;
+
+/// <summary>
+/// The small file beside an interrupted download that lets the next run continue it: which file (Xet id and size),
+/// the hash and size of every chunk hashed so far (when verifying), and commit marks, each naming a length of the
+/// partial file that is fully written, ends on a chunk boundary and whose chunks are all recorded. Append-only, so a crash mid-record loses
+/// at most the records after the last commit. Invariant: a commit is written only after the bytes it covers were
+/// handed to the OS, and only at a chunk boundary, so the resumed prefix is whole chunks and the merkle builder can
+/// be rebuilt from the records. The resumed prefix is re-read and re-hashed before it is trusted (a damaged partial
+/// file resumes from its last good chunk), so the final check covers the whole file.
+/// </summary>
+internal sealed class ResumeJournal : IDisposable
+{
+    private static readonly byte[] Magic = Encoding.ASCII.GetBytes("XETPSJ01");
+    private const byte ChunkRecord = (byte)'C', CommitRecord = (byte)'K';
+    private const int HeaderSize = 8 + XetHash.Size + 8 + 1;
+    private const int ChunkRecordSize = 1 + XetHash.Size + 4;
+    private const int CommitRecordSize = 1 + 8;
+
+    private readonly FileStream _stream;
+    private readonly byte[] _record = new byte[ChunkRecordSize];
+
+    private ResumeJournal(FileStream stream) => _stream = stream;
+
+    public static string PartialPathFor(string destinationPath) =>
+        Path.Combine(Path.GetDirectoryName(destinationPath) ?? ".", "." + Path.GetFileName(destinationPath) + ".xetps-partial");
+
+    public static string JournalPathFor(string destinationPath) =>
+        Path.Combine(Path.GetDirectoryName(destinationPath) ?? ".", "." + Path.GetFileName(destinationPath) + ".xetps-journal");
+
+    /// <summary>What an earlier run left: the committed length and the chunks (hash, size) it covers.</summary>
+    internal sealed record State(long CommittedLength, List<(XetHash Hash, int Size)> Chunks, bool HasHashes);
+
+    /// <summary>
+    /// Reads the journal at <paramref name="journalPath"/> if it belongs to <paramref name="fileId"/> of
+    /// <paramref name="size"/> bytes; returns null (start afresh) when it is absent, foreign or unreadable.
+    /// </summary>
+    public static State? TryRead(string journalPath, XetHash fileId, long size)
+    {
+        if (!File.Exists(journalPath)) return null;
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(journalPath);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        if (bytes.Length < HeaderSize || !bytes.AsSpan(0, 8).SequenceEqual(Magic)) return null;
+        if (new XetHash(bytes.AsSpan(8, XetHash.Size)) != fileId) return null;
+        if (BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(8 + XetHash.Size, 8)) != size) return null;
+        var hasHashes = bytes[HeaderSize - 1] == 1;
+
+        var chunks = new List<(XetHash, int)>();
+        var ends = new List<long>();
+        var committedChunks = 0;
+        long committed = 0, sum = 0;
+        var position = HeaderSize;
+        while (position < bytes.Length)
+        {
+            var tag = bytes[position];
+            if (tag == ChunkRecord && position + ChunkRecordSize <= bytes.Length)
+            {
+                var hash = new XetHash(bytes.AsSpan(position + 1, XetHash.Size));
+                var length = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(position + 1 + XetHash.Size, 4));
+                if (length <= 0 || length > XorbChunkHeader.MaxUncompressedLength) break;
+                chunks.Add((hash, length));
+                sum += length;
+                ends.Add(sum);
+                position += ChunkRecordSize;
+            }
+            else if (tag == CommitRecord && position + CommitRecordSize <= bytes.Length)
+            {
+                // A commit names a chunk boundary at or before the chunks recorded so far (a chunk may be recorded
+                // before all of it is written).
+                var length = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(position + 1, 8));
+                if (length < committed || length > size) break;
+                if (hasHashes)
+                {
+                    var index = ends.BinarySearch(length);
+                    if (index < 0) break;
+                    committedChunks = index + 1;
+                }
+                committed = length;
+                position += CommitRecordSize;
+            }
+            else
+            {
+                break; // a torn record at the end: everything after the last commit is dropped
+            }
+        }
+        if (hasHashes) chunks.RemoveRange(committedChunks, chunks.Count - committedChunks);
+        else chunks.Clear();
+        return committed == 0 ? null : new State(committed, chunks, hasHashes);
+    }
+
+    /// <summary>Starts a journal (replacing any) that already holds <paramref name="kept"/> up to <paramref name="committed"/>.</summary>
+    public static ResumeJournal Create(string journalPath, XetHash fileId, long size, bool withHashes,
+        IReadOnlyList<(XetHash Hash, int Size)> kept, long committed)
+    {
+        var stream = new FileStream(journalPath, FileMode.Create, FileAccess.Write, FileShare.Read, 64 * 1024);
+        var journal = new ResumeJournal(stream);
+        try
+        {
+            var header = new byte[HeaderSize];
+            Magic.CopyTo(header, 0);
+            fileId.CopyTo(header.AsSpan(8, XetHash.Size));
+            BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(8 + XetHash.Size, 8), size);
+            header[HeaderSize - 1] = withHashes ? (byte)1 : (byte)0;
+            stream.Write(header, 0, header.Length);
+            foreach (var (hash, chunkSize) in kept) journal.AddChunk(hash, chunkSize);
+            if (committed > 0) journal.Commit(committed);
+            else stream.Flush();
+            return journal;
+        }
+        catch
+        {
+            journal.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Records one chunk (buffered until the next commit).</summary>
+    public void AddChunk(XetHash hash, int size)
+    {
+        _record[0] = ChunkRecord;
+        hash.CopyTo(_record.AsSpan(1, XetHash.Size));
+        BinaryPrimitives.WriteInt32LittleEndian(_record.AsSpan(1 + XetHash.Size, 4), size);
+        _stream.Write(_record, 0, ChunkRecordSize);
+    }
+
+    /// <summary>Marks the first <paramref name="length"/> bytes of the partial file as written and recorded.</summary>
+    public void Commit(long length)
+    {
+        _record[0] = CommitRecord;
+        BinaryPrimitives.WriteInt64LittleEndian(_record.AsSpan(1, 8), length);
+        _stream.Write(_record, 0, CommitRecordSize);
+        _stream.Flush();
+    }
+
+    public void Dispose() => _stream.Dispose();
+}

@@ -1,0 +1,288 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+#if NET8_0_OR_GREATER
+using Microsoft.Win32.SafeHandles;
+#endif
+using XetPs.Cas;
+using XetPs.Format;
+
+namespace XetPs.Reconstruction;
+
+/// <summary>
+/// Writes one file's terms, in file order, into its partial file beside the destination, feeds every chunk hash to
+/// the file's merkle builder and journals progress for resume. Owned by one file's writer task (not thread-safe).
+/// Invariants: bytes are written contiguously (a term that does not continue exactly where the previous ended is a
+/// protocol error); every chunk of the file is hashed exactly once, by the segment it starts in; the journal commits
+/// only lengths that are written and whose chunks are all recorded. The destination is never touched here.
+/// </summary>
+internal sealed class SequentialWriter : IDisposable
+{
+    private readonly string _repoPath;
+    private readonly XetHash _fileId;
+    private readonly long _size;
+    private readonly bool _verify;
+    private readonly MerkleHashBuilder _merkle = new();
+    private readonly ResumeJournal _journal;
+#if NET8_0_OR_GREATER
+    private readonly SafeFileHandle _file;
+#else
+    private readonly FileStream _file;
+#endif
+    private long _hashedEnd;
+    private readonly Queue<long> _chunkEndsAhead = new(); // ends of hashed chunks not yet fully written
+    private long _committable;
+    private long _lastCommit;
+    private readonly long _commitEvery;
+
+    private SequentialWriter(string repoPath, XetHash fileId, long size, bool verify, ResumeJournal journal,
+#if NET8_0_OR_GREATER
+        SafeFileHandle file,
+#else
+        FileStream file,
+#endif
+        long resumedFrom, IEnumerable<(XetHash Hash, int Size)> keptChunks, long commitEvery)
+    {
+        _commitEvery = commitEvery;
+        _repoPath = repoPath;
+        _fileId = fileId;
+        _size = size;
+        _verify = verify;
+        _journal = journal;
+        _file = file;
+        Written = _hashedEnd = _lastCommit = _committable = ResumedFrom = resumedFrom;
+        if (verify) foreach (var (hash, chunkSize) in keptChunks) _merkle.Add(hash, (ulong)chunkSize);
+    }
+
+    /// <summary>Bytes of the file written so far (including the resumed prefix).</summary>
+    public long Written { get; private set; }
+
+    /// <summary>Length kept from an earlier run (0 when starting afresh).</summary>
+    public long ResumedFrom { get; }
+
+    /// <summary>
+    /// Opens the partial file of <paramref name="destinationPath"/>, continuing an earlier run when its journal
+    /// names the same file id and size and its prefix re-hashes to the journaled chunk hashes (the longest good
+    /// prefix is kept); otherwise starts afresh.
+    /// </summary>
+    public static SequentialWriter Open(string destinationPath, string repoPath, XetHash fileId, long size, bool verify, long commitEvery, ILogger? logger)
+    {
+        var partialPath = ResumeJournal.PartialPathFor(destinationPath);
+        var journalPath = ResumeJournal.JournalPathFor(destinationPath);
+        var state = File.Exists(partialPath) ? ResumeJournal.TryRead(journalPath, fileId, size) : null;
+        if (state is not null && verify && !state.HasHashes) state = null; // cannot prove the prefix: start afresh
+
+        var file = OpenPartial(partialPath);
+        try
+        {
+            long kept = 0;
+            var keptChunks = new List<(XetHash, int)>();
+            if (state is not null)
+            {
+                kept = state.HasHashes && verify ? VerifyPrefix(file, state, keptChunks) : Math.Min(state.CommittedLength, Length(file));
+                if (!verify) keptChunks.Clear();
+                if (kept > 0)
+                    logger?.LogInformation("Resuming {Path} from byte {Offset} of {Size}", repoPath, kept, size);
+            }
+            SetLength(file, kept);
+            var journal = ResumeJournal.Create(journalPath, fileId, size, verify, keptChunks, kept);
+            return new SequentialWriter(repoPath, fileId, size, verify, journal, file, kept, keptChunks, commitEvery);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes the kept bytes of <paramref name="term"/> and hashes its chunks. <paramref name="ranges"/> is the
+    /// decoded block the term's chunks are in.
+    /// </summary>
+    public async Task WriteTermAsync(PlannedTerm term, DecodedXorbRange[] ranges, CancellationToken cancellationToken)
+    {
+        var range = ranges[term.RangeIndex];
+        var chunks = term.Term.Chunks;
+        var start = range.ChunkStart(chunks.Start);
+        var end = range.ChunkEnd(chunks.End - 1);
+        if (end - start != term.Term.UnpackedLength)
+            throw new XetProtocolException(
+                $"A term of '{_repoPath}' (xorb {term.Term.Xorb}, chunks {chunks}) claims {term.Term.UnpackedLength} bytes but its chunks hold {end - start}.");
+
+        if (_verify)
+        {
+            var chunkFileStart = term.FileOffset;
+            for (var c = chunks.Start; c < chunks.End; c++)
+            {
+                var length = range.ChunkEnd(c) - range.ChunkStart(c);
+                if (chunkFileStart >= term.HashFrom)
+                {
+                    if (chunkFileStart != _hashedEnd)
+                        throw new XetProtocolException(
+                            $"The chunks of '{_repoPath}' do not follow each other: a chunk starts at byte {chunkFileStart}, the previous ended at {_hashedEnd}.");
+                    var hash = range.ChunkHashes![c - range.Chunks.Start];
+                    _merkle.Add(hash, (ulong)length);
+                    _journal.AddChunk(hash, length);
+                    _hashedEnd = chunkFileStart + length;
+                    _chunkEndsAhead.Enqueue(_hashedEnd);
+                }
+                chunkFileStart += length;
+            }
+        }
+
+        if (term.KeepEnd > term.KeepStart)
+        {
+            if (term.KeepStart != Written)
+                throw new XetProtocolException(
+                    $"The terms of '{_repoPath}' do not follow each other: a term continues at byte {term.KeepStart}, {Written} were written.");
+            var from = range.DataOffset + start + (int)(term.KeepStart - term.FileOffset);
+            var count = (int)(term.KeepEnd - term.KeepStart);
+            await WriteAtAsync(new ReadOnlyMemory<byte>(range.Data, from, count), term.KeepStart, cancellationToken).ConfigureAwait(false);
+            Written = term.KeepEnd;
+        }
+
+        // Commit at chunk boundaries only: the committed prefix is whole chunks, each recorded.
+        if (_verify)
+            while (_chunkEndsAhead.Count > 0 && _chunkEndsAhead.Peek() <= Written) _committable = _chunkEndsAhead.Dequeue();
+        else
+            _committable = Written;
+        if (_committable - _lastCommit >= _commitEvery)
+        {
+#if !NET8_0_OR_GREATER
+            await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
+#endif
+            _journal.Commit(_committable);
+            _lastCommit = _committable;
+        }
+    }
+
+    /// <summary>Checks the whole file was written and (when verifying) hashes to its file id, then closes it.</summary>
+    public async Task FinishAsync(CancellationToken cancellationToken)
+    {
+        if (Written != _size)
+            throw new XetProtocolException($"The reconstruction of '{_repoPath}' produced {Written} bytes; the file has {_size}.");
+        if (_verify)
+        {
+            var actual = _merkle.FinishFileHash();
+            if (actual != _fileId)
+            {
+                Discard();
+                throw new XetHashMismatchException(_repoPath, _fileId.ToString(), actual.ToString());
+            }
+        }
+#if NET8_0_OR_GREATER
+        await Task.CompletedTask.ConfigureAwait(false);
+#else
+        await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
+#endif
+        _finished = true;
+        _file.Dispose();
+        _journal.Dispose();
+    }
+
+    private bool _finished;
+
+    /// <summary>Forgets the partial file's progress (its bytes cannot be trusted): the next run starts afresh.</summary>
+    public void Discard()
+    {
+        _journal.Dispose();
+        _file.Dispose();
+        _discarded = true;
+    }
+
+    private bool _discarded;
+
+    /// <summary>True when <see cref="Discard"/> ran (the caller deletes the partial and journal files).</summary>
+    public bool Discarded => _discarded;
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_discarded && !_finished && _committable > _lastCommit) _journal.Commit(_committable);
+        }
+        catch (IOException)
+        {
+            // Best effort: an unrecorded tail is only downloaded again next time.
+        }
+        _journal.Dispose();
+        _file.Dispose();
+    }
+
+    private async Task WriteAtAsync(ReadOnlyMemory<byte> data, long offset, CancellationToken cancellationToken)
+    {
+#if NET8_0_OR_GREATER
+        await RandomAccess.WriteAsync(_file, data, offset, cancellationToken).ConfigureAwait(false);
+#else
+        if (_file.Position != offset) _file.Position = offset;
+        if (System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var segment))
+            await _file.WriteAsync(segment.Array!, segment.Offset, segment.Count, cancellationToken).ConfigureAwait(false);
+        else
+            await _file.WriteAsync(data.ToArray(), 0, data.Length, cancellationToken).ConfigureAwait(false);
+#endif
+    }
+
+    private static long VerifyPrefix(
+#if NET8_0_OR_GREATER
+        SafeFileHandle file,
+#else
+        FileStream file,
+#endif
+        ResumeJournal.State state, List<(XetHash, int)> kept)
+    {
+        var available = Math.Min(state.CommittedLength, Length(file));
+        var buffer = new byte[XorbChunkHeader.MaxUncompressedLength];
+        long position = 0;
+        foreach (var (hash, size) in state.Chunks)
+        {
+            if (position + size > available) break;
+            ReadExactly(file, buffer, size, position);
+            if (XetHashing.ChunkHash(buffer.AsSpan(0, size)) != hash) break; // damaged from here on
+            kept.Add((hash, size));
+            position += size;
+        }
+        return position;
+    }
+
+#if NET8_0_OR_GREATER
+    private static SafeFileHandle OpenPartial(string path) =>
+        File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, FileOptions.Asynchronous);
+
+    private static long Length(SafeFileHandle file) => RandomAccess.GetLength(file);
+
+    private static void SetLength(SafeFileHandle file, long length) => RandomAccess.SetLength(file, length);
+
+    private static void ReadExactly(SafeFileHandle file, byte[] buffer, int count, long offset)
+    {
+        var done = 0;
+        while (done < count)
+        {
+            var n = RandomAccess.Read(file, buffer.AsSpan(done, count - done), offset + done);
+            if (n <= 0) throw new EndOfStreamException("The partial file is shorter than its journal says.");
+            done += n;
+        }
+    }
+#else
+    private static FileStream OpenPartial(string path) =>
+        new(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
+
+    private static long Length(FileStream file) => file.Length;
+
+    private static void SetLength(FileStream file, long length) => file.SetLength(length);
+
+    private static void ReadExactly(FileStream file, byte[] buffer, int count, long offset)
+    {
+        file.Position = offset;
+        var done = 0;
+        while (done < count)
+        {
+            var n = file.Read(buffer, done, count - done);
+            if (n <= 0) throw new EndOfStreamException("The partial file is shorter than its journal says.");
+            done += n;
+        }
+    }
+#endif
+}

@@ -1,0 +1,30 @@
+using System.Threading;
+using Microsoft.Extensions.Logging;
+
+namespace XetPs.Reconstruction;
+
+/// <summary>
+/// What every file of one session shares: the xorb registry (with the buffer and CAS permits inside it), the
+/// progress counters the watchdog reads, the validated options, the logger and the session's lifetime token.
+/// </summary>
+internal sealed class SessionResources
+{
+    public SessionResources(XetSessionOptions options, ILogger? logger, CancellationToken sessionToken)
+    {
+        Options = options;
+        Logger = logger;
+        SessionToken = sessionToken;
+        Activity = new TransferActivity();
+        Registry = new XorbRegistry(options.BufferSize, options.CasConcurrency, options.Verify, Activity, logger, sessionToken);
+    }
+
+    public XetSessionOptions Options { get; }
+
+    public ILogger? Logger { get; }
+
+    public CancellationToken SessionToken { get; }
+
+    public TransferActivity Activity { get; }
+
+    public XorbRegistry Registry { get; }
+}

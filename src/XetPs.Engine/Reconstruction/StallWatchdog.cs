@@ -1,0 +1,42 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace XetPs.Reconstruction;
+
+/// <summary>
+/// Fails a file when work is pending and the whole session has moved no byte (received or written) and no
+/// reconstruction answer for <see cref="XetSessionOptions.StallTimeout"/>. Session-wide progress is the measure on
+/// purpose: a file waiting for buffer permits while other files move bytes is queued, not stalled. A xorb request in
+/// flight counts as progress: the HTTP layer's per-read timeout already fails a silent one (and a large fetch on a
+/// slow link may legitimately take longer than the stall timeout, its bytes invisible until it completes). What is
+/// left to catch is the reference client's failure: everything waiting on everything else with no request moving.
+/// The error says what was waiting, so a stall can be diagnosed from the message alone.
+/// </summary>
+internal static class StallWatchdog
+{
+    public static async Task RunAsync(SessionResources session, RunState run, string path, Func<string> describeFile,
+        CancellationToken stop)
+    {
+        var timeout = session.Options.StallTimeout;
+        var period = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(20).Ticks, Math.Min(timeout.Ticks / 4, TimeSpan.FromSeconds(1).Ticks)));
+        var limitTicks = (long)(timeout.TotalSeconds * TransferActivity.TicksPerSecond);
+        session.Activity.Touch();
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await Task.Delay(period, stop).ConfigureAwait(false);
+                if (session.Registry.CasPermitsHeld > 0) session.Activity.Touch();
+                var idle = session.Activity.NowTicks - session.Activity.LastProgressTicks;
+                if (idle < limitTicks) continue;
+                run.Fail(new XetStallException(path, timeout, describeFile() + "; " + session.Registry.Describe()));
+                return;
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The file finished (or failed): the watchdog's job is over.
+        }
+    }
+}

@@ -1,0 +1,168 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using XetPs.Cas;
+using XetPs.Format;
+using XetPs.Hub;
+
+namespace XetPs.Reconstruction;
+
+/// <summary>
+/// One download pipeline: the Hub client, one CAS client per repository revision (its token refreshed before
+/// expiry), and what all files share: buffer permits, CAS connection permits, the xorb registry, the progress
+/// counters. Thread-safe: the module runs several <see cref="DownloadAsync"/> calls at once (at most
+/// <see cref="XetSessionOptions.MaxFilesInFlight"/> proceed, the rest queue). Invariants: the Hub token goes only to
+/// the Hub (never to CAS or a presigned URL) and never into a log or a message; disposing the session cancels
+/// whatever still runs and waits for it.
+/// </summary>
+public sealed class XetSession : IAsyncDisposable
+{
+    private readonly XetSessionOptions _options;
+    private readonly ILogger? _logger;
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly XetHttpTransport _transport;
+    private readonly HubClient _hub;
+    private readonly SessionResources _resources;
+    private readonly SemaphoreSlim _files;
+    private readonly ConcurrentDictionary<(RepoId Repo, string Revision), Lazy<CasClient>> _cas = new();
+    private int _running;
+    private int _disposed;
+
+    public XetSession(XetSessionOptions options, ILogger? logger = null)
+    {
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        options.Validate();
+        _logger = logger;
+        _transport = new XetHttpTransport(new XetHttpOptions
+        {
+            MaxRetries = options.MaxRetries,
+            RetryBaseDelay = options.RetryBaseDelay,
+            MaxRetryDelay = options.MaxRetryDelay,
+            ReadTimeout = options.ReadTimeout,
+            MaxConnectionsPerServer = Math.Max(options.CasConcurrency, 4),
+            Handler = options.Handler,
+        }, logger);
+        _hub = new HubClient(_transport, options.Endpoint, options.HubToken);
+        _resources = new SessionResources(options, logger, _lifetime.Token);
+        _files = new SemaphoreSlim(options.MaxFilesInFlight, options.MaxFilesInFlight);
+    }
+
+    /// <summary>For the PowerShell module: engine logs go to <paramref name="log"/> (no Logging.Abstractions needed).</summary>
+    public XetSession(XetSessionOptions options, Action<XetLogLevel, string>? log)
+        : this(options, log is null ? null : new CallbackLogger(log))
+    {
+    }
+
+    /// <summary>Shared state, for specifications and benchmarks (peak buffer, loads running, registry entries).</summary>
+    internal SessionResources Resources => _resources;
+
+    /// <summary>Lists files (not directories) of a repository, page by page.</summary>
+    public IAsyncEnumerable<RepoEntry> ListFilesAsync(RepoId repo, string? revision, string? path, bool recursive,
+        CancellationToken cancellationToken = default) =>
+        _hub.ListTreeAsync(repo, revision, path, recursive, expand: false, cancellationToken);
+
+    /// <summary>Resolves one file: size, hashes, and the commit the revision points to.</summary>
+    public async Task<RepoEntry> GetFileAsync(RepoId repo, string? revision, string path, CancellationToken ct = default) =>
+        (await _hub.ResolveAsync(repo, revision, path, ct).ConfigureAwait(false)).Entry;
+
+    /// <summary>
+    /// Downloads one file to <see cref="FileDownloadRequest.DestinationPath"/>: skipped when already up to date,
+    /// resumed when an earlier run was interrupted, verified, then moved into place. Throws the exception that ended
+    /// the download (the originating object), or <see cref="OperationCanceledException"/> when cancelled; the
+    /// destination is then untouched.
+    /// </summary>
+    public async Task<FileDownloadResult> DownloadAsync(FileDownloadRequest request, IProgress<FileProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (request is null) throw new ArgumentNullException(nameof(request));
+        if (Volatile.Read(ref _disposed) != 0) throw new ObjectDisposedException(nameof(XetSession));
+        var destination = Path.GetFullPath(request.DestinationPath);
+        var clock = Stopwatch.StartNew();
+        Interlocked.Increment(ref _running);
+        try
+        {
+            await _files.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var entry = request.Entry ?? await GetFileAsync(request.Repo, request.Revision, request.Path, cancellationToken).ConfigureAwait(false);
+                var identity = LocalFileRecord.IdentityOf(entry);
+                var recordPath = LocalFileRecord.PathFor(destination, entry.Path);
+                if (File.Exists(destination))
+                {
+                    if (identity is not null &&
+                        await Task.Run(() => IsUpToDate(destination, entry, identity, recordPath, cancellationToken), cancellationToken).ConfigureAwait(false))
+                    {
+                        _logger?.LogInformation("{Path} is up to date at {Destination}", entry.Path, destination);
+                        progress?.Report(new FileProgress(entry.Path, entry.Size, entry.Size));
+                        return new FileDownloadResult(destination, entry.Size, entry.XetHash, Skipped: true, Resumed: false, 0, clock.Elapsed);
+                    }
+                    if (!request.Overwrite) throw new XetDestinationExistsException(destination);
+                }
+
+                FileReconstructor.Outcome outcome;
+                if (entry.IsXet && entry.XetHash is not null)
+                {
+                    var fileId = XetHash.Parse(entry.XetHash);
+                    var cas = CasFor(entry.Repo, entry.Revision);
+                    _logger?.LogDebug("Downloading {Path} ({Size} bytes, Xet {FileId})", entry.Path, entry.Size, entry.XetHash);
+                    outcome = await FileReconstructor.RunAsync(_resources, cas, fileId, entry.Size, entry.Path, destination, progress, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    _logger?.LogDebug("Downloading {Path} ({Size} bytes, plain HTTP)", entry.Path, entry.Size);
+                    outcome = await PlainFileDownloader.RunAsync(_resources, _hub, entry, destination, progress, cancellationToken).ConfigureAwait(false);
+                }
+                if (identity is not null) LocalFileRecord.Write(recordPath, identity, destination);
+                _logger?.LogInformation("Downloaded {Path} ({Size} bytes{Resumed}) in {Seconds:0.00} s", entry.Path, entry.Size,
+                    outcome.Resumed ? ", resumed" : "", clock.Elapsed.TotalSeconds);
+                return new FileDownloadResult(destination, entry.Size, entry.XetHash, Skipped: false, outcome.Resumed, outcome.BytesReceived, clock.Elapsed);
+            }
+            finally
+            {
+                _files.Release();
+            }
+        }
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && ex.CancellationToken != cancellationToken)
+        {
+            throw new OperationCanceledException("The download was cancelled.", ex, cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _running);
+        }
+    }
+
+    private bool IsUpToDate(string destination, RepoEntry entry, string identity, string recordPath, CancellationToken cancellationToken)
+    {
+        var info = new FileInfo(destination);
+        if (info.Length != entry.Size) return false;
+        if (LocalFileRecord.TryRead(recordPath) is { } record && record.Describes(info, identity)) return true;
+        // No (valid) record: hash the local file once, then remember.
+        string actual = entry.XetHash is not null ? "xet:" + LocalFileHasher.XetFileId(destination, cancellationToken)
+            : entry.Sha256 is not null ? "sha256:" + LocalFileHasher.Sha256Hex(destination, cancellationToken)
+            : "git:" + LocalFileHasher.GitBlobSha1Hex(destination, cancellationToken);
+        if (!string.Equals(actual, identity, StringComparison.Ordinal)) return false;
+        LocalFileRecord.Write(recordPath, identity, destination);
+        return true;
+    }
+
+    private CasClient CasFor(RepoId repo, string revision) =>
+        _cas.GetOrAdd((repo, revision), key => new Lazy<CasClient>(() =>
+            new CasClient(_transport, new CasTokenProvider(_hub, key.Repo, key.Revision)))).Value;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _lifetime.Cancel();
+        // Downloads observe the cancellation and finish their own tasks; wait for them (bounded by their own teardown).
+        for (var i = 0; i < 200 && Volatile.Read(ref _running) > 0; i++)
+            await Task.Delay(10).ConfigureAwait(false);
+        _transport.Dispose();
+        _lifetime.Dispose();
+    }
+}

@@ -1,0 +1,214 @@
+using System;
+using System.Collections;
+using System.Globalization;
+using System.IO;
+using System.Net.Http;
+
+namespace XetPs.Reconstruction;
+
+/// <summary>
+/// Settings of one <see cref="XetSession"/>, with laptop defaults (512 MiB buffer, 64 CAS connections, 4 files at
+/// once). Invariant: <see cref="Validate"/> is called by the session, so every value the engine reads is in range.
+/// <see cref="FromEnvironment"/> reads HF_ENDPOINT, HF_TOKEN (and the token files huggingface_hub reads) and the
+/// HF_XET_* names xet-core defines where one exists.
+/// </summary>
+public sealed class XetSessionOptions
+{
+    public const long DefaultBufferSize = 512L << 20;
+    public const int DefaultCasConcurrency = 64;
+    public const int DefaultMaxFilesInFlight = 4;
+    public const long DefaultSegmentSize = 256L << 20;
+
+    /// <summary>The Hub endpoint (HF_ENDPOINT); default https://huggingface.co.</summary>
+    public Uri Endpoint { get; set; } = new("https://huggingface.co");
+
+    /// <summary>The Hub token. Never logged, never put in a message, never sent to presigned URLs.</summary>
+    public string? HubToken { get; set; }
+
+    /// <summary>Bytes of buffer permits shared by every file of the session: the bound on memory held for data.</summary>
+    public long BufferSize { get; set; } = DefaultBufferSize;
+
+    /// <summary>CAS connection permits: xorb downloads running at once, over all files.</summary>
+    public int CasConcurrency { get; set; } = DefaultCasConcurrency;
+
+    /// <summary>Files downloading at once (the module's pipeline runs this many DownloadAsync calls).</summary>
+    public int MaxFilesInFlight { get; set; } = DefaultMaxFilesInFlight;
+
+    /// <summary>End-to-end check of every file against its Xet file id (or sha256 for plain files).</summary>
+    public bool Verify { get; set; } = true;
+
+    public int MaxRetries { get; set; } = 5;
+
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Per request: no byte for this long fails the request (then it is retried).</summary>
+    public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Watchdog: pending work and no byte received or written for this long fails the file.</summary>
+    public TimeSpan StallTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Bytes of file covered by one reconstruction request. The pipeline also bounds it by the buffer so that the
+    /// data a segment keeps alive for its later terms can never exceed what the buffer can evict.
+    /// </summary>
+    public long SegmentSize { get; set; } = DefaultSegmentSize;
+
+    /// <summary>How often (in written bytes) the resume journal is committed. Small values only in specifications.</summary>
+    internal long JournalCommitInterval { get; set; } = 8L << 20;
+
+    /// <summary>Tests and benchmarks may inject a handler (a real SocketsHttpHandler, never a mock).</summary>
+    public HttpMessageHandler? Handler { get; set; }
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting out of range.</summary>
+    public void Validate()
+    {
+        if (Endpoint is null || !Endpoint.IsAbsoluteUri || (Endpoint.Scheme != Uri.UriSchemeHttp && Endpoint.Scheme != Uri.UriSchemeHttps))
+            throw new ArgumentException("Endpoint must be an absolute http(s) URL.", nameof(Endpoint));
+        Check(BufferSize >= 64 * 1024 && BufferSize <= (1L << 40), nameof(BufferSize), BufferSize, "64 KiB..1 TiB");
+        Check(CasConcurrency is >= 1 and <= 1024, nameof(CasConcurrency), CasConcurrency, "1..1024");
+        Check(MaxFilesInFlight is >= 1 and <= 256, nameof(MaxFilesInFlight), MaxFilesInFlight, "1..256");
+        Check(MaxRetries is >= 0 and <= 100, nameof(MaxRetries), MaxRetries, "0..100");
+        Check(RetryBaseDelay >= TimeSpan.Zero && RetryBaseDelay <= TimeSpan.FromMinutes(10), nameof(RetryBaseDelay), RetryBaseDelay, "0..10 min");
+        Check(MaxRetryDelay >= RetryBaseDelay && MaxRetryDelay <= TimeSpan.FromHours(1), nameof(MaxRetryDelay), MaxRetryDelay, "RetryBaseDelay..1 h");
+        Check(ReadTimeout > TimeSpan.Zero && ReadTimeout <= TimeSpan.FromHours(1), nameof(ReadTimeout), ReadTimeout, "(0, 1 h]");
+        Check(StallTimeout > TimeSpan.Zero && StallTimeout <= TimeSpan.FromHours(24), nameof(StallTimeout), StallTimeout, "(0, 24 h]");
+        Check(SegmentSize >= 64 * 1024 && SegmentSize <= (8L << 30), nameof(SegmentSize), SegmentSize, "64 KiB..8 GiB");
+    }
+
+    private static void Check(bool ok, string name, object value, string range)
+    {
+        if (!ok) throw new ArgumentOutOfRangeException(name, value, $"{name} must be in {range}.");
+    }
+
+    /// <summary>
+    /// Reads the settings from environment variables (or from <paramref name="environment"/>, for tests):
+    /// HF_ENDPOINT; HF_TOKEN, else the file HF_TOKEN_PATH, else $HF_HOME/token, else ~/.cache/huggingface/token;
+    /// HF_XET_RECONSTRUCTION_DOWNLOAD_BUFFER_SIZE (bytes, "512mb"...), HF_XET_CLIENT_AC_MAX_DOWNLOAD_CONCURRENCY
+    /// (or the older HF_XET_NUM_CONCURRENT_RANGE_GETS), HF_XET_DATA_MAX_CONCURRENT_FILE_DOWNLOADS,
+    /// HF_XET_CLIENT_RETRY_MAX_ATTEMPTS, HF_XET_CLIENT_RETRY_BASE_DELAY, HF_XET_CLIENT_RETRY_MAX_DURATION,
+    /// HF_XET_CLIENT_READ_TIMEOUT, HF_XET_RECONSTRUCTION_MIN_RECONSTRUCTION_FETCH_SIZE; and XETPS_STALL_TIMEOUT,
+    /// XETPS_VERIFY (xet-core has no name for these). A malformed value throws naming the variable.
+    /// </summary>
+    public static XetSessionOptions FromEnvironment(IDictionary? environment = null)
+    {
+        environment ??= Environment.GetEnvironmentVariables();
+        string? Get(string name)
+        {
+            var value = environment[name] as string;
+            return string.IsNullOrWhiteSpace(value) ? null : value!.Trim();
+        }
+
+        var options = new XetSessionOptions();
+        if (Get("HF_ENDPOINT") is { } endpoint)
+        {
+            if (!Uri.TryCreate(endpoint.TrimEnd('/'), UriKind.Absolute, out var uri))
+                throw new ArgumentException($"HF_ENDPOINT is not an absolute URL: '{endpoint}'.");
+            options.Endpoint = uri;
+        }
+        options.HubToken = ReadToken(Get);
+
+        if (Get("HF_XET_RECONSTRUCTION_DOWNLOAD_BUFFER_SIZE") is { } buffer)
+            options.BufferSize = ParseByteSize("HF_XET_RECONSTRUCTION_DOWNLOAD_BUFFER_SIZE", buffer);
+        if ((Get("HF_XET_CLIENT_AC_MAX_DOWNLOAD_CONCURRENCY") ?? Get("HF_XET_NUM_CONCURRENT_RANGE_GETS")) is { } cas)
+            options.CasConcurrency = ParseInt(Get("HF_XET_CLIENT_AC_MAX_DOWNLOAD_CONCURRENCY") is null
+                ? "HF_XET_NUM_CONCURRENT_RANGE_GETS" : "HF_XET_CLIENT_AC_MAX_DOWNLOAD_CONCURRENCY", cas);
+        if (Get("HF_XET_DATA_MAX_CONCURRENT_FILE_DOWNLOADS") is { } files)
+            options.MaxFilesInFlight = ParseInt("HF_XET_DATA_MAX_CONCURRENT_FILE_DOWNLOADS", files);
+        if (Get("HF_XET_CLIENT_RETRY_MAX_ATTEMPTS") is { } retries)
+            options.MaxRetries = ParseInt("HF_XET_CLIENT_RETRY_MAX_ATTEMPTS", retries);
+        if (Get("HF_XET_CLIENT_RETRY_BASE_DELAY") is { } baseDelay)
+            options.RetryBaseDelay = ParseDuration("HF_XET_CLIENT_RETRY_BASE_DELAY", baseDelay);
+        if (Get("HF_XET_CLIENT_RETRY_MAX_DURATION") is { } maxDelay)
+            options.MaxRetryDelay = ParseDuration("HF_XET_CLIENT_RETRY_MAX_DURATION", maxDelay);
+        if (options.MaxRetryDelay < options.RetryBaseDelay) options.MaxRetryDelay = options.RetryBaseDelay;
+        if (Get("HF_XET_CLIENT_READ_TIMEOUT") is { } readTimeout)
+            options.ReadTimeout = ParseDuration("HF_XET_CLIENT_READ_TIMEOUT", readTimeout);
+        if (Get("HF_XET_RECONSTRUCTION_MIN_RECONSTRUCTION_FETCH_SIZE") is { } segment)
+            options.SegmentSize = ParseByteSize("HF_XET_RECONSTRUCTION_MIN_RECONSTRUCTION_FETCH_SIZE", segment);
+        if (Get("XETPS_STALL_TIMEOUT") is { } stall)
+            options.StallTimeout = ParseDuration("XETPS_STALL_TIMEOUT", stall);
+        if (Get("XETPS_VERIFY") is { } verify)
+            options.Verify = ParseBool("XETPS_VERIFY", verify);
+        options.Validate();
+        return options;
+    }
+
+    private static string? ReadToken(Func<string, string?> get)
+    {
+        if (get("HF_TOKEN") is { } token) return token;
+        string? path = get("HF_TOKEN_PATH");
+        if (path is null && get("HF_HOME") is { } home) path = Path.Combine(home, "token");
+        if (path is null)
+        {
+            var userHome = get("HOME") ?? get("USERPROFILE");
+            if (userHome is not null) path = Path.Combine(userHome, ".cache", "huggingface", "token");
+        }
+        if (path is null || !File.Exists(path)) return null;
+        var text = File.ReadAllText(path).Trim();
+        return text.Length == 0 ? null : text;
+    }
+
+    internal static long ParseByteSize(string name, string text)
+    {
+        var t = text.Trim().ToLowerInvariant().Replace(" ", "");
+        long multiplier = 1;
+        (string Suffix, long Multiplier)[] suffixes =
+        [
+            ("kib", 1L << 10), ("mib", 1L << 20), ("gib", 1L << 30), ("tib", 1L << 40),
+            ("kb", 1000), ("mb", 1000 * 1000), ("gb", 1000L * 1000 * 1000), ("tb", 1000L * 1000 * 1000 * 1000),
+            ("k", 1L << 10), ("m", 1L << 20), ("g", 1L << 30), ("b", 1),
+        ];
+        foreach (var (suffix, m) in suffixes)
+        {
+            if (t.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                multiplier = m;
+                t = t.Substring(0, t.Length - suffix.Length);
+                break;
+            }
+        }
+        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value < 0 || double.IsNaN(value))
+            throw new ArgumentException($"{name} is not a byte size: '{text}' (examples: 536870912, 512mb, 2GiB).");
+        var bytes = value * multiplier;
+        if (bytes > long.MaxValue / 2) throw new ArgumentException($"{name} is too large: '{text}'.");
+        return (long)bytes;
+    }
+
+    internal static TimeSpan ParseDuration(string name, string text)
+    {
+        var t = text.Trim().ToLowerInvariant().Replace(" ", "");
+        double unitSeconds = 1;
+        (string Suffix, double Seconds)[] suffixes =
+        [
+            ("ms", 0.001), ("msec", 0.001), ("sec", 1), ("secs", 1), ("s", 1), ("min", 60), ("mins", 60), ("m", 60), ("h", 3600),
+        ];
+        foreach (var (suffix, s) in suffixes)
+        {
+            if (t.EndsWith(suffix, StringComparison.Ordinal) && t.Length > suffix.Length && char.IsDigit(t[t.Length - suffix.Length - 1]))
+            {
+                unitSeconds = s;
+                t = t.Substring(0, t.Length - suffix.Length);
+                break;
+            }
+        }
+        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value < 0 || double.IsNaN(value) || value * unitSeconds > 366 * 86400)
+            throw new ArgumentException($"{name} is not a duration: '{text}' (examples: 30, 3000ms, 60s, 6min).");
+        return TimeSpan.FromSeconds(value * unitSeconds);
+    }
+
+    private static int ParseInt(string name, string text)
+    {
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
+            throw new ArgumentException($"{name} is not an integer: '{text}'.");
+        return value;
+    }
+
+    private static bool ParseBool(string name, string text) => text.ToLowerInvariant() switch
+    {
+        "1" or "true" or "yes" or "on" => true,
+        "0" or "false" or "no" or "off" => false,
+        _ => throw new ArgumentException($"{name} is not a boolean: '{text}' (use 1/0, true/false)."),
+    };
+}

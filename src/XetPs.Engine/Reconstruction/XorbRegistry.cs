@@ -1,0 +1,583 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using XetPs.Cas;
+using XetPs.Format;
+
+namespace XetPs.Reconstruction;
+
+/// <summary>
+/// Single-flight registry of xorb data, shared by all files of a session: a term whose chunks lie in a block that
+/// is loading or loaded (for this file or another, this segment or an earlier one) uses that block instead of
+/// downloading again. The first claimant of an empty block pays its buffer permits and starts its load; every other
+/// claimant awaits the same task, holding no CAS permit and no buffer permit of its own.
+///
+/// Memory accounting: a block is charged, before its download starts, for its compressed bytes plus its expected
+/// decoded bytes (clamped to the buffer); once decoded the compressed part is returned and the charge follows the
+/// decoded bytes the block really keeps alive, until the block is dropped or evicted. A load never asks for more
+/// permits, so it can always finish. CAS permits are taken only inside a load, around its HTTP request.
+///
+/// Why no wait is endless (the no-stall argument): permits are held only by (a) loads in flight, which finish or
+/// fail in bounded time (read timeouts, bounded retries) needing nothing but a CAS permit, itself held only by
+/// loads in flight; (b) ready blocks with claims, i.e. blocks read by terms a scheduler has already admitted;
+/// each file's writer consumes its admitted terms in file order, waiting only for their loads (a), so every claim
+/// is eventually released; (c) idle blocks (ready, unclaimed), which are evicted as soon as a buffer waiter lacks
+/// bytes (the permits call <see cref="EvictIdle"/> when a waiter is queued or stays queued after a release, and a
+/// block that turns idle while someone waits is evicted at once). So while a scheduler waits, the held bytes fall
+/// to zero, and since requests are clamped to the capacity the first waiter is then granted; waiters are FIFO, so
+/// every waiter is granted in turn. No lock is held across an await anywhere here.
+/// </summary>
+internal sealed class XorbRegistry
+{
+    /// <summary>Fresh URLs asked for per load before a 403 is final (a refreshed URL can itself expire in flight).</summary>
+    private const int MaxUrlRefreshes = 2;
+
+    private readonly object _gate = new();
+    private readonly Dictionary<XetHash, List<XorbBlock>> _blocks = new();
+    private readonly LinkedList<XorbBlock> _idle = new();
+    private readonly SemaphoreSlim _casPermits;
+    private readonly TransferActivity _activity;
+    private readonly bool _verify;
+    private readonly ILogger? _logger;
+    private readonly CancellationToken _sessionToken;
+    private int _loadsRunning;
+    private int _casPermitsHeld;
+    private long _loadsStarted;
+
+    public XorbRegistry(long bufferSize, int casConcurrency, bool verify, TransferActivity activity, ILogger? logger,
+        CancellationToken sessionToken)
+    {
+        Permits = new BufferPermits(bufferSize, EvictIdle);
+        _casPermits = new SemaphoreSlim(casConcurrency, casConcurrency);
+        _verify = verify;
+        _activity = activity;
+        _logger = logger;
+        _sessionToken = sessionToken;
+    }
+
+    public BufferPermits Permits { get; }
+
+    /// <summary>Loads started since the session began (each is one xorb fetch request, retries aside).</summary>
+    public long LoadsStarted => Interlocked.Read(ref _loadsStarted);
+
+    /// <summary>Loads whose task has not finished yet.</summary>
+    public int LoadsRunning => Volatile.Read(ref _loadsRunning);
+
+    public int CasPermitsHeld => Volatile.Read(ref _casPermitsHeld);
+
+    /// <summary>Blocks currently registered (planned, loading, ready or idle).</summary>
+    public int BlockCount
+    {
+        get { lock (_gate) return _blocks.Values.Sum(l => l.Count); }
+    }
+
+    /// <summary>Claims held by admitted terms over all blocks (specifications observe sharing with it).</summary>
+    public int ClaimCount
+    {
+        get { lock (_gate) return _blocks.Values.Sum(l => l.Sum(b => b.Claims)); }
+    }
+
+    /// <summary>One line for the stall watchdog: what holds the buffer and the connections.</summary>
+    public string Describe()
+    {
+        int blocks = 0, loading = 0, ready = 0, idle;
+        lock (_gate)
+        {
+            foreach (var list in _blocks.Values)
+            {
+                foreach (var b in list)
+                {
+                    blocks++;
+                    if (b.State == XorbBlockState.Loading) loading++;
+                    else if (b.State == XorbBlockState.Ready) ready++;
+                }
+            }
+            idle = _idle.Count;
+        }
+        return $"buffer {Permits.Held} of {Permits.Capacity} bytes held (waiters: {(Permits.HasWaiters ? "yes" : "no")}), " +
+               $"CAS permits held {CasPermitsHeld}, registry entries {blocks} ({loading} loading, {ready} ready, {idle} idle), loads running {LoadsRunning}";
+    }
+
+    /// <summary>
+    /// Registers one planned term: finds a block of the same xorb whose ranges contain the term's chunks (reusing a
+    /// loaded or loading one first), else the block of <paramref name="fetch"/>, creating it. The caller must later
+    /// call <see cref="Consumed"/> or <see cref="Abandon"/> exactly once for the returned block.
+    /// </summary>
+    public XorbBlock Plan(ReconstructionTerm term, XorbFetch fetch, long decodedEstimate, ICasReader reader,
+        Func<XorbFetch, CancellationToken, Task<XorbFetch>> refresh, out int rangeIndex)
+    {
+        lock (_gate)
+        {
+            if (!_blocks.TryGetValue(term.Xorb, out var list)) _blocks[term.Xorb] = list = new List<XorbBlock>();
+            XorbBlock? chosen = null;
+            var chosenIndex = -1;
+            foreach (var block in list)
+            {
+                var index = block.FindRange(term.Chunks);
+                if (index < 0) continue;
+                var better = chosen is null || (block.State != XorbBlockState.Empty && chosen.State == XorbBlockState.Empty);
+                if (better)
+                {
+                    chosen = block;
+                    chosenIndex = index;
+                }
+            }
+            if (chosen is null)
+            {
+                chosen = new XorbBlock(fetch, decodedEstimate, reader, refresh);
+                chosenIndex = chosen.FindRange(term.Chunks);
+                if (chosenIndex < 0)
+                    throw new XetProtocolException($"The reconstruction gives no range of xorb {term.Xorb} holding chunks {term.Chunks}.");
+                list.Add(chosen);
+            }
+            else if (chosen.State == XorbBlockState.Empty && SameRanges(chosen.Fetch, fetch))
+            {
+                // Not loaded yet: the newest plan's URL is the freshest.
+                chosen.Fetch = fetch;
+                chosen.Reader = reader;
+                chosen.Refresh = refresh;
+                chosen.DecodedEstimate = Math.Max(chosen.DecodedEstimate, decodedEstimate);
+            }
+            chosen.Planned++;
+            if (!chosen.ExpectedTerms.ContainsKey(term.Chunks)) chosen.ExpectedTerms[term.Chunks] = term.UnpackedLength;
+            else if (chosen.ExpectedTerms[term.Chunks] != term.UnpackedLength)
+                throw new XetProtocolException(
+                    $"The reconstruction gives two lengths ({chosen.ExpectedTerms[term.Chunks]} and {term.UnpackedLength}) for chunks {term.Chunks} of xorb {term.Xorb}.");
+            rangeIndex = chosenIndex;
+            return chosen;
+        }
+    }
+
+    /// <summary>
+    /// Claims <paramref name="block"/> for one admitted term and returns the task that yields its decoded ranges.
+    /// If the block is empty, waits for its buffer permits (the only wait here) and starts its load; the load is
+    /// recorded in <paramref name="startedLoads"/> so the file can await it before returning. On exception the claim
+    /// is not counted.
+    /// </summary>
+    public async Task<Task<DecodedXorbRange[]>> ClaimAsync(XorbBlock block, List<Task> startedLoads, CancellationToken cancellationToken)
+    {
+        long charge;
+        lock (_gate)
+        {
+            if (block.Dropped) throw new InvalidOperationException("A dropped xorb block was claimed: a planned term was released twice.");
+            block.Claims++;
+            if (block.IdleNode is not null)
+            {
+                _idle.Remove(block.IdleNode);
+                block.IdleNode = null;
+            }
+            if (block.Load is not null) return block.Load;
+            charge = Permits.Clamp(block.CompressedLength + block.DecodedEstimate);
+        }
+
+        var acquired = false;
+        try
+        {
+            await Permits.AcquireAsync(charge, cancellationToken).ConfigureAwait(false);
+            acquired = true;
+            lock (_gate)
+            {
+                if (block.Load is null)
+                {
+                    var generation = ++block.Generation;
+                    var cts = CancellationTokenSource.CreateLinkedTokenSource(_sessionToken);
+                    block.LoadCancellation = cts;
+                    block.State = XorbBlockState.Loading;
+                    Interlocked.Increment(ref _loadsRunning);
+                    Interlocked.Increment(ref _loadsStarted);
+                    // Task.Run: the load must not start running under this lock.
+                    var fetch = block.Fetch;
+                    var load = Task.Run(() => LoadAsync(block, generation, fetch, charge, cts.Token));
+                    block.Load = load;
+                    startedLoads.Add(load);
+                    acquired = false; // the load owns the charge now
+                    return load;
+                }
+                return block.Load;
+            }
+        }
+        catch
+        {
+            long release;
+            lock (_gate)
+            {
+                block.Claims--;
+                AfterClaimReleased(block, out release);
+            }
+            Permits.Release(release);
+            throw;
+        }
+        finally
+        {
+            if (acquired) Permits.Release(charge); // another claimant started the load meanwhile
+        }
+    }
+
+    /// <summary>One planned and claimed term has taken its bytes.</summary>
+    public void Consumed(XorbBlock block)
+    {
+        long release;
+        lock (_gate)
+        {
+            block.Claims--;
+            block.Planned--;
+            AfterClaimReleased(block, out release);
+        }
+        Permits.Release(release);
+    }
+
+    /// <summary>A planned term will never be consumed (its file failed or was cancelled).</summary>
+    public void Abandon(XorbBlock block, bool claimed)
+    {
+        long release;
+        lock (_gate)
+        {
+            if (claimed) block.Claims--;
+            block.Planned--;
+            AfterClaimReleased(block, out release);
+        }
+        Permits.Release(release);
+    }
+
+    /// <summary>True when another file still reads <paramref name="load"/>'s block, so its owner must not wait for it.</summary>
+    public bool IsSharedLoad(Task load)
+    {
+        lock (_gate)
+        {
+            foreach (var list in _blocks.Values)
+                foreach (var b in list)
+                    if (ReferenceEquals(b.Load, load)) return b.Claims > 0;
+            return false;
+        }
+    }
+
+    /// <summary>Evicts idle blocks (oldest first) until the first buffer waiter's shortfall is covered.</summary>
+    public void EvictIdle()
+    {
+        long freed = 0;
+        lock (_gate)
+        {
+            var need = Permits.Shortfall;
+            while (need > freed && _idle.First is { } node)
+            {
+                var block = node.Value;
+                _idle.RemoveFirst();
+                block.IdleNode = null;
+                freed += Unload(block);
+                _logger?.LogDebug("Evicted idle xorb block {Block} to admit a waiting term", block.ToString());
+            }
+        }
+        Permits.Release(freed);
+    }
+
+    // ---- lock held by callers ----
+
+    private void AfterClaimReleased(XorbBlock block, out long release)
+    {
+        release = 0;
+        if (block.Claims > 0 || block.Dropped) return;
+        if (block.Planned <= 0)
+        {
+            release = Unload(block);
+            block.Dropped = true;
+            if (_blocks.TryGetValue(block.Xorb, out var list))
+            {
+                list.Remove(block);
+                if (list.Count == 0) _blocks.Remove(block.Xorb);
+            }
+            return;
+        }
+        switch (block.State)
+        {
+            case XorbBlockState.Ready:
+                block.IdleNode = _idle.AddLast(block);
+                if (Permits.HasWaiters && Permits.Shortfall > 0)
+                {
+                    _idle.Remove(block.IdleNode);
+                    block.IdleNode = null;
+                    release = Unload(block);
+                }
+                break;
+            case XorbBlockState.Loading:
+                // Nobody waits for this load any more (its claimants' files ended): stop it, so no task outlives
+                // them; a later claimant starts a fresh load.
+                release = Unload(block);
+                break;
+        }
+    }
+
+    /// <summary>Returns the block to Empty; cancels a load in flight. Returns the permits to release.</summary>
+    private long Unload(XorbBlock block)
+    {
+        if (block.IdleNode is not null)
+        {
+            _idle.Remove(block.IdleNode);
+            block.IdleNode = null;
+        }
+        var release = block.State == XorbBlockState.Ready ? block.Charge : 0; // a loading block's load owns its charge
+        if (block.State == XorbBlockState.Loading)
+        {
+            try
+            {
+                block.LoadCancellation?.Cancel();
+            }
+            catch (AggregateException)
+            {
+                // Callbacks of an HTTP request being cancelled; the load is ending anyway.
+            }
+        }
+        block.Generation++;
+        block.State = XorbBlockState.Empty;
+        block.Load = null;
+        block.LoadCancellation = null;
+        block.Data = null;
+        block.Charge = 0;
+        return release;
+    }
+
+    private static bool SameRanges(XorbFetch a, XorbFetch b)
+    {
+        if (a.Ranges.Count != b.Ranges.Count) return false;
+        for (var i = 0; i < a.Ranges.Count; i++)
+        {
+            var x = a.Ranges[i];
+            var y = b.Ranges[i];
+            if (x.ByteStart != y.ByteStart || x.ByteEndInclusive != y.ByteEndInclusive || x.Chunks != y.Chunks) return false;
+        }
+        return true;
+    }
+
+    // ---- the load: one HTTP request (plus one URL refresh on 403), then decode and hash ----
+
+    private async Task<DecodedXorbRange[]> LoadAsync(XorbBlock block, int generation, XorbFetch fetch, long charge,
+        CancellationToken cancellationToken)
+    {
+        var ownedCharge = charge;
+        try
+        {
+            if (fetch.TotalLength > int.MaxValue - 64)
+                throw new XetProtocolException($"The fetch of xorb {fetch.Xorb} asks for {fetch.TotalLength} bytes in one request.");
+            var raw = new byte[fetch.TotalLength];
+            Dictionary<ChunkRange, int> expected;
+            lock (_gate) expected = new Dictionary<ChunkRange, int>(block.ExpectedTerms);
+
+            DecodedXorbRange[] decoded;
+            for (var attempt = 0; ; attempt++)
+            {
+                fetch = await FetchAsync(block, generation, fetch, raw, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    decoded = Decode(fetch, raw, expected, _verify);
+                    break;
+                }
+                catch (XorbFormatException ex) when (attempt == 0)
+                {
+                    // Bytes damaged in transit decode badly: fetch them once more before blaming the xorb.
+                    _logger?.LogDebug("Xorb {Xorb} did not decode ({Error}); fetching it again", fetch.Xorb.ToString(), ex.Message);
+                }
+            }
+            // Memory the block keeps: the download buffer itself when the ranges were compacted in place, else the
+            // decoded arrays (the download buffer becomes garbage).
+            long decodedBytes = 0;
+            if (decoded.Length > 0 && ReferenceEquals(decoded[0].Data, raw)) decodedBytes = raw.Length;
+            else foreach (var range in decoded) decodedBytes += range.Data.Length;
+
+            long release = 0;
+            lock (_gate)
+            {
+                if (block.Generation != generation)
+                {
+                    // Detached (cancelled or dropped) while downloading: nobody will read it.
+                    cancellationToken.ThrowIfCancellationRequested();
+                    throw new OperationCanceledException("The xorb load was abandoned by every reader.");
+                }
+                var keep = Permits.Clamp(decodedBytes);
+                block.Data = decoded;
+                block.State = XorbBlockState.Ready;
+                block.Charge = keep;
+                if (keep > ownedCharge)
+                {
+                    // The server's terms under-described the ranges (chunks no term uses): the bytes are already in
+                    // memory, so account for them rather than pretend.
+                    Permits.ForceAcquire(keep - ownedCharge);
+                    ownedCharge = 0;
+                }
+                else
+                {
+                    ownedCharge -= keep; // the rest (compressed bytes, over-estimate) is returned in finally
+                }
+                if (block.Claims == 0) AfterClaimReleased(block, out release);
+            }
+            Permits.Release(release);
+            return decoded;
+        }
+        catch (Exception ex)
+        {
+            lock (_gate)
+            {
+                if (block.Generation == generation)
+                {
+                    block.Generation++;
+                    block.State = XorbBlockState.Empty;
+                    block.Load = null;
+                    block.LoadCancellation = null;
+                }
+            }
+            if (ex is not OperationCanceledException)
+                _logger?.LogDebug("Load of xorb {Xorb} failed: {Error}", fetch.Xorb.ToString(), ex.Message);
+            throw;
+        }
+        finally
+        {
+            Permits.Release(ownedCharge);
+            Interlocked.Decrement(ref _loadsRunning);
+        }
+    }
+
+    /// <summary>
+    /// One HTTP request for all ranges of <paramref name="fetch"/> under a CAS permit; on a 403 (expired URL) the
+    /// permit is returned, fresh URLs are fetched for the block's segment (single-flight there) and the request is
+    /// made once more. Returns the fetch actually used.
+    /// </summary>
+    private async Task<XorbFetch> FetchAsync(XorbBlock block, int generation, XorbFetch fetch, byte[] raw, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            ICasReader reader;
+            lock (_gate) reader = block.Reader;
+            await _casPermits.WaitAsync(cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _casPermitsHeld);
+            try
+            {
+                await reader.FetchXorbRangesAsync(fetch, raw, cancellationToken).ConfigureAwait(false);
+                _activity.Received(raw.Length);
+                return fetch;
+            }
+            catch (XetUrlExpiredException) when (attempt < MaxUrlRefreshes)
+            {
+                // Refreshed below, outside the CAS permit.
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _casPermitsHeld);
+                _casPermits.Release();
+            }
+            Func<XorbFetch, CancellationToken, Task<XorbFetch>> refresh;
+            lock (_gate) refresh = block.Refresh;
+            _logger?.LogDebug("Presigned URL of xorb {Xorb} refused (expired); fetching fresh URLs", fetch.Xorb.ToString());
+            var fresh = await refresh(fetch, cancellationToken).ConfigureAwait(false);
+            if (!SameRanges(fresh, fetch))
+                throw new XetProtocolException($"Fresh URLs for xorb {fetch.Xorb} describe different byte ranges than before.");
+            fetch = fresh;
+            lock (_gate)
+            {
+                if (block.Generation == generation) block.Fetch = fresh;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Decodes the raw bytes of every range of <paramref name="fetch"/>. Walks the chunk headers first and checks
+    /// them against the descriptor (chunk count, exact byte length) and against the planned terms' unpacked
+    /// lengths, so lying metadata fails before decoded memory is allocated. When every chunk is stored uncompressed
+    /// (the common case for weights that do not compress), the ranges are compacted in place in
+    /// <paramref name="raw"/>: no second buffer, no copy to a new array.
+    /// </summary>
+    internal static DecodedXorbRange[] Decode(XorbFetch fetch, byte[] raw, IReadOnlyDictionary<ChunkRange, int> expected, bool hash)
+    {
+        var count = fetch.Ranges.Count;
+        var ends = new int[count][];
+        var totals = new long[count];
+        var allStored = true;
+        long offset = 0;
+        for (var r = 0; r < count; r++)
+        {
+            var descriptor = fetch.Ranges[r];
+            var source = new ReadOnlySpan<byte>(raw, (int)offset, (int)descriptor.Length);
+            offset += descriptor.Length;
+            var chunkCount = descriptor.Chunks.Count;
+            var rangeEnds = ends[r] = new int[chunkCount];
+            var position = 0;
+            long total = 0;
+            for (var i = 0; i < chunkCount; i++)
+            {
+                if (position >= source.Length)
+                    throw new XetProtocolException(
+                        $"Range {descriptor.Chunks} of xorb {fetch.Xorb} holds {i} chunks in {descriptor.Length} bytes; {chunkCount} were promised.");
+                var header = XorbChunkHeader.Read(source.Slice(position));
+                position += XorbChunkHeader.Size + header.CompressedLength;
+                if (position > source.Length)
+                    throw new XorbFormatException(
+                        $"Chunk {descriptor.Chunks.Start + i} of xorb {fetch.Xorb} runs past the end of its range ({descriptor.Length} bytes).");
+                if (header.Scheme != CompressionScheme.None) allStored = false;
+                else if (header.CompressedLength != header.UncompressedLength)
+                    throw new XorbFormatException(
+                        $"Chunk {descriptor.Chunks.Start + i} of xorb {fetch.Xorb} is stored uncompressed but its header gives {header.CompressedLength} and {header.UncompressedLength} bytes.");
+                total += header.UncompressedLength;
+                rangeEnds[i] = (int)total;
+            }
+            if (position != source.Length)
+                throw new XetProtocolException(
+                    $"Range {descriptor.Chunks} of xorb {fetch.Xorb} has {source.Length - position} bytes after its last chunk.");
+            foreach (var pair in expected)
+            {
+                if (!descriptor.Chunks.Contains(pair.Key)) continue;
+                var start = pair.Key.Start == descriptor.Chunks.Start ? 0 : rangeEnds[pair.Key.Start - descriptor.Chunks.Start - 1];
+                var length = rangeEnds[pair.Key.End - descriptor.Chunks.Start - 1] - start;
+                if (length != pair.Value)
+                    throw new XetProtocolException(
+                        $"A term of xorb {fetch.Xorb}, chunks {pair.Key}, claims unpacked_length {pair.Value} but its chunks hold {length} bytes.");
+            }
+            totals[r] = total;
+        }
+
+        var result = new DecodedXorbRange[count];
+        offset = 0;
+        var compacted = 0; // in-place write position in raw (only used when every chunk is stored)
+        for (var r = 0; r < count; r++)
+        {
+            var descriptor = fetch.Ranges[r];
+            var rangeEnds = ends[r];
+            var hashes = hash ? new XetHash[rangeEnds.Length] : null;
+            var position = (int)offset;
+            offset += descriptor.Length;
+            if (allStored)
+            {
+                // Shift each chunk's bytes left over the headers; the write position never passes the read position.
+                var rangeStart = compacted;
+                var written = 0;
+                for (var i = 0; i < rangeEnds.Length; i++)
+                {
+                    var length = rangeEnds[i] - written;
+                    raw.AsSpan(position + XorbChunkHeader.Size, length).CopyTo(raw.AsSpan(rangeStart + written, length));
+                    if (hashes is not null) hashes[i] = XetHashing.ChunkHash(raw.AsSpan(rangeStart + written, length));
+                    position += XorbChunkHeader.Size + length;
+                    written += length;
+                }
+                compacted += written;
+                result[r] = new DecodedXorbRange(descriptor.Chunks, raw, rangeStart, rangeEnds, hashes);
+            }
+            else
+            {
+                var source = new ReadOnlySpan<byte>(raw, position, (int)descriptor.Length);
+                var data = new byte[totals[r]];
+                var at = 0;
+                var written = 0;
+                for (var i = 0; i < rangeEnds.Length; i++)
+                {
+                    var length = XorbChunkCodec.Decode(source.Slice(at), data.AsSpan(written, rangeEnds[i] - written), out var consumed);
+                    if (length != rangeEnds[i] - written)
+                        throw new XorbFormatException($"Chunk {descriptor.Chunks.Start + i} of xorb {fetch.Xorb} decoded to {length} bytes, its header says {rangeEnds[i] - written}.");
+                    if (hashes is not null) hashes[i] = XetHashing.ChunkHash(data.AsSpan(written, length));
+                    at += consumed;
+                    written += length;
+                }
+                result[r] = new DecodedXorbRange(descriptor.Chunks, data, 0, rangeEnds, hashes);
+            }
+        }
+        return result;
+    }
+}

@@ -1,0 +1,332 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using XetPs.Cas;
+using XetPs.Format;
+using XetPs.Reconstruction;
+
+namespace XetPs.Tests.Reconstruction;
+
+/// <summary>
+/// The pipeline of one file against a deterministic in-memory CAS: byte-exactness, the no-stall property under
+/// tiny buffers and many schedules, buffer accounting, verification, hostile metadata, cancellation and resume.
+/// </summary>
+public class FileReconstructorTests
+{
+    /// <summary>Bounds a run that must finish: a safety net against a hang, not a speed threshold.</summary>
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Download_is_byte_exact_and_verified()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 7);
+        var session = ReconstructionFixture.Session(ReconstructionFixture.Options(buffer: 4 << 20, cas: 4));
+        var destination = f.Destination();
+
+        var outcome = await f.RunAsync(session, id, bytes.Length, destination).WaitAsync(Bound);
+
+        Assert.Equal(bytes, File.ReadAllBytes(destination));
+        Assert.False(outcome.Resumed);
+        Assert.False(File.Exists(ResumeJournal.PartialPathFor(destination)));
+        Assert.False(File.Exists(ResumeJournal.JournalPathFor(destination)));
+        Assert.Equal(0, session.Registry.BlockCount);
+        Assert.Equal(0, session.Registry.Permits.Held);
+    }
+
+    [Fact]
+    public async Task Seed_shape_completes_byte_exact_with_a_tiny_buffer_and_one_cas_permit()
+    {
+        using var f = new ReconstructionFixture(seed: 3);
+        var (id, bytes, _) = f.SeedShape(seed: 2366, xorbs: 31, chunksPerXorb: 16, terms: 240, compress: true);
+        f.Cas.MaxFetchDelayMs = 2; // a throttled server
+        var options = ReconstructionFixture.Options(buffer: 64 * 1024, cas: 1, segment: 128 * 1024);
+        var session = ReconstructionFixture.Session(options);
+        var destination = f.Destination();
+
+        await f.RunAsync(session, id, bytes.Length, destination).WaitAsync(Bound);
+
+        Assert.Equal(bytes, File.ReadAllBytes(destination));
+        Assert.True(session.Registry.Permits.HighWater <= options.BufferSize,
+            $"peak {session.Registry.Permits.HighWater} > buffer {options.BufferSize}");
+    }
+
+    [Fact]
+    public async Task No_schedule_stalls_over_many_seeds_and_the_buffer_peak_stays_within_its_size()
+    {
+        for (var seed = 1; seed <= 40; seed++)
+        {
+            var random = new Random(seed);
+            using var f = new ReconstructionFixture(seed);
+            var (id, bytes, _) = f.SeedShape(seed, xorbs: random.Next(1, 20), chunksPerXorb: random.Next(4, 20),
+                terms: random.Next(1, 120), minChunk: 512, maxChunk: random.Next(1024, 20000), compress: random.Next(2) == 0);
+            f.Cas.MaxFetchDelayMs = random.Next(0, 4);
+            var options = ReconstructionFixture.Options(buffer: random.Next(64, 1024) * 1024L, cas: random.Next(1, 4),
+                segment: random.Next(64, 512) * 1024L);
+            options.MaxFilesInFlight = 2;
+            var session = ReconstructionFixture.Session(options);
+
+            // Two files at once share the session (and, when seeds collide, ranges).
+            var second = f.SeedShape(seed + 1000, xorbs: 3, chunksPerXorb: 8, terms: 20);
+            var a = f.RunAsync(session, id, bytes.Length, f.Destination("a.bin"));
+            var b = f.RunAsync(session, second.FileId, second.Bytes.Length, f.Destination("b.bin"));
+            var all = Task.WhenAll(a, b);
+            if (await Task.WhenAny(all, Task.Delay(Bound)) != all)
+                Assert.Fail($"seed {seed}: no completion within {Bound.TotalSeconds} s; {session.Registry.Describe()}");
+            await all;
+
+            Assert.Equal(bytes, File.ReadAllBytes(f.Destination("a.bin")));
+            Assert.Equal(second.Bytes, File.ReadAllBytes(f.Destination("b.bin")));
+            Assert.True(session.Registry.Permits.HighWater <= options.BufferSize, $"seed {seed}: peak {session.Registry.Permits.HighWater} > {options.BufferSize}");
+            Assert.Equal(0, session.Registry.Permits.Held);
+            Assert.Equal(0, session.Registry.BlockCount);
+            Assert.Equal(0, session.Registry.LoadsRunning);
+        }
+    }
+
+    [Fact]
+    public async Task A_range_used_twice_in_one_file_is_fetched_once()
+    {
+        using var f = new ReconstructionFixture();
+        var random = new Random(5);
+        var chunks = Enumerable.Range(0, 6).Select(_ => { var c = new byte[4000]; random.NextBytes(c); return c; }).ToList();
+        var x0 = f.Cas.AddXorb(chunks, compress: false);
+        var x1 = f.Cas.AddXorb(chunks.Select(c => c.Reverse().ToArray()).ToList(), compress: false);
+        var (id, bytes) = f.Cas.AddFile(new[] { (x0, new ChunkRange(0, 4)), (x1, new ChunkRange(0, 6)), (x0, new ChunkRange(0, 4)) });
+        var session = ReconstructionFixture.Session(ReconstructionFixture.Options(buffer: 1 << 20, segment: 1 << 20));
+
+        await f.RunAsync(session, id, bytes.Length, f.Destination()).WaitAsync(Bound);
+
+        Assert.Equal(bytes, File.ReadAllBytes(f.Destination()));
+        Assert.Equal(2, f.Cas.Fetches);
+    }
+
+    [Fact]
+    public async Task Two_files_of_a_session_share_a_xorb_range_being_downloaded()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 9, xorbs: 4, chunksPerXorb: 8, terms: 12);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        f.Cas.FetchGate = gate.Task;
+        var session = ReconstructionFixture.Session(ReconstructionFixture.Options(buffer: 8 << 20, cas: 8, segment: 1 << 20));
+
+        var a = f.RunAsync(session, id, bytes.Length, f.Destination("a.bin"));
+        var b = f.RunAsync(session, id, bytes.Length, f.Destination("b.bin"));
+        // Both files claim every term before any byte arrives: then every load must be shared.
+        for (var i = 0; i < 2000 && session.Registry.ClaimCount < 24; i++) await Task.Delay(5);
+        Assert.Equal(24, session.Registry.ClaimCount);
+        gate.SetResult();
+        await Task.WhenAll(a, b).WaitAsync(Bound);
+
+        Assert.Equal(bytes, File.ReadAllBytes(f.Destination("a.bin")));
+        Assert.Equal(bytes, File.ReadAllBytes(f.Destination("b.bin")));
+        Assert.Equal(session.Registry.LoadsStarted, f.Cas.Fetches);
+        Assert.True(f.Cas.Fetches <= 4, $"{f.Cas.Fetches} fetches for 4 xorbs");
+    }
+
+    [Fact]
+    public async Task A_corrupted_chunk_is_caught_by_verification_and_nothing_reaches_the_destination()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, xorbs) = f.SeedShape(seed: 4, xorbs: 3, terms: 9);
+        for (var chunk = 0; chunk < 24; chunk++) f.Cas.CorruptChunk(xorbs[1], chunk); // every term of xorb 1 is hit
+        var session = ReconstructionFixture.Session(ReconstructionFixture.Options());
+        var destination = f.Destination();
+        File.WriteAllText(destination, "previous content");
+
+        var error = await Assert.ThrowsAsync<XetHashMismatchException>(() => f.RunAsync(session, id, bytes.Length, destination).WaitAsync(Bound));
+
+        Assert.Contains("model.bin", error.Message);
+        Assert.Equal("previous content", File.ReadAllText(destination));
+        Assert.False(File.Exists(ResumeJournal.PartialPathFor(destination)));
+    }
+
+    [Fact]
+    public async Task A_lying_unpacked_length_is_caught_before_any_xorb_byte_is_fetched()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 5);
+        f.Cas.ReconstructionRewrite = r => r with
+        {
+            Terms = r.Terms.Select((t, i) => i == 1 ? t with { UnpackedLength = t.Chunks.Count * 131072 + 1 } : t).ToList(),
+        };
+        var session = ReconstructionFixture.Session(ReconstructionFixture.Options());
+
+        var error = await Assert.ThrowsAsync<XetProtocolException>(() => f.RunAsync(session, id, bytes.Length, f.Destination()).WaitAsync(Bound));
+
+        Assert.Contains("unpacked_length", error.Message);
+        Assert.Equal(0, f.Cas.Fetches);
+        Assert.False(File.Exists(f.Destination()));
+    }
+
+    [Fact]
+    public async Task A_plausible_but_wrong_unpacked_length_is_caught_before_the_range_is_decoded()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 6);
+        f.Cas.ReconstructionRewrite = r => r with
+        {
+            Terms = r.Terms.Select((t, i) => i == 0 ? t with { UnpackedLength = t.UnpackedLength + 1 } : t).ToList(),
+        };
+        var session = ReconstructionFixture.Session(ReconstructionFixture.Options());
+
+        var error = await Assert.ThrowsAsync<XetProtocolException>(() => f.RunAsync(session, id, bytes.Length, f.Destination()).WaitAsync(Bound));
+
+        Assert.Contains("unpacked_length", error.Message);
+        Assert.False(File.Exists(f.Destination()));
+        Assert.Equal(0, session.Registry.LoadsRunning);
+    }
+
+    [Fact]
+    public async Task A_fetch_error_reaches_the_caller_as_the_very_same_object()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 8);
+        var fault = new IOException("disk on fire");
+        f.Cas.FetchFault = _ => fault;
+        var session = ReconstructionFixture.Session(ReconstructionFixture.Options());
+
+        var error = await Assert.ThrowsAsync<IOException>(() => f.RunAsync(session, id, bytes.Length, f.Destination()).WaitAsync(Bound));
+
+        Assert.Same(fault, error);
+        Assert.False(File.Exists(f.Destination()));
+        Assert.Equal(0, session.Registry.LoadsRunning);
+        Assert.Equal(0, session.Registry.Permits.Held);
+    }
+
+    [Fact]
+    public async Task Expired_urls_are_refreshed_once_per_segment_and_the_download_completes()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 12, xorbs: 6, terms: 30);
+        f.Cas.ExpireUrlsBefore = 2; // the first answer's URLs are all refused
+        var session = ReconstructionFixture.Session(ReconstructionFixture.Options(buffer: 8 << 20, cas: 8, segment: 8 << 20));
+
+        await f.RunAsync(session, id, bytes.Length, f.Destination()).WaitAsync(Bound);
+
+        Assert.Equal(bytes, File.ReadAllBytes(f.Destination()));
+        Assert.Equal(2, f.Cas.Reconstructions);
+    }
+
+    [Fact]
+    public async Task Cancellation_leaves_no_task_running_and_a_rerun_resumes_with_fewer_bytes()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 13, xorbs: 10, chunksPerXorb: 20, terms: 200);
+        f.Cas.MaxFetchDelayMs = 3;
+        var options = ReconstructionFixture.Options(buffer: 256 * 1024, cas: 2, segment: 128 * 1024);
+        options.JournalCommitInterval = 16 * 1024;
+        var session = ReconstructionFixture.Session(options);
+        var destination = f.Destination();
+        using var cts = new CancellationTokenSource();
+        var progress = new SyncProgress(p =>
+        {
+            if (p.BytesWritten >= bytes.Length / 2) cts.Cancel();
+        });
+
+        var run = FileReconstructor.RunAsync(session, f.Cas, id, bytes.Length, "model.bin", destination, progress, cts.Token);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(Bound));
+
+        Assert.Equal(0, session.Registry.LoadsRunning);
+        Assert.Equal(0, f.Cas.FetchesInFlight);
+        Assert.Equal(0, session.Registry.Permits.Held);
+        Assert.False(File.Exists(destination));
+        Assert.True(File.Exists(ResumeJournal.PartialPathFor(destination)));
+
+        var servedBefore = f.Cas.BytesServed;
+        var fresh = ReconstructionFixture.Session(options);
+        var outcome = await f.RunAsync(fresh, id, bytes.Length, destination).WaitAsync(Bound);
+        var resumedBytes = f.Cas.BytesServed - servedBefore;
+
+        Assert.True(outcome.Resumed);
+        Assert.Equal(bytes, File.ReadAllBytes(destination));
+        var full = ReconstructionFixture.Session(options);
+        var servedBeforeFull = f.Cas.BytesServed;
+        await f.RunAsync(full, id, bytes.Length, f.Destination("full.bin")).WaitAsync(Bound);
+        Assert.True(resumedBytes < f.Cas.BytesServed - servedBeforeFull, $"resumed run fetched {resumedBytes} bytes, a full run {f.Cas.BytesServed - servedBeforeFull}");
+    }
+
+    [Fact]
+    public async Task A_damaged_partial_file_resumes_from_its_last_good_chunk_and_is_still_verified()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 14, xorbs: 6, chunksPerXorb: 20, terms: 120);
+        f.Cas.MaxFetchDelayMs = 2;
+        var options = ReconstructionFixture.Options(buffer: 256 * 1024, cas: 1, segment: 128 * 1024);
+        options.JournalCommitInterval = 16 * 1024;
+        var destination = f.Destination();
+        using var cts = new CancellationTokenSource();
+        var progress = new SyncProgress(p => { if (p.BytesWritten >= bytes.Length / 2) cts.Cancel(); });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            FileReconstructor.RunAsync(ReconstructionFixture.Session(options), f.Cas, id, bytes.Length, "model.bin", destination, progress, cts.Token).WaitAsync(Bound));
+        var partial = ResumeJournal.PartialPathFor(destination);
+        var damaged = File.ReadAllBytes(partial);
+        Assert.True(damaged.Length > 1000);
+        damaged[100] ^= 0xFF;
+        File.WriteAllBytes(partial, damaged);
+
+        await f.RunAsync(ReconstructionFixture.Session(options), id, bytes.Length, destination).WaitAsync(Bound);
+
+        Assert.Equal(bytes, File.ReadAllBytes(destination));
+    }
+
+    [Fact]
+    public async Task The_stall_watchdog_fails_a_pipeline_that_stops_moving_and_says_what_waits()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 15, terms: 120);
+        f.Cas.HangLaterReconstructions = true; // the second segment never arrives: nothing is in flight, nothing moves
+        var options = ReconstructionFixture.Options(segment: 64 * 1024);
+        options.StallTimeout = TimeSpan.FromMilliseconds(300);
+        var session = ReconstructionFixture.Session(options);
+
+        var error = await Assert.ThrowsAsync<XetStallException>(() => f.RunAsync(session, id, bytes.Length, f.Destination()).WaitAsync(Bound));
+
+        Assert.Contains("CAS permits held 0", error.Message);
+        Assert.Contains("terms pending", error.Message);
+        Assert.Contains("buffer", error.Message);
+        Assert.Equal(0, session.Registry.LoadsRunning);
+        Assert.False(File.Exists(f.Destination()));
+    }
+
+    [Fact]
+    public async Task A_xorb_request_in_flight_is_not_mistaken_for_a_stall()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 16, xorbs: 2, terms: 4);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        f.Cas.FetchGate = gate.Task; // a slow fetch: its bytes are invisible until it completes
+        var options = ReconstructionFixture.Options();
+        options.StallTimeout = TimeSpan.FromMilliseconds(100);
+        var session = ReconstructionFixture.Session(options);
+
+        var run = f.RunAsync(session, id, bytes.Length, f.Destination());
+        for (var i = 0; i < 100 && f.Cas.FetchesInFlight == 0; i++) await Task.Delay(10);
+        await Task.Delay(400); // four stall timeouts with the request in flight
+        gate.SetResult();
+        await run.WaitAsync(Bound);
+
+        Assert.Equal(bytes, File.ReadAllBytes(f.Destination()));
+    }
+
+    [Fact]
+    public async Task An_empty_file_is_written_and_checked_against_the_empty_file_id()
+    {
+        using var f = new ReconstructionFixture();
+        var session = ReconstructionFixture.Session(ReconstructionFixture.Options());
+
+        await f.RunAsync(session, XetHashing.FileHash(ReadOnlySpan<MerkleNode>.Empty), 0, f.Destination()).WaitAsync(Bound);
+
+        Assert.Empty(File.ReadAllBytes(f.Destination()));
+        Assert.Equal(0, f.Cas.Reconstructions);
+    }
+
+    /// <summary>Reports synchronously on the reporting thread (Progress&lt;T&gt; would post to the pool).</summary>
+    private sealed class SyncProgress(Action<FileProgress> report) : IProgress<FileProgress>
+    {
+        public void Report(FileProgress value) => report(value);
+    }
+}

@@ -1,0 +1,50 @@
+using System.IO;
+using XetPs.Reconstruction;
+
+namespace XetPs.Tests.Reconstruction;
+
+public class SafePathTests
+{
+    private static readonly string Root = Path.Combine(Path.GetTempPath(), "xetps-safepath-root");
+
+    [Theory]
+    [InlineData("config.json")]
+    [InlineData("weights/model-00001-of-00002.safetensors")]
+    [InlineData("a/b/c/.gitattributes")]
+    [InlineData("CONFIG/console.txt")]
+    public void Ordinary_repo_paths_land_under_the_root(string repoPath)
+    {
+        var full = SafePath.Combine(Root, repoPath);
+
+        Assert.StartsWith(Path.GetFullPath(Root) + Path.DirectorySeparatorChar, full);
+        Assert.EndsWith(repoPath.Replace('/', Path.DirectorySeparatorChar), full);
+    }
+
+    [Theory]
+    [InlineData("../escape.bin")]
+    [InlineData("a/../../escape.bin")]
+    [InlineData("a/./b")]
+    [InlineData("/etc/passwd")]
+    [InlineData("\\\\.\\PhysicalDrive0")]
+    [InlineData("C:\\Windows\\win.ini")]
+    [InlineData("c:relative")]
+    [InlineData("a\\..\\..\\b")]
+    [InlineData("CON")]
+    [InlineData("nul.txt")]
+    [InlineData("folder/COM1.bin")]
+    [InlineData("lpt9")]
+    [InlineData("trailing.")]
+    [InlineData("trailing ")]
+    [InlineData("a//b")]
+    [InlineData("a/")]
+    [InlineData("")]
+    [InlineData("stream.bin:hidden")]
+    [InlineData("bell\u0007")]
+    public void Unsafe_repo_paths_are_refused_before_anything_is_written(string repoPath)
+    {
+        var error = Assert.Throws<UnsafeRepoPathException>(() => SafePath.Combine(Root, repoPath));
+
+        Assert.Equal(repoPath, error.RepoPath);
+        Assert.False(Directory.Exists(Root));
+    }
+}

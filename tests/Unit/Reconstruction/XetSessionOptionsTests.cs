@@ -1,0 +1,114 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.IO;
+using XetPs.Reconstruction;
+
+namespace XetPs.Tests.Reconstruction;
+
+public class XetSessionOptionsTests
+{
+    [Fact]
+    public void Defaults_suit_a_laptop()
+    {
+        var options = XetSessionOptions.FromEnvironment(new Hashtable());
+
+        Assert.Equal(new Uri("https://huggingface.co"), options.Endpoint);
+        Assert.Equal(512L << 20, options.BufferSize);
+        Assert.Equal(64, options.CasConcurrency);
+        Assert.Equal(4, options.MaxFilesInFlight);
+        Assert.True(options.Verify);
+        Assert.Null(options.HubToken);
+    }
+
+    [Fact]
+    public void Reads_the_hf_and_hf_xet_names()
+    {
+        var options = XetSessionOptions.FromEnvironment(new Hashtable
+        {
+            ["HF_ENDPOINT"] = "http://127.0.0.1:9999/",
+            ["HF_TOKEN"] = "hf_secret",
+            ["HF_XET_RECONSTRUCTION_DOWNLOAD_BUFFER_SIZE"] = "64mb",
+            ["HF_XET_NUM_CONCURRENT_RANGE_GETS"] = "16",
+            ["HF_XET_DATA_MAX_CONCURRENT_FILE_DOWNLOADS"] = "2",
+            ["HF_XET_CLIENT_RETRY_MAX_ATTEMPTS"] = "3",
+            ["HF_XET_CLIENT_RETRY_BASE_DELAY"] = "250ms",
+            ["HF_XET_CLIENT_RETRY_MAX_DURATION"] = "6min",
+            ["HF_XET_CLIENT_READ_TIMEOUT"] = "45s",
+            ["XETPS_STALL_TIMEOUT"] = "90",
+            ["XETPS_VERIFY"] = "0",
+        });
+
+        Assert.Equal(new Uri("http://127.0.0.1:9999"), options.Endpoint);
+        Assert.Equal("hf_secret", options.HubToken);
+        Assert.Equal(64L * 1000 * 1000, options.BufferSize);
+        Assert.Equal(16, options.CasConcurrency);
+        Assert.Equal(2, options.MaxFilesInFlight);
+        Assert.Equal(3, options.MaxRetries);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), options.RetryBaseDelay);
+        Assert.Equal(TimeSpan.FromMinutes(6), options.MaxRetryDelay);
+        Assert.Equal(TimeSpan.FromSeconds(45), options.ReadTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(90), options.StallTimeout);
+        Assert.False(options.Verify);
+    }
+
+    [Fact]
+    public void The_newer_concurrency_name_wins_over_the_older_one()
+    {
+        var options = XetSessionOptions.FromEnvironment(new Hashtable
+        {
+            ["HF_XET_CLIENT_AC_MAX_DOWNLOAD_CONCURRENCY"] = "8",
+            ["HF_XET_NUM_CONCURRENT_RANGE_GETS"] = "16",
+        });
+
+        Assert.Equal(8, options.CasConcurrency);
+    }
+
+    [Fact]
+    public void The_token_comes_from_hf_token_path_then_hf_home_then_the_user_cache()
+    {
+        var home = Path.Combine(Path.GetTempPath(), "xetps-home-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(home, ".cache", "huggingface"));
+            File.WriteAllText(Path.Combine(home, ".cache", "huggingface", "token"), "hf_from_user_cache\n");
+            Directory.CreateDirectory(Path.Combine(home, "hfhome"));
+            File.WriteAllText(Path.Combine(home, "hfhome", "token"), "hf_from_hf_home");
+            File.WriteAllText(Path.Combine(home, "explicit"), "  hf_from_path  ");
+
+            Assert.Equal("hf_from_user_cache", XetSessionOptions.FromEnvironment(new Hashtable { ["HOME"] = home }).HubToken);
+            Assert.Equal("hf_from_hf_home", XetSessionOptions.FromEnvironment(new Hashtable { ["HOME"] = home, ["HF_HOME"] = Path.Combine(home, "hfhome") }).HubToken);
+            Assert.Equal("hf_from_path", XetSessionOptions.FromEnvironment(new Hashtable
+            {
+                ["HOME"] = home, ["HF_HOME"] = Path.Combine(home, "hfhome"), ["HF_TOKEN_PATH"] = Path.Combine(home, "explicit"),
+            }).HubToken);
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("HF_XET_RECONSTRUCTION_DOWNLOAD_BUFFER_SIZE", "lots")]
+    [InlineData("HF_XET_CLIENT_READ_TIMEOUT", "soon")]
+    [InlineData("HF_XET_DATA_MAX_CONCURRENT_FILE_DOWNLOADS", "four")]
+    [InlineData("XETPS_VERIFY", "maybe")]
+    public void A_malformed_value_is_refused_naming_the_variable(string name, string value)
+    {
+        var error = Assert.ThrowsAny<ArgumentException>(() => XetSessionOptions.FromEnvironment(new Hashtable { [name] = value }));
+
+        Assert.Contains(name, error.Message);
+    }
+
+    [Fact]
+    public void Out_of_range_values_are_refused_naming_the_setting()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => XetSessionOptions.FromEnvironment(new Hashtable
+        {
+            ["HF_XET_CLIENT_AC_MAX_DOWNLOAD_CONCURRENCY"] = "0",
+        }));
+
+        Assert.Equal("CasConcurrency", error.ParamName);
+    }
+}

@@ -1,0 +1,235 @@
+using System;
+using System.Collections.Concurrent;
+using System.IO;
+using System.Linq;
+using System.Net.Http;
+using System.Threading;
+using System.Threading.Tasks;
+using XetPs.Cas;
+using XetPs.Emulator;
+using XetPs.Emulator.Scenario;
+using XetPs.Emulator.Store;
+using XetPs.Format;
+using XetPs.Hub;
+using XetPs.Reconstruction;
+
+namespace XetPs.Tests.Reconstruction;
+
+/// <summary>Whole downloads through <see cref="XetSession"/> against the emulator over loopback.</summary>
+public class XetSessionTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(120);
+    private const string Path1 = "weights/model.bin";
+
+    private static RepoFile Model(int size = 1 << 20, int seed = 11) => ScenarioData.IncompressibleFile(Path1, size, seed);
+
+    [Fact]
+    public async Task Save_downloads_a_xet_file_byte_exact_from_the_emulator()
+    {
+        var file = Model(3 << 20);
+        await using var emulator = await EmulatorFixture.StartAsync(file);
+        await using var session = new XetSession(emulator.Options());
+
+        var result = await session.DownloadAsync(emulator.Request(Path1)).WaitAsync(Bound);
+
+        Assert.Equal(EmulatorFixture.Content(file), File.ReadAllBytes(result.DestinationPath));
+        Assert.False(result.Skipped);
+        Assert.NotNull(result.XetHash);
+        Assert.True(result.BytesReceived > 0);
+        Assert.All(emulator.Server.Log.For(EmulatorRoute.Xorb), e => Assert.False(e.HadAuthorization));
+    }
+
+    [Fact]
+    public async Task Save_downloads_a_compressible_file_split_over_segments_with_a_small_buffer()
+    {
+        var file = ScenarioData.TextFile("notes/corpus.txt", 3 << 20, seed: 5);
+        await using var emulator = await EmulatorFixture.StartAsync(file);
+        var options = emulator.Options(buffer: 1 << 20, cas: 2);
+        options.SegmentSize = 256 * 1024;
+        await using var session = new XetSession(options);
+
+        var result = await session.DownloadAsync(emulator.Request("notes/corpus.txt")).WaitAsync(Bound);
+
+        Assert.Equal(EmulatorFixture.Content(file), File.ReadAllBytes(result.DestinationPath));
+        Assert.True(session.Resources.Registry.Permits.HighWater <= options.BufferSize);
+        Assert.True(emulator.Server.Log.For(EmulatorRoute.Reconstruction).Count >= 12);
+    }
+
+    [Theory]
+    [InlineData("xorb:status=503,times=3")]
+    [InlineData("xorb:status=500,rate=0.3")]
+    [InlineData("xorb:status=429,retry-after=1,times=2")]
+    [InlineData("xorb:reset-after=3000,times=2")]
+    [InlineData("xorb:truncate-after=5000,times=2")]
+    [InlineData("xorb:stall=3s,stall-after=100,times=1")]
+    [InlineData("xorb:status=403,times=2")]
+    [InlineData("xorb:latency=30ms,throughput=4M")]
+    [InlineData("reconstruction:status=503,times=2")]
+    [InlineData("reconstruction:reset-after=10,times=1")]
+    [InlineData("token:status=500,times=1")]
+    [InlineData("resolve:status=502,times=1")]
+    public async Task Save_completes_byte_exact_through_a_transient_fault(string fault)
+    {
+        var file = Model();
+        await using var emulator = await EmulatorFixture.StartAsync(file);
+        emulator.Server.Faults.Add(fault);
+        var options = emulator.Options(buffer: 2 << 20, cas: 4);
+        options.ReadTimeout = TimeSpan.FromMilliseconds(700);
+        options.SegmentSize = 512 * 1024;
+        await using var session = new XetSession(options);
+
+        var result = await session.DownloadAsync(emulator.Request(Path1)).WaitAsync(Bound);
+
+        Assert.Equal(EmulatorFixture.Content(file), File.ReadAllBytes(result.DestinationPath));
+        Assert.True(emulator.Server.Faults.AppliedCount(emulator.Server.Faults.Rules[0]) > 0, "the fault never fired");
+    }
+
+    [Theory]
+    [InlineData("xorb:status=404", typeof(HttpRequestException))]
+    [InlineData("xorb:status=503", typeof(HttpRequestException))]
+    [InlineData("xorb:status=403", typeof(XetUrlExpiredException))]
+    [InlineData("reconstruction:hostile=lying-length", typeof(XetProtocolException))]
+    [InlineData("xorb:hostile=chunk-header", typeof(XorbFormatException))]
+    [InlineData("xorb:corrupt-at=20", typeof(XetHashMismatchException))]
+    [InlineData("token:status=401", typeof(XetAuthenticationException))]
+    public async Task Save_fails_with_the_originating_error_and_leaves_the_destination_untouched(string fault, Type expected)
+    {
+        var file = Model();
+        await using var emulator = await EmulatorFixture.StartAsync(file);
+        emulator.Server.Faults.Add(fault);
+        var options = emulator.Options();
+        options.MaxRetries = 2;
+        await using var session = new XetSession(options);
+        var request = emulator.Request(Path1, overwrite: true);
+        Directory.CreateDirectory(Path.GetDirectoryName(request.DestinationPath)!);
+        File.WriteAllText(request.DestinationPath, "the previous version");
+
+        var error = await Record.ExceptionAsync(() => session.DownloadAsync(request).WaitAsync(Bound));
+
+        Assert.NotNull(error);
+        Assert.IsAssignableFrom(expected, error);
+        Assert.IsNotType<AggregateException>(error);
+        Assert.Equal("the previous version", File.ReadAllText(request.DestinationPath));
+        Assert.Equal(0, session.Resources.Registry.LoadsRunning);
+    }
+
+    [Fact]
+    public async Task Save_resumes_after_cancellation_and_fetches_fewer_bytes_the_second_time()
+    {
+        var file = Model(4 << 20, seed: 21);
+        await using var emulator = await EmulatorFixture.StartAsync(file);
+        emulator.Server.Faults.Add("xorb:throughput=8M");
+        var options = emulator.Options(buffer: 1 << 20, cas: 1);
+        options.SegmentSize = 256 * 1024;
+        options.JournalCommitInterval = 64 * 1024;
+        var request = emulator.Request(Path1);
+        using var cts = new CancellationTokenSource();
+        await using (var first = new XetSession(options))
+        {
+            var progress = new SyncProgress(p => { if (p.BytesWritten >= (2 << 20)) cts.Cancel(); });
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first.DownloadAsync(request, progress, cts.Token).WaitAsync(Bound));
+            Assert.Equal(0, first.Resources.Registry.LoadsRunning);
+            Assert.Equal(0, first.Resources.Registry.Permits.Held);
+        }
+        Assert.False(File.Exists(request.DestinationPath));
+        var sentBefore = emulator.Server.Log.For(EmulatorRoute.Xorb).Sum(e => e.BytesSent);
+
+        await using var second = new XetSession(options);
+        var result = await second.DownloadAsync(request).WaitAsync(Bound);
+        var sentSecond = emulator.Server.Log.For(EmulatorRoute.Xorb).Sum(e => e.BytesSent) - sentBefore;
+
+        Assert.True(result.Resumed, $"not resumed; second run fetched {sentSecond} bytes");
+        Assert.Equal(EmulatorFixture.Content(file), File.ReadAllBytes(result.DestinationPath));
+        Assert.True(sentSecond < 3L << 20, $"the resumed run fetched {sentSecond} xorb bytes of a 4 MiB file");
+    }
+
+    [Fact]
+    public async Task Save_skips_a_file_already_up_to_date_with_or_without_its_metadata_record()
+    {
+        var file = Model();
+        await using var emulator = await EmulatorFixture.StartAsync(file);
+        await using var session = new XetSession(emulator.Options());
+        var request = emulator.Request(Path1);
+        await session.DownloadAsync(request).WaitAsync(Bound);
+        var xorbRequests = emulator.Server.Log.For(EmulatorRoute.Xorb).Count;
+
+        var again = await session.DownloadAsync(request).WaitAsync(Bound);
+        Directory.Delete(Path.Combine(emulator.Root, ".cache"), recursive: true);
+        var withoutRecord = await session.DownloadAsync(request).WaitAsync(Bound);
+
+        Assert.True(again.Skipped);
+        Assert.True(withoutRecord.Skipped);
+        Assert.Equal(xorbRequests, emulator.Server.Log.For(EmulatorRoute.Xorb).Count);
+        Assert.True(File.Exists(LocalFileRecord.PathFor(request.DestinationPath, Path1)));
+    }
+
+    [Fact]
+    public async Task Save_refuses_to_replace_a_different_file_unless_asked_to()
+    {
+        var file = Model();
+        await using var emulator = await EmulatorFixture.StartAsync(file);
+        await using var session = new XetSession(emulator.Options());
+        var request = emulator.Request(Path1);
+        Directory.CreateDirectory(Path.GetDirectoryName(request.DestinationPath)!);
+        File.WriteAllText(request.DestinationPath, "mine");
+
+        await Assert.ThrowsAsync<XetDestinationExistsException>(() => session.DownloadAsync(request).WaitAsync(Bound));
+        Assert.Equal("mine", File.ReadAllText(request.DestinationPath));
+
+        var result = await session.DownloadAsync(request with { Overwrite = true }).WaitAsync(Bound);
+        Assert.Equal(EmulatorFixture.Content(file), File.ReadAllBytes(result.DestinationPath));
+    }
+
+    [Fact]
+    public async Task Save_downloads_a_plain_file_over_http_and_checks_its_sha256()
+    {
+        var plain = RepoFile.FromText("config.json", "{\"hidden_size\": 768}"); // below XetMinSize: stored as a plain file
+        await using var emulator = await EmulatorFixture.StartAsync(plain, Model());
+        await using var session = new XetSession(emulator.Options());
+
+        var entry = await session.GetFileAsync(EmulatorFixture.Repo, "main", "config.json");
+        var result = await session.DownloadAsync(emulator.Request("config.json")).WaitAsync(Bound);
+
+        Assert.False(entry.IsXet);
+        Assert.Equal("{\"hidden_size\": 768}", File.ReadAllText(result.DestinationPath));
+        Assert.Null(result.XetHash);
+    }
+
+    [Fact]
+    public async Task Listing_then_saving_every_file_works_through_one_session()
+    {
+        var files = ScenarioData.ManySmallFiles("shards", 6, 10_000, 300_000, seed: 3).ToArray();
+        await using var emulator = await EmulatorFixture.StartAsync(files);
+        await using var session = new XetSession(emulator.Options(buffer: 1 << 20, cas: 3));
+
+        var entries = await session.ListFilesAsync(EmulatorFixture.Repo, "main", null, recursive: true).ToListAsync();
+        var results = await Task.WhenAll(entries.Select(e =>
+            session.DownloadAsync(new FileDownloadRequest(e.Repo, e.Revision, e.Path, SafePath.Combine(emulator.Root, e.Path)) { Entry = e })));
+
+        Assert.Equal(files.Length, results.Length);
+        foreach (var file in files)
+            Assert.Equal(EmulatorFixture.Content(file), File.ReadAllBytes(SafePath.Combine(emulator.Root, file.Path)));
+    }
+
+    [Fact]
+    public async Task Logs_reach_the_callback_and_never_contain_the_token()
+    {
+        var file = Model();
+        await using var emulator = await EmulatorFixture.StartAsync(file);
+        emulator.Server.Faults.Add("xorb:status=403,times=1");
+        var lines = new ConcurrentQueue<string>();
+        await using var session = new XetSession(emulator.Options(), (level, message) => lines.Enqueue(level + " " + message));
+
+        await session.DownloadAsync(emulator.Request(Path1)).WaitAsync(Bound);
+
+        Assert.NotEmpty(lines);
+        Assert.Contains(lines, l => l.Contains(Path1));
+        Assert.DoesNotContain(lines, l => l.Contains(EmulatorOptions.DefaultHubToken));
+        Assert.DoesNotContain(lines, l => l.Contains("Signature=") || l.Contains("sig="));
+    }
+
+    private sealed class SyncProgress(Action<FileProgress> report) : IProgress<FileProgress>
+    {
+        public void Report(FileProgress value) => report(value);
+    }
+}
