@@ -177,6 +177,36 @@ public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
         Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(_destination.Path)!, "outside.bin")));
     }
 
+    [Theory]
+    [InlineData("dotdot")]
+    [InlineData("absolute")]
+    [InlineData("device")]
+    public void A_listed_path_that_would_land_outside_the_destination_is_refused_before_anything_is_written(string hostile)
+    {
+        // The destination is a folder inside the scratch folder, so a '..' escape would land in the scratch folder.
+        var variables = Variables;
+        var inner = Path.Combine(_destination.Path, "inner");
+        variables["destination"] = inner;
+        var fault = _hub.Server.Faults.Add("tree:hostile=" + hostile);
+        try
+        {
+            using var ps = _ps.Script("$ErrorActionPreference = 'Stop'; " + ListAll + " | Save-XetFile -Destination $destination", variables);
+
+            var thrown = Assert.ThrowsAny<RuntimeException>(() => ps.Invoke());
+
+            var record = ((IContainsErrorRecord)thrown).ErrorRecord;
+            Assert.Equal("XetUnsafePath,XetPs.Commands.SaveXetFileCommand", record.FullyQualifiedErrorId);
+            Assert.Equal(ErrorCategory.SecurityError, record.CategoryInfo.Category);
+            Assert.Equal("UnsafeRepoPathException", record.Exception.GetType().Name);
+        }
+        finally
+        {
+            _hub.Server.Faults.Remove(fault);
+        }
+        Assert.Empty(Directory.GetFiles(_destination.Path));
+        Assert.All(Directory.GetDirectories(_destination.Path), d => Assert.Equal(inner, d));
+    }
+
     [Fact]
     public void A_private_repo_needs_the_token_and_the_token_is_taken_as_a_SecureString()
     {
