@@ -20,6 +20,11 @@ public sealed class SampleHub : IAsyncLifetime
 {
     public static readonly RepoId PrivateRepo = new(RepoType.Model, "xetps/private-sample");
 
+    /// <summary>Many small plain files: many progress reports in little time.</summary>
+    public static readonly RepoId ManyFilesRepo = new(RepoType.Model, "xetps/many-files");
+
+    public const int ManyFilesCount = 60;
+
     public EmulatorServer Server { get; private set; } = null!;
 
     public string Endpoint => Server.BaseUrl.ToString().TrimEnd('/');
@@ -30,6 +35,9 @@ public sealed class SampleHub : IAsyncLifetime
         await SampleRepo.CreateAsync(Server.Store);
         Server.Store.CreateRepo(PrivateRepo, isPrivate: true);
         await Server.Store.CommitAsync(PrivateRepo, "main", new[] { RepoFile.FromText("secret.txt", "only with a token\n") });
+        var many = new RepoFile[ManyFilesCount];
+        for (var i = 0; i < many.Length; i++) many[i] = RepoFile.FromText($"shards/part-{i:D3}.txt", new string((char)('a' + i % 26), 2048 + i));
+        await Server.Store.CommitAsync(ManyFilesRepo, "main", many);
     }
 
     public async Task DisposeAsync() => await Server.DisposeAsync();

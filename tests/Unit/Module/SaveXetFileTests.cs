@@ -99,6 +99,23 @@ public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
     }
 
     [Fact]
+    public void Progress_is_rendered_at_most_five_times_a_second_however_often_the_engine_reports()
+    {
+        // Sixty small files: the engine reports far more often than five times a second.
+        using var ps = _ps.Script("Get-XetFileList -Repo xetps/many-files -Recurse -Endpoint $endpoint | Save-XetFile -Destination $destination", Variables);
+        var clock = Stopwatch.StartNew();
+        ps.Invoke();
+        clock.Stop();
+
+        Assert.False(ps.HadErrors);
+        Assert.Equal(SampleHub.ManyFilesCount, _destination.Files().Length);
+        var renders = ps.Streams.Progress.Count(r => r.ActivityId == 1 && r.RecordType == ProgressRecordType.Processing);
+        // Renders are at least 200 ms apart, so their number is bounded by the time the command took, on any
+        // machine: a slower run only raises the bound.
+        Assert.InRange(renders, 1, 1 + (int)(clock.Elapsed.TotalMilliseconds / 200));
+    }
+
+    [Fact]
     public void ProgressPreference_SilentlyContinue_writes_no_progress()
     {
         using var ps = _ps.Script("$ProgressPreference = 'SilentlyContinue'; " + ListAll + " | Save-XetFile -Destination $destination -Endpoint $endpoint", Variables);
