@@ -141,7 +141,7 @@ public static class Program
     }
 
     /// <summary>
-    /// XETPS_MODULE_PATH (a folder or a .psd1) when set, else the folder the build assembled (see
+    /// XETPS_MODULE_PATH (a folder, a .psd1 or a cmdlet .dll) when set, else the folder the build assembled (see
     /// module/XetPs.Module.props).
     /// </summary>
     private static string ModuleManifestPath()
@@ -151,6 +151,9 @@ public static class Program
             ? configured!
             : typeof(Program).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
                 .First(a => a.Key == "XetPsModuleDir").Value!;
-        return folder.EndsWith(".psd1", StringComparison.OrdinalIgnoreCase) ? folder : Path.Combine(folder, "XetPs.psd1");
+        // A manifest or an assembly (e.g. desktop/XetPs.dll, to try the netstandard2.0 build) is imported as given.
+        return folder.EndsWith(".psd1", StringComparison.OrdinalIgnoreCase) || folder.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+            ? folder
+            : Path.Combine(folder, "XetPs.psd1");
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Reflection;
@@ -16,7 +17,10 @@ internal static class HostProcess
         public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
     }
 
-    public static Outcome Run(params string[] arguments)
+    public static Outcome Run(params string[] arguments) => Run(new Dictionary<string, string>(), arguments);
+
+    /// <summary>Runs the host with extra environment variables (XETPS_MODULE_PATH overrides the module imported).</summary>
+    public static Outcome Run(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -28,6 +32,7 @@ internal static class HostProcess
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         start.Environment["POWERSHELL_TELEMETRY_OPTOUT"] = "1";
         start.Environment["XETPS_MODULE_PATH"] = ModuleRunspace.ManifestPath;
+        foreach (var pair in environment) start.Environment[pair.Key] = pair.Value;
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEndAsync();

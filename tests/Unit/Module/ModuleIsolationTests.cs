@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Reflection;
@@ -38,6 +39,26 @@ public sealed class ModuleIsolationTests : IClassFixture<SampleHub>
         Assert.Contains("Polly.Core 8 XetPs.Dependencies", lines);
         Assert.Contains("Microsoft.Extensions.Logging.Abstractions 8 XetPs.Dependencies", lines);
         Assert.Contains("Microsoft.Extensions.Logging.Abstractions 6 Default", lines);
+    }
+
+    [Fact]
+    public void The_netstandard2_0_build_that_Windows_PowerShell_loads_also_lists_and_downloads()
+    {
+        // Windows PowerShell 5.1 is not available here; this runs the same assembly and dependency folder on .NET,
+        // which is what PowerShell 7.0-7.3 load (the loader picks desktop/ there).
+        var desktop = Path.Combine(ModuleRunspace.ModuleDirectory, "desktop", "XetPs.dll");
+        using var destination = new ScratchFolder();
+        var script =
+            $"Get-XetFileList -Repo xetps/sample -Recurse -Endpoint '{_hub.Endpoint}' | Save-XetFile -Destination '{destination.Path}' -PassThru | ForEach-Object {{ $_.Name + ' ' + $_.Length }}; " +
+            "[XetPs.XetFileEntry].Assembly.Location";
+
+        var outcome = HostProcess.Run(new Dictionary<string, string> { ["XETPS_MODULE_PATH"] = desktop }, "-Command", script);
+
+        Assert.True(outcome.ExitCode == 0, outcome.ToString());
+        var lines = outcome.Stdout.Split('\n').Select(l => l.Trim()).ToList();
+        Assert.Contains(desktop, lines);
+        foreach (var file in _hub.SampleFiles)
+            Assert.Contains($"{Path.GetFileName(file.Path)} {file.Size}", lines);
     }
 
     private static string Metadata(string key) =>
