@@ -115,7 +115,7 @@ internal sealed class ConsoleHostUserInterface : PSHostUserInterface
         {
             var label = choices[i].Label;
             var amp = label.IndexOf('&');
-            var hotkey = amp >= 0 && amp + 1 < label.Length ? label[amp + 1].ToString() : (i + 1).ToString(CultureInfo.InvariantCulture);
+            var hotkey = amp >= 0 && amp + 1 < label.Length ? char.ToUpperInvariant(label[amp + 1]).ToString() : (i + 1).ToString(CultureInfo.InvariantCulture);
             labels.Add(hotkey);
             Out($"[{hotkey}] {label.Replace("&", string.Empty)}  ", newLine: false);
         }

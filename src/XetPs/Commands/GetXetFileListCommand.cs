@@ -156,7 +156,7 @@ public sealed class GetXetFileListCommand : PSCmdlet, IDisposable
         while (_outbox.Reader.TryRead(out var message))
         {
             if (message is not LogLine log) continue;
-            if (log.Level <= XetLogLevel.Debug) WriteDebug(log.Text);
+            if (log.Level <= XetLogLevel.Information) WriteDebug(log.Text);
             else WriteVerbose(log.Text);
         }
     }

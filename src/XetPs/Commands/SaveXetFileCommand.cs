@@ -324,7 +324,9 @@ public sealed class SaveXetFileCommand : PSCmdlet, IDisposable
 
     private void WriteLog(LogLine log)
     {
-        if (log.Level <= XetLogLevel.Debug) WriteDebug(log.Text);
+        // -Verbose shows one line per file (written by the cmdlet) and the engine's warnings (retries, refreshes);
+        // the engine's step-by-step account is -Debug.
+        if (log.Level <= XetLogLevel.Information) WriteDebug(log.Text);
         else WriteVerbose(log.Text);
     }
 

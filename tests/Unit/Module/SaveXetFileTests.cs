@@ -170,6 +170,20 @@ public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
     }
 
     [Fact]
+    public void Engine_log_lines_become_debug_records_and_verbose_keeps_one_line_per_file()
+    {
+        using var ps = _ps.Script("Save-XetFile -Repo xetps/sample -Path model.safetensors -Destination $destination -Endpoint $endpoint -Verbose -Debug", Variables);
+        ps.Invoke();
+
+        Assert.False(ps.HadErrors);
+        // The cmdlet's own debug line is "Downloading xetps/sample:<path>"; the others come from the engine's logger.
+        Assert.Contains(ps.Streams.Debug, d => d.Message.Contains("model.safetensors", StringComparison.Ordinal)
+                                              && !d.Message.StartsWith("Downloading xetps/sample:", StringComparison.Ordinal));
+        var verbose = ps.Streams.Verbose.Select(v => v.Message).Where(m => !m.StartsWith("Performing the operation", StringComparison.Ordinal)).ToList();
+        Assert.Equal(new[] { "Saved model.safetensors" }, verbose.Select(m => m.Substring(0, m.IndexOf(" to ", StringComparison.Ordinal))));
+    }
+
+    [Fact]
     public void Bad_parameters_fail_before_any_request()
     {
         _hub.Server.Log.Clear();
