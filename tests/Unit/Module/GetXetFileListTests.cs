@@ -52,6 +52,23 @@ public sealed class GetXetFileListTests : IClassFixture<SampleHub>, System.IDisp
     }
 
     [Fact]
+    public void Entries_stream_out_as_the_pages_arrive()
+    {
+        var variables = Variables;
+        variables["log"] = _hub.Server.Log;
+        _hub.Server.Log.Clear();
+
+        var firstSeenAfter = _ps.Run(
+            "$pagesAtFirst = $null; " +
+            "Get-XetFileList -Repo xetps/many-files -Recurse -Endpoint $endpoint | ForEach-Object { if ($null -eq $pagesAtFirst) { $pagesAtFirst = $log.For('Tree').Count } }; " +
+            "$pagesAtFirst", variables).Single();
+        var pages = _hub.Server.Log.For(XetPs.Emulator.EmulatorRoute.Tree).Count;
+
+        Assert.True(pages >= SampleHub.ManyFilesCount / SampleHub.TreePageSize, $"{pages} tree pages");
+        Assert.True((int)firstSeenAfter.BaseObject < pages, $"the first entry came out after {firstSeenAfter} of {pages} pages");
+    }
+
+    [Fact]
     public void The_default_view_is_a_table_with_sizes_that_read_like_sizes()
     {
         _ps.Run("Get-XetFileList -Repo xetps/sample -Recurse -Endpoint $endpoint | Out-Default", Variables);

@@ -25,13 +25,16 @@ public sealed class SampleHub : IAsyncLifetime
 
     public const int ManyFilesCount = 60;
 
+    public const int TreePageSize = 10;
+
     public EmulatorServer Server { get; private set; } = null!;
 
     public string Endpoint => Server.BaseUrl.ToString().TrimEnd('/');
 
     public async Task InitializeAsync()
     {
-        Server = await EmulatorServer.StartAsync(new EmulatorOptions());
+        // Small tree pages: listings of the many-files repo span several pages, as big repos do on the Hub.
+        Server = await EmulatorServer.StartAsync(new EmulatorOptions { TreePageSize = TreePageSize });
         await SampleRepo.CreateAsync(Server.Store);
         Server.Store.CreateRepo(PrivateRepo, isPrivate: true);
         await Server.Store.CommitAsync(PrivateRepo, "main", new[] { RepoFile.FromText("secret.txt", "only with a token\n") });
