@@ -179,11 +179,12 @@ public sealed class SaveXetFileCommand : PSCmdlet, IDisposable
     public void Dispose()
     {
         _cancellation.Cancel();
-        _queue?.WaitForWorkers(StopGrace);
+        var workersEnded = _queue?.WaitForWorkers(StopGrace) ?? true;
         // Bounded: a session that cannot release its connections in time must not hold the prompt hostage.
         foreach (var session in _sessions.Values) session.DisposeAsync().AsTask().Wait(StopGrace);
         _sessions.Clear();
-        _cancellation.Dispose();
+        // A worker still inside an engine call past the grace period keeps using the token: leave it undisposed.
+        if (workersEnded) _cancellation.Dispose();
     }
 
     /// <summary>The engine settings for <paramref name="endpoint"/> (null: HF_ENDPOINT or the default Hub).</summary>

@@ -46,6 +46,8 @@ internal static class XetErrors
         {
             HttpRequestException => ("XetDownloadFailed", ErrorCategory.ConnectionError),
             TimeoutException => ("XetDownloadFailed", ErrorCategory.OperationTimeout),
+            // Not a stop (those never become errors): a request that gave up, e.g. an HTTP timeout.
+            OperationCanceledException => ("XetDownloadFailed", ErrorCategory.OperationTimeout),
             UnauthorizedAccessException => ("XetDownloadFailed", ErrorCategory.PermissionDenied),
             IOException => ("XetDownloadFailed", ErrorCategory.WriteError),
             ArgumentException => (InvalidArgument, ErrorCategory.InvalidArgument),
