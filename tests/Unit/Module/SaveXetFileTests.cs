@@ -184,6 +184,45 @@ public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
     }
 
     [Fact]
+    public void Without_Destination_files_land_in_the_current_location()
+    {
+        _ps.Run("$ExecutionContext.SessionState.Path.SetLocation($destination) | Out-Null; " +
+                "Save-XetFile xetps/sample data/labels.csv -Endpoint $endpoint", Variables);
+
+        Assert.Equal(new[] { _destination.Local("data/labels.csv") }, _destination.Files());
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void ThrottleLimit_bounds_the_files_in_flight(int limit)
+    {
+        // Every resolve answer takes 300 ms, so the files that may run together do overlap.
+        var slow = _hub.Server.Faults.Add("resolve:latency=300ms");
+        try
+        {
+            var variables = Variables;
+            variables["limit"] = limit;
+            _ps.Run("Save-XetFile -Repo xetps/sample -Path README.md, config.json, data/labels.csv, data/corpus.txt, model.safetensors, data/train-00000.bin " +
+                    "-Destination $destination -Endpoint $endpoint -ThrottleLimit $limit -Verbose -Debug", variables);
+        }
+        finally
+        {
+            _hub.Server.Faults.Remove(slow);
+        }
+
+        // The host receives the cmdlet's lines in the order they were written on the pipeline thread.
+        int running = 0, most = 0;
+        foreach (var line in _ps.Host.Text.Split('\n'))
+        {
+            if (line.StartsWith("DEBUG: Downloading xetps/sample:", StringComparison.Ordinal)) most = Math.Max(most, ++running);
+            else if (line.StartsWith("VERBOSE: Saved ", StringComparison.Ordinal)) running--;
+        }
+        Assert.Equal(0, running);
+        Assert.Equal(limit, most);
+    }
+
+    [Fact]
     public void Bad_parameters_fail_before_any_request()
     {
         _hub.Server.Log.Clear();
