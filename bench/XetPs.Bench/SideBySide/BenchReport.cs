@@ -97,7 +97,7 @@ public static class BenchReport
         double? XetPsOverHfjs, string? XetPsOverHfjsDataset,
         double? CmdletOverEngine, string? CmdletOverEngineDataset,
         double? PeakRssOverBufferMiB, string? PeakRssOverBufferDataset,
-        double? ScalingSecondsPerGiBSpreadPercent,
+        double? ScalingSecondsPerGiBSpreadPercent, double? ScalingFixedSeconds, double? ScalingMarginalSecondsPerGiB,
         double? SeedBuf64OverBuf2g);
 
     /// <summary>
@@ -131,9 +131,24 @@ public static class BenchReport
         var rss = Worst(rows.Select(r => r.Dataset).Distinct().ToList(),
             d => Row("engine", d) is { } e4 ? e4.MaxPeakRssMiB - bufferMiB : null, lowest: false);
 
-        var scaling = rows.Where(r => r.Group == "scaling" && r.Client == "engine" && r.Void is null)
-                          .Select(r => r.SecondsPerGiB).ToList();
+        var scalingRows = rows.Where(r => r.Group == "scaling" && r.Client == "engine" && r.Void is null).ToList();
+        var scaling = scalingRows.Select(r => r.SecondsPerGiB).ToList();
         double? scalingSpread = scaling.Count >= 2 ? (scaling.Max() - scaling.Min()) / scaling.Min() * 100 : null;
+        // Least-squares line wall = fixed + marginal * GiB: separates the per-run cost (process start, JIT, resolve)
+        // that makes small members look slow per GiB from the cost that grows with the file.
+        double? fixedSeconds = null, marginal = null;
+        if (scalingRows.Count >= 2)
+        {
+            var xs = scalingRows.Select(r => r.FileBytes / (1024.0 * MiB)).ToArray();
+            var ys = scalingRows.Select(r => r.MedianWallSeconds).ToArray();
+            double mx = xs.Average(), my = ys.Average();
+            var sxx = xs.Sum(x => (x - mx) * (x - mx));
+            if (sxx > 0)
+            {
+                marginal = xs.Zip(ys, (x, y) => (x - mx) * (y - my)).Sum() / sxx;
+                fixedSeconds = my - marginal * mx;
+            }
+        }
 
         double? seed = null;
         var seedSet = rows.Where(r => r.Group == "seed").Select(r => r.Dataset).FirstOrDefault();
@@ -141,7 +156,7 @@ public static class BenchReport
             seed = s64.MedianWallSeconds / s2g.MedianWallSeconds;
 
         return new Summary(overCurl, overCurlSet, overCurlNull, overCurlParallel, overHfjs.Value, overHfjs.Dataset, cmdlet.Value, cmdlet.Dataset,
-                           rss.Value, rss.Dataset, scalingSpread, seed);
+                           rss.Value, rss.Dataset, scalingSpread, fixedSeconds, marginal, seed);
     }
 
     private static (double? Value, string? Dataset) Worst(IReadOnlyList<string> datasets, Func<string, double?> ratio,
