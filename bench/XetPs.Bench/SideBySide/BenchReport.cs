@@ -17,7 +17,7 @@ public sealed record BenchSample(string Client, string Dataset, int Repetition, 
 public sealed record BenchRow(
     string Client, string Dataset, string Group, int Runs, long FileBytes,
     double MedianWallSeconds, double MinWallSeconds, double MaxWallSeconds, double SpreadPercent,
-    double MegabytesPerSecond, double SecondsPerGiB, double MedianPeakRssMiB, double MaxPeakRssMiB,
+    double MegabytesPerSecond, double SecondsPerGib, double MedianPeakRssMib, double MaxPeakRssMib,
     double MedianCpuSeconds, double? SpeedVsCurl, double? SpeedVsCurlNull, double? SpeedVsCurlParallel, string? Void);
 
 /// <summary>
@@ -86,7 +86,7 @@ public static class BenchReport
                 sb.AppendLine(Inv($"| {r.Dataset} | {r.Client} | {r.Runs} | VOID: {r.Void.Replace('|', '/').Replace('\n', ' ')} | | | | | | | | |"));
                 continue;
             }
-            sb.AppendLine(Inv($"| {r.Dataset} | {r.Client} | {r.Runs} | {r.MegabytesPerSecond:F1} | {r.MedianWallSeconds:F2} | ±{r.SpreadPercent / 2:F0}% | {r.SecondsPerGiB:F2} | {r.MedianPeakRssMiB:F0} | {r.MedianCpuSeconds:F2} | {Ratio(r.SpeedVsCurl)} | {Ratio(r.SpeedVsCurlNull)} | {Ratio(r.SpeedVsCurlParallel)} |"));
+            sb.AppendLine(Inv($"| {r.Dataset} | {r.Client} | {r.Runs} | {r.MegabytesPerSecond:F1} | {r.MedianWallSeconds:F2} | ±{r.SpreadPercent / 2:F0}% | {r.SecondsPerGib:F2} | {r.MedianPeakRssMib:F0} | {r.MedianCpuSeconds:F2} | {Ratio(r.SpeedVsCurl)} | {Ratio(r.SpeedVsCurlNull)} | {Ratio(r.SpeedVsCurlParallel)} |"));
         }
         return sb.ToString();
     }
@@ -97,7 +97,7 @@ public static class BenchReport
         double? XetPsOverHfjs, string? XetPsOverHfjsDataset,
         double? CmdletOverEngine, string? CmdletOverEngineDataset,
         double? PeakRssOverBufferMiB, string? PeakRssOverBufferDataset,
-        double? ScalingSecondsPerGiBSpreadPercent, double? ScalingFixedSeconds, double? ScalingMarginalSecondsPerGiB,
+        double? ScalingSecondsPerGibSpreadPercent, double? ScalingFixedSeconds, double? ScalingMarginalSecondsPerGib,
         double? SeedBuf64OverBuf2g);
 
     /// <summary>
@@ -129,10 +129,10 @@ public static class BenchReport
         var cmdlet = Worst(large, d => Row("engine", d) is { } e3 && Row("cmdlet", d) is { } m
             ? m.MedianWallSeconds / e3.MedianWallSeconds : null, lowest: false);
         var rss = Worst(rows.Select(r => r.Dataset).Distinct().ToList(),
-            d => Row("engine", d) is { } e4 ? e4.MaxPeakRssMiB - bufferMiB : null, lowest: false);
+            d => Row("engine", d) is { } e4 ? e4.MaxPeakRssMib - bufferMiB : null, lowest: false);
 
         var scalingRows = rows.Where(r => r.Group == "scaling" && r.Client == "engine" && r.Void is null).ToList();
-        var scaling = scalingRows.Select(r => r.SecondsPerGiB).ToList();
+        var scaling = scalingRows.Select(r => r.SecondsPerGib).ToList();
         double? scalingSpread = scaling.Count >= 2 ? (scaling.Max() - scaling.Min()) / scaling.Min() * 100 : null;
         // Least-squares line wall = fixed + marginal * GiB: separates the per-run cost (process start, JIT, resolve)
         // that makes small members look slow per GiB from the cost that grows with the file.
