@@ -9,7 +9,7 @@ namespace XetPs.Emulator;
 /// <summary>
 /// The command's arguments: <c>--store DIR --repo org/name=FOLDER [--repo ...] [--port N] [--xet-min-size BYTES]
 /// [--sample] [--private org/name] [--token T] [--fault route:k=v,...] [--fault-seed N] [--tree-page-size N]
-/// [--token-lifetime SECONDS] [--url-lifetime SECONDS] [--max-ranges-per-url N] [--incident BYTES]</c>. Errors name the argument.
+/// [--token-lifetime SECONDS] [--url-lifetime SECONDS] [--max-ranges-per-url N] [--incident BYTES] [--log]</c>. Errors name the argument.
 /// </summary>
 public sealed class EmulatorCommandLine
 {
@@ -25,6 +25,9 @@ public sealed class EmulatorCommandLine
     /// <summary>Size of the seed-incident file served as <c>xetps/incident</c> (built once per store).</summary>
     public long? IncidentSize { get; private set; }
     public bool Help { get; private set; }
+
+    /// <summary>Print each request's log line to standard error.</summary>
+    public bool LogRequests { get; private set; }
     public int? FaultSeed { get; private set; }
     public int? TreePageSize { get; private set; }
     public TimeSpan? TokenLifetime { get; private set; }
@@ -35,8 +38,9 @@ public sealed class EmulatorCommandLine
         "usage: XetPs.Emulator --store <dir> --repo <org/name>=<folder> [--repo ...] [--port N] [--xet-min-size BYTES]\n" +
         "                      [--sample] [--private <org/name>] [--token <hub token>] [--fault <route:key=value,...>]\n" +
         "                      [--fault-seed N] [--tree-page-size N] [--token-lifetime SECONDS] [--url-lifetime SECONDS]\n" +
-        "                      [--max-ranges-per-url N] [--incident BYTES]\n" +
+        "                      [--max-ranges-per-url N] [--incident BYTES] [--log]\n" +
         "Prints the base URL as the first line, then the repo names, and serves until SIGINT/SIGTERM.\n" +
+        "--log prints one line per request (method, path, range, status, bytes, fault) to standard error.\n" +
         "Without --repo the sample repo xetps/sample is served. --incident serves xetps/incident: incident.bin, about BYTES\n" +
         "long, 2366 terms over 932 xorbs (the seed incident's shape). Fault routes: tree, resolve, token, reconstruction, xorb;\n" +
         "keys: status, rate, retry-after, reset-after, truncate-after, stall, stall-after, throughput, latency,\n" +
@@ -75,6 +79,7 @@ public sealed class EmulatorCommandLine
                 case "--token-lifetime": c.TokenLifetime = TimeSpan.FromSeconds(Long(a, Value())); break;
                 case "--url-lifetime": c.UrlLifetime = TimeSpan.FromSeconds(Long(a, Value())); break;
                 case "--sample": c.Sample = true; break;
+                case "--log": c.LogRequests = true; break;
                 case "--incident": c.IncidentSize = Long(a, Value()); break;
                 case "-h": case "--help": c.Help = true; break;
                 default: throw new ArgumentException($"Unknown argument '{a}'.");

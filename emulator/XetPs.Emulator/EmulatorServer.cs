@@ -229,6 +229,8 @@ public sealed class EmulatorServer : IAsyncDisposable
                 return (EmulatorRoute.Reconstruction, (c, f) => _cas.ReconstructionAsync(c, f, s[3], v2: s[1] == "v2"));
             if (s.Length == 4 && s[1] == "v1" && s[2] == "files" && (head || get))
                 return (EmulatorRoute.Reconstruction, (c, f) => _cas.FileInfoAsync(c, s[3]));
+            if (s.Length == 5 && s[1] == "v1" && s[2] == "xorbs" && s[3] == "default" && head)
+                return (EmulatorRoute.Other, (c, f) => _cas.XorbInfoAsync(c, s[4]));
             if (s.Length == 4 && s[1] == "xorb" && s[2] == "default" && get)
                 return (EmulatorRoute.Xorb, (c, f) => _cas.XorbAsync(c, f, s[3]));
             if (s.Length == 3 && s[1] == "bridge" && (get || head))

@@ -46,6 +46,7 @@ public static class Program
         {
             await using var server = await EmulatorServer.StartAsync(command.ToOptions()).ConfigureAwait(false);
             foreach (string fault in command.Faults) server.Faults.Add(fault);
+            if (command.LogRequests) server.Log.Added += e => Console.Error.WriteLine(RequestLog.Format(e));
             var names = new System.Collections.Generic.List<string>();
             foreach (var (repo, folder) in command.Repos)
             {

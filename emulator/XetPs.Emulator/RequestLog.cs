@@ -77,6 +77,9 @@ public sealed class RequestLog
         lock (_gate) return ++_sequence;
     }
 
+    /// <summary>Raised after an entry is added (first record of a request), outside the log's lock.</summary>
+    public event Action<RequestLogEntry>? Added;
+
     internal void Add(RequestLogEntry entry)
     {
         lock (_gate)
@@ -85,6 +88,7 @@ public sealed class RequestLog
             while (_entries.Count > Capacity) _entries.RemoveFirst();
         }
         Signal();
+        Added?.Invoke(entry);
     }
 
     /// <summary>Wakes the waiters of <see cref="WaitForAsync"/>.</summary>
@@ -142,9 +146,11 @@ public sealed class RequestLog
     /// <summary>One line per entry, for a human reading a failed test.</summary>
     public override string ToString()
     {
-        var lines = Entries.Select(e =>
-            $"{e.Sequence} {e.Method} {e.Path} range={e.Range ?? "-"} -> {e.Status} {e.BytesSent}B" +
-            (e.Fault is null ? "" : $" fault={e.Fault}") + (e.Aborted ? " aborted" : ""));
-        return string.Join(Environment.NewLine, lines);
+        return string.Join(Environment.NewLine, Entries.Select(Format));
     }
+
+    /// <summary>One line for an entry: sequence, method, path, range, status, bytes, fault.</summary>
+    public static string Format(RequestLogEntry e) =>
+        $"{e.Sequence} {e.Method} {e.Path} range={e.Range ?? "-"} -> {e.Status} {e.BytesSent}B" +
+        (e.Fault is null ? "" : $" fault={e.Fault}") + (e.Aborted ? " aborted" : "");
 }

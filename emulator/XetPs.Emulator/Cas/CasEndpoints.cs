@@ -74,6 +74,25 @@ internal sealed class CasEndpoints
             await _server.Store.CopyXetContentAsync(record, context.Response.Body, 0, record.Size, context.RequestAborted).ConfigureAwait(false);
     }
 
+    /// <summary>HEAD /v1/xorbs/default/{hash}: Content-Length = the stored xorb's size (§2.1); needs a CAS token.</summary>
+    public async Task XorbInfoAsync(HttpContext context, string hashText)
+    {
+        var verdict = _server.CasTokens.Check(context.Request.Headers.Authorization.Count > 0 ? context.Request.Headers.Authorization.ToString() : null,
+                                              _server.Clock.GetUtcNow(), out _);
+        if (verdict != CasAccessTokens.Verdict.Valid)
+        {
+            await HttpResults.WriteErrorAsync(context, 401, "Missing, invalid or expired CAS access token").ConfigureAwait(false);
+            return;
+        }
+        if (!XetHash.TryParse(hashText, out var hash) || !_server.Store.Xorbs.Contains(hash))
+        {
+            await HttpResults.WriteErrorAsync(context, 404, $"No xorb {hashText}.").ConfigureAwait(false);
+            return;
+        }
+        context.Response.StatusCode = 200;
+        context.Response.ContentLength = new FileInfo(_server.Store.Xorbs.PathOf(hash)).Length;
+    }
+
     public async Task ReconstructionAsync(HttpContext context, FaultRule? fault, string fileId, bool v2)
     {
         var record = await OpenAsync(context, fileId).ConfigureAwait(false);

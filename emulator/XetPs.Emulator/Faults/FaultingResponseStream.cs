@@ -76,15 +76,15 @@ internal sealed class FaultingResponseStream : Stream
             }
             if (cut is long limit && BytesWritten >= limit)
                 await CutAsync(truncate, cancellationToken).ConfigureAwait(false);
-            await WriteSliceAsync(buffer.Slice(0, take), cancellationToken).ConfigureAwait(false);
-            buffer = buffer.Slice(take);
             if (_rule.ThroughputBytesPerSecond is long rate)
             {
-                // Paced writes: never ahead of rate * elapsed.
-                double due = BytesWritten / (double)rate;
+                // Paced writes: a slice leaves only once rate * elapsed covers it, so N bytes take at least N / rate.
+                double due = (BytesWritten + take) / (double)rate;
                 double ahead = due - _clock.Elapsed.TotalSeconds;
                 if (ahead > 0) await Task.Delay(TimeSpan.FromSeconds(ahead), cancellationToken).ConfigureAwait(false);
             }
+            await WriteSliceAsync(buffer.Slice(0, take), cancellationToken).ConfigureAwait(false);
+            buffer = buffer.Slice(take);
         }
         if (cut is long end && BytesWritten >= end)
             await CutAsync(truncate, cancellationToken).ConfigureAwait(false);

@@ -25,22 +25,26 @@ public static class ScenarioData
     public static Stream Text(long size, int seed) => new GeneratedStream(size, seed, FillText);
 
     /// <summary>Content that repeats a few 96 KiB blocks in a seeded order: most chunks are duplicates of earlier ones.</summary>
-    public static Stream DedupHeavy(long size, int seed, int distinctBlocks = 4) =>
-        new GeneratedStream(size, seed, (s, index, block) =>
+    public static Stream DedupHeavy(long size, int seed, int distinctBlocks = 4)
+    {
+        if (distinctBlocks < 1) throw new ArgumentOutOfRangeException(nameof(distinctBlocks), distinctBlocks, "At least one distinct block.");
+        return new GeneratedStream(size, seed, (s, index, block) =>
         {
-            // The repeated unit is 96 KiB, not a multiple of the 64 KiB generator block: compose from unit offsets.
+            // The repeated unit is 96 KiB (not a multiple of the 64 KiB generator block), so compose from unit
+            // offsets: byte p belongs to unit p / 96K, whose content is distinct block (seeded pick) number `which`.
             const int unit = 96 * 1024;
             long start = index * GeneratedStream.BlockSize;
-            for (int i = 0; i < block.Length; i++)
+            for (int i = 0; i < block.Length;)
             {
                 long p = start + i;
                 long u = p / unit;
                 int which = (int)(Mix((ulong)s * 31 + (ulong)u) % (ulong)distinctBlocks);
                 long inUnit = p % unit;
-                ulong word = Mix(((ulong)which << 40) ^ (ulong)(inUnit / 8) ^ ((ulong)s << 20));
-                block[i] = (byte)(word >> (int)(8 * (inUnit % 8)));
+                ulong word = Mix(((ulong)which << 40) ^ (ulong)(inUnit / 8) ^ ((ulong)(uint)s << 20));
+                for (int k = (int)(inUnit % 8); k < 8 && i < block.Length; k++, i++) block[i] = (byte)(word >> (8 * k));
             }
         });
+    }
 
     public static RepoFile IncompressibleFile(string path, long size, int seed) =>
         RepoFile.FromStream(path, () => Incompressible(size, seed), Key("incompressible", size, seed));

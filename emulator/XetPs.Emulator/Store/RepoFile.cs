@@ -66,13 +66,17 @@ public sealed class RepoFile
         return new RepoFile(path, () => new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan), key);
     }
 
-    /// <summary>Every file under <paramref name="folder"/> (recursively), at its relative path under <paramref name="prefix"/>.</summary>
+    /// <summary>Every file under <paramref name="folder"/> (recursively, <c>.git/</c> excluded), at its relative path
+    /// under <paramref name="prefix"/>.</summary>
     public static IReadOnlyList<RepoFile> FromFolder(string folder, string prefix = "")
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Cannot commit folder '{folder}': it does not exist.");
         string root = System.IO.Path.GetFullPath(folder);
         return Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
-            .Select(f => FromFile(CombinePrefix(prefix, System.IO.Path.GetRelativePath(root, f).Replace('\\', '/')), f))
+            .Select(f => (Full: f, Relative: System.IO.Path.GetRelativePath(root, f).Replace('\\', '/')))
+            // A git checkout's own metadata is not repo content (the Hub never lists .git/).
+            .Where(f => !f.Relative.Split('/').Contains(".git"))
+            .Select(f => FromFile(CombinePrefix(prefix, f.Relative), f.Full))
             .OrderBy(f => f.Path, StringComparer.Ordinal)
             .ToArray();
     }

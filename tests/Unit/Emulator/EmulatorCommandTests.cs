@@ -65,6 +65,29 @@ public sealed class EmulatorCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Command_line_faults_are_in_force_from_the_start()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "folder", ".git"));
+        File.WriteAllText(Path.Combine(_root, "folder", ".git", "HEAD"), "ref: refs/heads/main\n");
+        using var p = Start("--store", Path.Combine(_root, "store3"), "--repo", "org/folder=" + Path.Combine(_root, "folder"),
+                            "--fault", "tree:status=503,retry-after=7,times=1");
+        try
+        {
+            string url = await ReadLineAsync(p);
+            using var http = new HttpClient();
+            using var first = await http.GetAsync(url + "/api/models/org/folder/tree/main?recursive=true");
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, first.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(7), first.Headers.RetryAfter!.Delta);
+            var tree = JsonDocument.Parse(await http.GetStringAsync(url + "/api/models/org/folder/tree/main?recursive=true")).RootElement;
+            Assert.DoesNotContain(tree.EnumerateArray(), e => e.GetProperty("path").GetString()!.StartsWith(".git", StringComparison.Ordinal));
+        }
+        finally
+        {
+            if (!p.HasExited) p.Kill();
+        }
+    }
+
+    [Fact]
     public async Task Command_stops_on_sigterm()
     {
         using var p = Start("--store", Path.Combine(_root, "store2"), "--repo", "datasets/org/folder=" + Path.Combine(_root, "folder"), "--port", "0");

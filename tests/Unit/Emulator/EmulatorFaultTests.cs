@@ -106,6 +106,19 @@ public sealed class EmulatorFaultTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public async Task A_path_filter_confines_a_fault_so_v2_fails_and_v1_serves()
+    {
+        await using var server = await _f.StartAnotherAsync();
+        server.Faults.Add("reconstruction:status=501,path=/v2/");
+        using var reader = new IndependentReader(server.BaseUrl);
+        var (token, cas, _) = await reader.GetTokenAsync("models/org/formats", "main");
+        string id = _f.File(_f.Main, "floats.bin").XetHash!;
+        var v2 = await Assert.ThrowsAsync<InvalidDataException>(() => reader.GetReconstructionAsync(cas, token, id, null));
+        Assert.Contains("501", v2.Message);
+        Assert.Equal(_f.Content["floats.bin"], await reader.ReadAsync(cas, token, id, v2: false));
+    }
+
+    [Fact]
     public async Task Reset_after_n_bytes_delivers_exactly_n_bytes_then_aborts()
     {
         var (server, reader, entry, length) = await XorbEntryAsync();
@@ -163,13 +176,13 @@ public sealed class EmulatorFaultTests : IClassFixture<EmulatorFixture>
     {
         var (server, reader, entry, _) = await XorbEntryAsync();
         await using var _s = server; using var _r = reader;
-        server.Faults.Add("xorb:stall-after=2000,stall=3s");
+        server.Faults.Add("xorb:stall-after=2000,stall=10s");
         using var req = XorbRequest(entry);
         using var resp = await reader.Http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead);
         await using var body = await resp.Content.ReadAsStreamAsync();
         byte[] buf = new byte[4096];
         long got = 0;
-        using var cts = new System.Threading.CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        using var cts = new System.Threading.CancellationTokenSource(TimeSpan.FromMilliseconds(1500));
         try
         {
             int n;

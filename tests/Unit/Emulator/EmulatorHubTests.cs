@@ -116,6 +116,16 @@ public sealed class EmulatorHubTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public async Task Dataset_repos_resolve_under_the_datasets_prefix()
+    {
+        using var resp = await _http.GetAsync(Url(_f.Server, "datasets/org/many/resolve/main/README.md"));
+        Assert.Equal(HttpStatusCode.OK, resp.StatusCode);
+        Assert.Equal("many", await resp.Content.ReadAsStringAsync());
+        using var asModel = await _http.GetAsync(Url(_f.Server, "org/many/resolve/main/README.md"));
+        Assert.Equal(HttpStatusCode.Unauthorized, asModel.StatusCode);
+    }
+
+    [Fact]
     public async Task Missing_path_and_revision_are_404_with_error_codes()
     {
         using var path = await _http.GetAsync(Url(_f.Server, "org/formats/resolve/main/nope.bin"));

@@ -201,6 +201,30 @@ public sealed class EmulatorReconstructionTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public async Task Tokens_and_urls_expire_when_the_clock_passes_their_expiry()
+    {
+        await using var server = await _f.StartAnotherAsync(o => { o.CasTokenLifetime = TimeSpan.FromMinutes(5); o.UrlLifetime = TimeSpan.FromMinutes(1); });
+        var clock = new ManualClock();
+        server.Clock = clock;
+        using var reader = new IndependentReader(server.BaseUrl);
+        var (token, cas, exp) = await reader.GetTokenAsync("models/org/formats", "main");
+        Assert.Equal(clock.Now.ToUnixTimeSeconds() + 300, exp);
+        string id = _f.File(_f.Main, "random.bin").XetHash!;
+        var rec = await reader.GetReconstructionAsync(cas, token, id, null);
+        Assert.NotEmpty(await reader.FetchRangesAsync(rec!.Fetches[0]));
+
+        clock.Advance(TimeSpan.FromMinutes(2));
+        var urlExpired = await Assert.ThrowsAsync<InvalidDataException>(() => reader.FetchRangesAsync(rec.Fetches[0]));
+        Assert.Contains("403", urlExpired.Message);
+        var fresh = await reader.GetReconstructionAsync(cas, token, id, null);
+        Assert.NotEmpty(await reader.FetchRangesAsync(fresh!.Fetches[0]));
+
+        clock.Advance(TimeSpan.FromMinutes(4));
+        var tokenExpired = await Assert.ThrowsAsync<InvalidDataException>(() => reader.GetReconstructionAsync(cas, token, id, null));
+        Assert.Contains("401", tokenExpired.Message);
+    }
+
+    [Fact]
     public async Task A_cas_token_only_reads_files_of_its_repo()
     {
         using var reader = new IndependentReader(_f.Server.BaseUrl);
@@ -208,6 +232,26 @@ public sealed class EmulatorReconstructionTests : IClassFixture<EmulatorFixture>
         using var req = new HttpRequestMessage(HttpMethod.Get, $"{cas}/v2/reconstructions/{_f.File(_f.Main, "random.bin").XetHash}");
         req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         Assert.Equal(HttpStatusCode.Forbidden, (await reader.Http.SendAsync(req)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Head_of_a_file_and_of_a_xorb_gives_their_sizes()
+    {
+        var (reader, token, cas) = await ReaderAsync();
+        using var _ = reader;
+        var file = _f.File(_f.Main, "floats.bin");
+        var rec = await reader.GetReconstructionAsync(cas, token, file.XetHash!, null);
+        async Task<long?> Head(string url)
+        {
+            using var req = new HttpRequestMessage(HttpMethod.Head, url);
+            req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var resp = await reader.Http.SendAsync(req);
+            Assert.Equal(HttpStatusCode.OK, resp.StatusCode);
+            return resp.Content.Headers.ContentLength;
+        }
+        Assert.Equal(file.Size, await Head($"{cas}/v1/files/{file.XetHash}"));
+        long xorbSize = (await Head($"{cas}/v1/xorbs/default/{rec!.Terms[0].Xorb}"))!.Value;
+        Assert.True(xorbSize > rec.Fetches[0].Ranges.Max(r => r.ByteEnd), "the stored xorb holds its chunks and its footer");
     }
 
     [Fact]

@@ -1,3 +1,0 @@
-namespace XetPs.Commands;
-
-internal static class CommandsMarker { }

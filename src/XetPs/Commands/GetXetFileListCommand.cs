@@ -1,0 +1,163 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+using System.Security;
+using System.Threading;
+using XetPs.Hub;
+using XetPs.Reconstruction;
+
+namespace XetPs.Commands;
+
+/// <summary>
+/// Get-XetFileList: the files of a repository folder at a revision, streamed as the Hub's pages arrive, as
+/// <see cref="XetFileEntry"/> objects that Save-XetFile binds by property name.
+/// Invariants: objects and log lines are written on the pipeline thread only (the listing is enumerated there;
+/// engine log lines wait in the <see cref="Outbox"/> until the next entry); parameters are validated before the
+/// first request; a failure is a terminating error carrying the engine's own exception.
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "XetFileList")]
+[OutputType(typeof(XetFileEntry))]
+public sealed class GetXetFileListCommand : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _cancellation = new();
+    private readonly Outbox _outbox = new();
+    private XetSession? _session;
+    private Uri _endpoint = new(SessionSettings.DefaultEndpoint);
+    private RepoPathFilter _filter = new(null, null);
+
+    /// <summary>The repository, "org/name" (or "datasets/org/name", "spaces/org/name").</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(RepoNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string Repo { get; set; } = string.Empty;
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public XetRepoType RepoType { get; set; } = XetRepoType.Model;
+
+    /// <summary>Branch, tag or commit; default: the repository's default branch.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? Revision { get; set; }
+
+    /// <summary>A folder of the repository; default: its root.</summary>
+    [Parameter(Position = 1)]
+    public string? Path { get; set; }
+
+    /// <summary>Wildcards a repo path (or its file name) must match.</summary>
+    [Parameter]
+    [SupportsWildcards]
+    public string[]? Include { get; set; }
+
+    /// <summary>Wildcards that drop a repo path (or file name).</summary>
+    [Parameter]
+    [SupportsWildcards]
+    public string[]? Exclude { get; set; }
+
+    /// <summary>List the files of every subfolder too.</summary>
+    [Parameter]
+    public SwitchParameter Recurse { get; set; }
+
+    [Parameter]
+    public SecureString? Token { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Endpoint { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        XetSessionOptions options;
+        try
+        {
+            _filter = new RepoPathFilter(Include, Exclude);
+            options = SessionSettings.Resolve(Endpoint, Token, Environment.GetEnvironmentVariables());
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or WildcardPatternException)
+        {
+            ThrowTerminatingError(XetErrors.InvalidParameter(e, Endpoint));
+            return;
+        }
+        _endpoint = options.Endpoint;
+        _session = new XetSession(options, _outbox.Log);
+    }
+
+    protected override void ProcessRecord()
+    {
+        RepoId repo;
+        try
+        {
+            var explicitType = MyInvocation.BoundParameters.ContainsKey(nameof(RepoType))
+                ? XetFileEntry.ToEngine(RepoType)
+                : (RepoType?)null;
+            repo = RepoId.Parse(Repo, explicitType);
+        }
+        catch (ArgumentException e)
+        {
+            ThrowTerminatingError(XetErrors.InvalidParameter(e, Repo));
+            return;
+        }
+
+        var folder = string.IsNullOrWhiteSpace(Path) ? null : Path!.Replace('\\', '/').Trim('/');
+        var entries = _session!.ListFilesAsync(repo, Revision, folder, Recurse, _cancellation.Token).GetAsyncEnumerator(_cancellation.Token);
+        try
+        {
+            while (true)
+            {
+                RepoEntry entry;
+                try
+                {
+                    if (!Next(entries)) break;
+                    entry = entries.Current;
+                }
+                catch (OperationCanceledException) when (Stopping)
+                {
+                    throw new PipelineStoppedException();
+                }
+                catch (Exception e)
+                {
+                    // Only the engine's own failures land here: WriteObject (and so any downstream cmdlet's error)
+                    // stays outside this try, so a later command's terminating error is never re-attributed.
+                    WriteLogs();
+                    ThrowTerminatingError(XetErrors.For(e, repo.ToString()));
+                    return;
+                }
+                WriteLogs();
+                if (_filter.Keeps(entry.Path)) WriteObject(XetFileEntry.From(entry, _endpoint));
+            }
+            WriteLogs();
+            RepoNameCompleter.Remember(repo.ToString());
+        }
+        finally
+        {
+            // Bounded: releasing a half-read page must not hold the pipeline after a stop.
+            entries.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(2));
+        }
+    }
+
+    protected override void StopProcessing() => _cancellation.Cancel();
+
+    public void Dispose()
+    {
+        _cancellation.Cancel();
+        if (_session is not null)
+        {
+            _session.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(2));
+            _session = null;
+        }
+        _cancellation.Dispose();
+    }
+
+    // The pipeline thread waits for the next page here; the engine runs on the thread pool meanwhile.
+    private static bool Next(IAsyncEnumerator<RepoEntry> entries) => entries.MoveNextAsync().AsTask().GetAwaiter().GetResult();
+
+    private void WriteLogs()
+    {
+        while (_outbox.Reader.TryRead(out var message))
+        {
+            if (message is not LogLine log) continue;
+            if (log.Level <= XetLogLevel.Information) WriteDebug(log.Text);
+            else WriteVerbose(log.Text);
+        }
+    }
+}

@@ -1,0 +1,166 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Management.Automation;
+
+namespace XetPs.Commands;
+
+/// <summary>
+/// Save-XetFile's Write-Progress model: one parent record (files done of queued, bytes, rate, time remaining) and
+/// one child per file in flight. Fed on the pipeline thread from outbox messages; hands back the records to write.
+/// Invariants: at most one render per <see cref="RenderInterval"/> (about five a second, like the console's own
+/// redraw), however fast the engine reports; every record that was shown gets exactly one Completed record;
+/// child ids are unique for the life of the command (2, 3, ...), the parent is <see cref="ParentId"/>.
+/// </summary>
+internal sealed class ProgressBoard
+{
+    public const int ParentId = 1;
+    public static readonly TimeSpan RenderInterval = TimeSpan.FromMilliseconds(200);
+
+    private readonly string _activity;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly Dictionary<int, ActiveFile> _active = new();
+    private readonly HashSet<int> _shown = new();
+    private TimeSpan _lastRender = TimeSpan.MinValue;
+    private TimeSpan? _firstByteAt;
+    private bool _parentShown;
+    private int _filesQueued;
+    private int _filesDone;
+    private int _filesWithoutSize;
+    private long _bytesKnownTotal;
+    private long _bytesDone;        // sizes of finished files (downloaded or skipped)
+    private long _bytesTransferred; // bytes actually written by finished downloads, for the rate
+
+    public ProgressBoard(string activity) => _activity = activity;
+
+    public void Queued(SaveItem item)
+    {
+        _filesQueued++;
+        if (item.KnownSize is { } size) _bytesKnownTotal += size;
+        else _filesWithoutSize++;
+    }
+
+    public void Progressed(SaveItem item, long written, long total)
+    {
+        _firstByteAt ??= _clock.Elapsed;
+        if (!_active.TryGetValue(item.ProgressId, out var file))
+        {
+            file = new ActiveFile(item.RepoPath);
+            _active[item.ProgressId] = file;
+            if (item.KnownSize is null && total >= 0)
+            {
+                // The size arrives with the first report: from now on it counts in the byte totals.
+                _filesWithoutSize--;
+                _bytesKnownTotal += total;
+            }
+        }
+        file.Written = written;
+        file.Total = total;
+    }
+
+    /// <summary>A file ended (saved, skipped or failed); returns its child's Completed record if it was shown.</summary>
+    public ProgressRecord? Finished(SaveItem item, long size, bool transferred)
+    {
+        _filesDone++;
+        _bytesDone += size;
+        if (transferred) _bytesTransferred += size;
+        if (!_active.Remove(item.ProgressId) && item.KnownSize is null)
+        {
+            // Ended before its first report (skipped, or failed early): its size counts only now.
+            _filesWithoutSize--;
+            _bytesKnownTotal += size;
+        }
+        if (!_shown.Remove(item.ProgressId)) return null;
+        return new ProgressRecord(item.ProgressId, Truncate(item.RepoPath), "Done")
+        {
+            ParentActivityId = ParentId,
+            RecordType = ProgressRecordType.Completed,
+        };
+    }
+
+    /// <summary>The parent and the active children, or nothing when the last render was too recent.</summary>
+    public IReadOnlyList<ProgressRecord> RenderIfDue()
+    {
+        var now = _clock.Elapsed;
+        if (_lastRender != TimeSpan.MinValue && now - _lastRender < RenderInterval) return Array.Empty<ProgressRecord>();
+        _lastRender = now;
+        var records = new List<ProgressRecord>(_active.Count + 1) { RenderParent(now) };
+        _parentShown = true;
+        foreach (var pair in _active)
+        {
+            var file = pair.Value;
+            var status = file.Total > 0
+                ? $"{ByteSize.Format(file.Written)} of {ByteSize.Format(file.Total)}"
+                : ByteSize.Format(file.Written);
+            records.Add(new ProgressRecord(pair.Key, Truncate(file.Path), status)
+            {
+                ParentActivityId = ParentId,
+                PercentComplete = Percent(file.Written, file.Total),
+            });
+            _shown.Add(pair.Key);
+        }
+        return records;
+    }
+
+    /// <summary>Completed records for everything still shown (children first, then the parent).</summary>
+    public IReadOnlyList<ProgressRecord> Complete()
+    {
+        var records = new List<ProgressRecord>();
+        foreach (var id in _shown)
+        {
+            var path = _active.TryGetValue(id, out var file) ? file.Path : "file";
+            records.Add(new ProgressRecord(id, Truncate(path), "Done")
+            {
+                ParentActivityId = ParentId,
+                RecordType = ProgressRecordType.Completed,
+            });
+        }
+        _shown.Clear();
+        if (_parentShown)
+        {
+            records.Add(new ProgressRecord(ParentId, _activity, "Done") { RecordType = ProgressRecordType.Completed });
+            _parentShown = false;
+        }
+        return records;
+    }
+
+    private ProgressRecord RenderParent(TimeSpan now)
+    {
+        long inFlight = 0;
+        foreach (var file in _active.Values) inFlight += file.Written;
+        var bytesSoFar = _bytesDone + inFlight;
+        var rate = double.NaN;
+        if (_firstByteAt is { } start && now - start > TimeSpan.FromMilliseconds(100))
+            rate = (_bytesTransferred + inFlight) / (now - start).TotalSeconds;
+        var sizesKnown = _filesWithoutSize == 0;
+        var status = $"{_filesDone} of {_filesQueued} files, {ByteSize.Format(bytesSoFar)}"
+                     + (sizesKnown ? $" of {ByteSize.Format(_bytesKnownTotal)}" : string.Empty)
+                     + (double.IsNaN(rate) ? string.Empty : $", {ByteSize.FormatRate(rate)}");
+        var record = new ProgressRecord(ParentId, _activity, status)
+        {
+            PercentComplete = sizesKnown && _bytesKnownTotal > 0
+                ? Percent(bytesSoFar, _bytesKnownTotal)
+                : Percent(_filesDone, _filesQueued),
+        };
+        if (sizesKnown && rate > 0)
+        {
+            var remaining = Math.Max(0, _bytesKnownTotal - bytesSoFar) / rate;
+            record.SecondsRemaining = (int)Math.Min(int.MaxValue, Math.Ceiling(remaining));
+        }
+        return record;
+    }
+
+    private static int Percent(long part, long whole) =>
+        whole <= 0 ? -1 : (int)Math.Max(0, Math.Min(100, part * 100 / whole));
+
+    // Long repo paths would wrap the progress line; keep the end, which names the file.
+    private static string Truncate(string path) => path.Length <= 60 ? path : "…" + path.Substring(path.Length - 59);
+
+    private sealed class ActiveFile
+    {
+        public ActiveFile(string path) => Path = path;
+        public string Path { get; }
+        public long Written { get; set; }
+        public long Total { get; set; }
+    }
+}

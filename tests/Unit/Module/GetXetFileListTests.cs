@@ -1,0 +1,81 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+
+namespace XetPs.Tests.Module;
+
+/// <summary>Get-XetFileList in the hosted engine against the emulator's sample repo.</summary>
+public sealed class GetXetFileListTests : IClassFixture<SampleHub>, System.IDisposable
+{
+    private readonly SampleHub _hub;
+    private readonly ModuleRunspace _ps = new();
+
+    public GetXetFileListTests(SampleHub hub) => _hub = hub;
+
+    private Dictionary<string, object?> Variables => new() { ["endpoint"] = _hub.Endpoint };
+
+    public void Dispose() => _ps.Dispose();
+
+    [Fact]
+    public void Recurse_lists_every_file_with_the_resolved_commit_and_its_size()
+    {
+        var commit = _hub.Server.Store.Resolve(XetPs.Emulator.Scenario.SampleRepo.Id, "main")!.Id;
+
+        var entries = _ps.Run("Get-XetFileList -Repo xetps/sample -Recurse -Endpoint $endpoint", Variables);
+
+        Assert.All(entries, e => Assert.Equal("XetPs.XetFileEntry", e.TypeNames[0]));
+        var listed = entries.Select(e => (Path: (string)e.Properties["Path"].Value, Size: (long)e.Properties["Size"].Value,
+            Revision: (string)e.Properties["Revision"].Value, IsXet: (bool)e.Properties["IsXet"].Value)).ToList();
+        Assert.Equal(_hub.SampleFiles.Select(f => (f.Path, f.Size)).OrderBy(f => f.Path),
+            listed.Select(e => (e.Path, e.Size)).OrderBy(e => e.Path));
+        Assert.All(listed, e => Assert.Equal(commit, e.Revision));
+        Assert.All(listed, e => Assert.Equal(_hub.SampleFiles.Single(f => f.Path == e.Path).IsXet, e.IsXet));
+    }
+
+    [Fact]
+    public void Include_and_Exclude_filter_on_the_file_name_and_the_repo_path()
+    {
+        var paths = _ps.Run(
+            "Get-XetFileList -Repo xetps/sample -Recurse -Include *.txt, *.csv -Exclude data/labels.* -Endpoint $endpoint | ForEach-Object Path",
+            Variables).Select(o => o.ToString()).ToList();
+
+        Assert.Equal(new[] { "data/corpus.txt" }, paths);
+    }
+
+    [Fact]
+    public void Without_Recurse_only_the_folder_itself_is_listed()
+    {
+        var paths = _ps.Run("Get-XetFileList xetps/sample data -Endpoint $endpoint | ForEach-Object Path", Variables)
+            .Select(o => o.ToString()).OrderBy(p => p).ToList();
+
+        Assert.Equal(_hub.SampleFiles.Select(f => f.Path).Where(p => p.StartsWith("data/")).OrderBy(p => p), paths);
+    }
+
+    [Fact]
+    public void Entries_stream_out_as_the_pages_arrive()
+    {
+        var variables = Variables;
+        variables["log"] = _hub.Server.Log;
+        _hub.Server.Log.Clear();
+
+        var firstSeenAfter = _ps.Run(
+            "$pagesAtFirst = $null; " +
+            "Get-XetFileList -Repo xetps/many-files -Recurse -Endpoint $endpoint | ForEach-Object { if ($null -eq $pagesAtFirst) { $pagesAtFirst = $log.For('Tree').Count } }; " +
+            "$pagesAtFirst", variables).Single();
+        var pages = _hub.Server.Log.For(XetPs.Emulator.EmulatorRoute.Tree).Count;
+
+        Assert.True(pages >= SampleHub.ManyFilesCount / SampleHub.TreePageSize, $"{pages} tree pages");
+        Assert.True((int)firstSeenAfter.BaseObject < pages, $"the first entry came out after {firstSeenAfter} of {pages} pages");
+    }
+
+    [Fact]
+    public void The_default_view_is_a_table_with_sizes_that_read_like_sizes()
+    {
+        _ps.Run("Get-XetFileList -Repo xetps/sample -Recurse -Endpoint $endpoint | Out-Default", Variables);
+        var text = _ps.Host.Text;
+
+        Assert.Contains("Storage", text);
+        Assert.Contains("3.00 MB", text);   // model.safetensors, 3 << 20 bytes
+        Assert.Contains("xetps/sample @ ", text);
+    }
+}

@@ -1,0 +1,73 @@
+using System.IO;
+
+namespace XetPs.Tests.Module;
+
+/// <summary>tools/ps (the XetPs.Host process): pwsh's command line, output, errors, progress and exit codes.</summary>
+public sealed class PsHostTests
+{
+    [Fact]
+    public void A_file_gets_its_arguments_as_parameters_and_its_exit_code_is_the_process_exit_code()
+    {
+        var script = Path.Combine(Path.GetTempPath(), "xetps-host-" + System.Guid.NewGuid().ToString("n") + ".ps1");
+        File.WriteAllText(script, "param($Name, [int]$Count)\n\"hello $Name x$Count\"\nexit 3\n");
+        try
+        {
+            var outcome = HostProcess.Run("-File", script, "-Name", "O'Brien", "-Count", "2");
+
+            Assert.Equal(3, outcome.ExitCode);
+            Assert.Equal("hello O'Brien x2", outcome.Stdout.Trim());
+        }
+        finally
+        {
+            File.Delete(script);
+        }
+    }
+
+    [Fact]
+    public void A_script_terminating_error_is_printed_like_pwsh_and_exits_1()
+    {
+        var outcome = HostProcess.Run("-Command", "'before'; throw 'boom'; 'after'");
+
+        Assert.Equal(1, outcome.ExitCode);
+        Assert.Equal("before", outcome.Stdout.Trim());
+        Assert.Contains("Exception: boom", outcome.Stderr);
+    }
+
+    [Fact]
+    public void A_failed_last_statement_exits_1_and_a_failure_followed_by_success_exits_0()
+    {
+        var failedLast = HostProcess.Run("-Command", "'one'; [int]::Parse('x')");
+        var recovered = HostProcess.Run("-Command", "[int]::Parse('x'); 'two'");
+
+        Assert.Equal(1, failedLast.ExitCode);
+        Assert.Contains("MethodInvocationException", failedLast.Stderr);
+        Assert.Equal(0, recovered.ExitCode);
+        Assert.Equal("two", recovered.Stdout.Trim());
+    }
+
+    [Fact]
+    public void Objects_are_formatted_as_a_table_like_pwsh()
+    {
+        var outcome = HostProcess.Run("-Command", "[pscustomobject]@{ Name = 'config.json'; Size = 123 }, [pscustomobject]@{ Name = 'model.bin'; Size = 4567 }");
+
+        Assert.Equal(0, outcome.ExitCode);
+        var lines = outcome.Stdout.Replace("\r", string.Empty).Split('\n');
+        Assert.Contains(lines, l => l.StartsWith("Name") && l.TrimEnd().EndsWith("Size"));
+        Assert.Contains(lines, l => l.StartsWith("config.json") && l.TrimEnd().EndsWith("123"));
+    }
+
+    [Fact]
+    public void Progress_is_written_as_plain_lines_on_stderr_when_redirected()
+    {
+        var outcome = HostProcess.Run("-Command",
+            "function Step { [CmdletBinding()] param() " +
+            "$r = [System.Management.Automation.ProgressRecord]::new(1, 'Copying', '1 of 2 files'); $r.PercentComplete = 50; $PSCmdlet.WriteProgress($r); " +
+            "$r.RecordType = 'Completed'; $PSCmdlet.WriteProgress($r); 'finished' }; Step");
+
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.Equal("finished", outcome.Stdout.Trim());
+        Assert.Contains("Copying: 1 of 2 files 50%", outcome.Stderr);
+        Assert.Contains("Copying: done", outcome.Stderr);
+        Assert.DoesNotContain("\u001b[", outcome.Stderr);
+    }
+}

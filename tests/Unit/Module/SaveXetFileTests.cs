@@ -1,0 +1,343 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Security.Cryptography;
+using System.Threading;
+using XetPs.Emulator;
+using XetPs.Emulator.Scenario;
+using XetPs.Emulator.Store;
+using XetPs.Hub;
+
+namespace XetPs.Tests.Module;
+
+/// <summary>Save-XetFile as a user drives it, in the hosted engine, against the emulator's sample repo.</summary>
+public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
+{
+    private const string ListAll = "Get-XetFileList -Repo xetps/sample -Recurse -Endpoint $endpoint";
+    private readonly SampleHub _hub;
+    private readonly ScratchFolder _destination = new();
+    private readonly ModuleRunspace _ps = new();
+
+    public SaveXetFileTests(SampleHub hub) => _hub = hub;
+
+    private Dictionary<string, object?> Variables => new()
+    {
+        ["endpoint"] = _hub.Endpoint,
+        ["destination"] = _destination.Path,
+    };
+
+    public void Dispose()
+    {
+        _ps.Dispose();
+        _destination.Dispose();
+    }
+
+    [Fact]
+    public void Piped_listing_binds_by_property_name_and_every_file_lands_with_its_bytes()
+    {
+        _ps.Run(ListAll + " | Save-XetFile -Destination $destination -Endpoint $endpoint", Variables);
+
+        foreach (var file in _hub.SampleFiles)
+        {
+            var local = _destination.Local(file.Path);
+            Assert.True(File.Exists(local), $"{file.Path} was not saved");
+            Assert.Equal(file.Sha256, Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(local))).ToLowerInvariant());
+        }
+        Assert.Equal(_hub.SampleFiles.Count, _destination.Files().Length);
+    }
+
+    [Fact]
+    public void PassThru_writes_one_FileInfo_per_saved_file()
+    {
+        var output = _ps.Run(ListAll + " -Include *.json | Save-XetFile -Destination $destination -Endpoint $endpoint -PassThru", Variables);
+
+        var info = Assert.IsType<FileInfo>(Assert.Single(output).BaseObject);
+        Assert.Equal(_destination.Local("config.json"), info.FullName);
+        Assert.Equal(_hub.SampleFiles.Single(f => f.Path == "config.json").Size, info.Length);
+    }
+
+    [Fact]
+    public void WhatIf_names_each_file_and_writes_nothing_and_downloads_nothing()
+    {
+        var listed = _ps.Run(ListAll, Variables).Count;
+        _hub.Server.Log.Clear();
+
+        _ps.Run(ListAll + " | Save-XetFile -Destination $destination -Endpoint $endpoint -WhatIf", Variables);
+
+        Assert.Empty(_destination.Files());
+        var whatIf = _ps.Host.Text.Split('\n').Where(l => l.StartsWith("What if:", StringComparison.Ordinal)).ToList();
+        Assert.Equal(listed, whatIf.Count);
+        Assert.Contains(whatIf, l => l.Contains(_destination.Local("model.safetensors"), StringComparison.Ordinal));
+        Assert.DoesNotContain(_hub.Server.Log.Entries, e => e.Route is EmulatorRoute.Reconstruction or EmulatorRoute.Xorb or EmulatorRoute.Resolve);
+    }
+
+    [Fact]
+    public void Progress_has_one_parent_children_under_it_and_ends_with_Completed_records()
+    {
+        using var ps = _ps.Script(ListAll + " | Save-XetFile -Destination $destination -Endpoint $endpoint", Variables);
+        ps.Invoke();
+        Assert.False(ps.HadErrors);
+
+        var records = ps.Streams.Progress.ToList();
+        var parent = records.Where(r => r.ActivityId == 1).ToList();
+        Assert.NotEmpty(parent);
+        Assert.All(parent, r => Assert.Equal(-1, r.ParentActivityId));
+        Assert.Equal(ProgressRecordType.Completed, parent[^1].RecordType);
+
+        var children = records.Where(r => r.ActivityId != 1).GroupBy(r => r.ActivityId).ToList();
+        Assert.NotEmpty(children);
+        foreach (var child in children)
+        {
+            Assert.All(child, r => Assert.Equal(1, r.ParentActivityId));
+            Assert.Equal(ProgressRecordType.Completed, child.Last().RecordType);
+        }
+        // The parent completes last: no child record follows it.
+        Assert.Same(parent[^1], records[^1]);
+    }
+
+    [Fact]
+    public void Progress_is_rendered_at_most_five_times_a_second_however_often_the_engine_reports()
+    {
+        // Sixty small files: the engine reports far more often than five times a second.
+        using var ps = _ps.Script("Get-XetFileList -Repo xetps/many-files -Recurse -Endpoint $endpoint | Save-XetFile -Destination $destination", Variables);
+        var clock = Stopwatch.StartNew();
+        ps.Invoke();
+        clock.Stop();
+
+        Assert.False(ps.HadErrors);
+        Assert.Equal(SampleHub.ManyFilesCount, _destination.Files().Length);
+        var renders = ps.Streams.Progress.Count(r => r.ActivityId == 1 && r.RecordType == ProgressRecordType.Processing);
+        // Renders are at least 200 ms apart, so their number is bounded by the time the command took, on any
+        // machine: a slower run only raises the bound.
+        Assert.InRange(renders, 1, 1 + (int)(clock.Elapsed.TotalMilliseconds / 200));
+    }
+
+    [Fact]
+    public void ProgressPreference_SilentlyContinue_writes_no_progress()
+    {
+        using var ps = _ps.Script("$ProgressPreference = 'SilentlyContinue'; " + ListAll + " | Save-XetFile -Destination $destination -Endpoint $endpoint", Variables);
+        ps.Invoke();
+
+        Assert.False(ps.HadErrors);
+        Assert.Empty(ps.Streams.Progress);
+        Assert.Equal(_hub.SampleFiles.Count, _destination.Files().Length);
+    }
+
+    [Fact]
+    public void A_failed_file_is_a_terminating_error_whose_exception_is_the_engines_own()
+    {
+        using var ps = _ps.Script("$ErrorActionPreference = 'Stop'; Save-XetFile -Repo xetps/sample -Path no/such/file.bin -Destination $destination -Endpoint $endpoint", Variables);
+
+        var thrown = Assert.ThrowsAny<RuntimeException>(() => ps.Invoke());
+
+        var record = ((IContainsErrorRecord)thrown).ErrorRecord;
+        Assert.IsType<XetFileNotFoundException>(record.Exception);
+        Assert.Equal("XetFileNotFound,XetPs.Commands.SaveXetFileCommand", record.FullyQualifiedErrorId);
+        Assert.Equal(ErrorCategory.ObjectNotFound, record.CategoryInfo.Category);
+        Assert.Equal("no/such/file.bin", record.TargetObject);
+        Assert.Empty(_destination.Files());
+    }
+
+    [Fact]
+    public void A_terminating_error_in_a_script_stops_the_statement_and_catch_sees_the_engine_exception()
+    {
+        var output = _ps.Run(
+            "try { Save-XetFile -Repo xetps/sample -Path missing.bin -Destination $destination -Endpoint $endpoint } " +
+            "catch { $_.Exception.GetType().Name; $_.FullyQualifiedErrorId }", Variables);
+
+        Assert.Equal(new[] { "XetFileNotFoundException", "XetFileNotFound,XetPs.Commands.SaveXetFileCommand" },
+            output.Select(o => o.ToString()));
+    }
+
+    [Fact]
+    public void A_file_already_up_to_date_is_skipped_with_a_verbose_message_and_no_download()
+    {
+        _ps.Run(ListAll + " | Save-XetFile -Destination $destination -Endpoint $endpoint", Variables);
+        var model = _destination.Local("model.safetensors");
+        var writtenAt = File.GetLastWriteTimeUtc(model);
+        _hub.Server.Log.Clear();
+
+        using var ps = _ps.Script(ListAll + " | Save-XetFile -Destination $destination -Endpoint $endpoint -Verbose", Variables);
+        ps.Invoke();
+
+        Assert.False(ps.HadErrors);
+        Assert.Contains(ps.Streams.Verbose, v => v.Message.StartsWith("Skipped model.safetensors", StringComparison.Ordinal));
+        Assert.Equal(writtenAt, File.GetLastWriteTimeUtc(model));
+        Assert.DoesNotContain(_hub.Server.Log.Entries, e => e.Route is EmulatorRoute.Reconstruction or EmulatorRoute.Xorb);
+    }
+
+    [Fact]
+    public void Engine_log_lines_become_debug_records_and_verbose_keeps_one_line_per_file()
+    {
+        using var ps = _ps.Script("Save-XetFile -Repo xetps/sample -Path model.safetensors -Destination $destination -Endpoint $endpoint -Verbose -Debug", Variables);
+        ps.Invoke();
+
+        Assert.False(ps.HadErrors);
+        // The cmdlet's own debug line is "Downloading xetps/sample:<path>"; the others come from the engine's logger.
+        Assert.Contains(ps.Streams.Debug, d => d.Message.Contains("model.safetensors", StringComparison.Ordinal)
+                                              && !d.Message.StartsWith("Downloading xetps/sample:", StringComparison.Ordinal));
+        var verbose = ps.Streams.Verbose.Select(v => v.Message).Where(m => !m.StartsWith("Performing the operation", StringComparison.Ordinal)).ToList();
+        Assert.Equal(new[] { "Saved model.safetensors" }, verbose.Select(m => m.Substring(0, m.IndexOf(" to ", StringComparison.Ordinal))));
+    }
+
+    [Fact]
+    public void Without_Destination_files_land_in_the_current_location()
+    {
+        _ps.Run("$ExecutionContext.SessionState.Path.SetLocation($destination) | Out-Null; " +
+                "Save-XetFile xetps/sample data/labels.csv -Endpoint $endpoint", Variables);
+
+        Assert.Equal(new[] { _destination.Local("data/labels.csv") }, _destination.Files());
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void ThrottleLimit_bounds_the_files_in_flight(int limit)
+    {
+        // Every resolve answer takes 300 ms, so the files that may run together do overlap.
+        var slow = _hub.Server.Faults.Add("resolve:latency=300ms");
+        try
+        {
+            var variables = Variables;
+            variables["limit"] = limit;
+            _ps.Run("Save-XetFile -Repo xetps/sample -Path README.md, config.json, data/labels.csv, data/corpus.txt, model.safetensors, data/train-00000.bin " +
+                    "-Destination $destination -Endpoint $endpoint -ThrottleLimit $limit -Verbose -Debug", variables);
+        }
+        finally
+        {
+            _hub.Server.Faults.Remove(slow);
+        }
+
+        // The host receives the cmdlet's lines in the order they were written on the pipeline thread.
+        int running = 0, most = 0;
+        foreach (var line in _ps.Host.Text.Split('\n'))
+        {
+            if (line.StartsWith("DEBUG: Downloading xetps/sample:", StringComparison.Ordinal)) most = Math.Max(most, ++running);
+            else if (line.StartsWith("VERBOSE: Saved ", StringComparison.Ordinal)) running--;
+        }
+        Assert.Equal(0, running);
+        Assert.Equal(limit, most);
+    }
+
+    [Fact]
+    public void Bad_parameters_fail_before_any_request()
+    {
+        _hub.Server.Log.Clear();
+        var scripts = new[]
+        {
+            "Save-XetFile -Repo xetps/sample -Path ../outside.bin -Destination $destination -Endpoint $endpoint",
+            "Save-XetFile -Repo 'xetps' -Path config.json -Destination $destination -Endpoint $endpoint",
+            "Save-XetFile -Repo xetps/sample -Path config.json -Destination $destination -Endpoint 'ftp://127.0.0.1/'",
+            "Save-XetFile -Repo datasets/xetps/sample -RepoType Model -Path config.json -Destination $destination -Endpoint $endpoint",
+            "Get-XetFileList -Repo 'a/b/c/d' -Endpoint $endpoint",
+        };
+        foreach (var script in scripts)
+        {
+            using var ps = _ps.Script("$ErrorActionPreference = 'Stop'; " + script, Variables);
+            var thrown = Assert.ThrowsAny<RuntimeException>(() => ps.Invoke());
+            var id = ((IContainsErrorRecord)thrown).ErrorRecord.FullyQualifiedErrorId;
+            Assert.True(id.StartsWith("XetInvalidArgument,", StringComparison.Ordinal) || id.StartsWith("XetUnsafePath,", StringComparison.Ordinal), $"{script}: {id}");
+        }
+
+        Assert.Empty(_hub.Server.Log.Entries);
+        Assert.Empty(_destination.Files());
+        Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(_destination.Path)!, "outside.bin")));
+    }
+
+    [Theory]
+    [InlineData("dotdot")]
+    [InlineData("absolute")]
+    [InlineData("device")]
+    public void A_listed_path_that_would_land_outside_the_destination_is_refused_before_anything_is_written(string hostile)
+    {
+        // The destination is a folder inside the scratch folder, so a '..' escape would land in the scratch folder.
+        var variables = Variables;
+        var inner = Path.Combine(_destination.Path, "inner");
+        variables["destination"] = inner;
+        var fault = _hub.Server.Faults.Add("tree:hostile=" + hostile);
+        try
+        {
+            using var ps = _ps.Script("$ErrorActionPreference = 'Stop'; " + ListAll + " | Save-XetFile -Destination $destination", variables);
+
+            var thrown = Assert.ThrowsAny<RuntimeException>(() => ps.Invoke());
+
+            var record = ((IContainsErrorRecord)thrown).ErrorRecord;
+            Assert.Equal("XetUnsafePath,XetPs.Commands.SaveXetFileCommand", record.FullyQualifiedErrorId);
+            Assert.Equal(ErrorCategory.SecurityError, record.CategoryInfo.Category);
+            Assert.Equal("UnsafeRepoPathException", record.Exception.GetType().Name);
+        }
+        finally
+        {
+            _hub.Server.Faults.Remove(fault);
+        }
+        Assert.Empty(Directory.GetFiles(_destination.Path));
+        Assert.All(Directory.GetDirectories(_destination.Path), d => Assert.Equal(inner, d));
+    }
+
+    [Fact]
+    public void A_private_repo_needs_the_token_and_the_token_is_taken_as_a_SecureString()
+    {
+        var variables = Variables;
+        variables["token"] = SampleHub.Secure(EmulatorOptions.DefaultHubToken);
+
+        using (var anonymous = _ps.Script("$ErrorActionPreference = 'Stop'; Save-XetFile -Repo xetps/private-sample -Path secret.txt -Destination $destination -Endpoint $endpoint", variables))
+        {
+            // Like the Hub, the emulator does not say whether a repo it hides from anonymous callers exists.
+            var thrown = Assert.ThrowsAny<RuntimeException>(() => anonymous.Invoke());
+            var record = ((IContainsErrorRecord)thrown).ErrorRecord;
+            Assert.StartsWith("XetFileNotFound,", record.FullyQualifiedErrorId, StringComparison.Ordinal);
+            Assert.Contains("token", record.Exception.Message, StringComparison.OrdinalIgnoreCase);
+        }
+
+        _ps.Run("Save-XetFile -Repo xetps/private-sample -Path secret.txt -Destination $destination -Endpoint $endpoint -Token $token", variables);
+
+        Assert.Equal("only with a token\n", File.ReadAllText(_destination.Local("secret.txt")));
+        Assert.All(_hub.Server.Log.Entries, e => Assert.DoesNotContain(EmulatorOptions.DefaultHubToken, e.Path, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Stop_cancels_a_stalled_download_leaves_the_destination_untouched_and_a_rerun_completes()
+    {
+        var stall = _hub.Server.Faults.Add("xorb:stall-after=0,stall=60s");
+        try
+        {
+            _hub.Server.Log.Clear();
+            using var ps = _ps.Script("Save-XetFile -Repo xetps/sample -Path model.safetensors -Destination $destination -Endpoint $endpoint", Variables);
+            var running = ps.BeginInvoke();
+            // Bounded wait for the download to reach the stalled xorb fetch (the reconstruction answer came back).
+            for (var i = 0; i < 200 && _hub.Server.Log.For(EmulatorRoute.Reconstruction).Count == 0; i++) Thread.Sleep(50);
+            Assert.NotEmpty(_hub.Server.Log.For(EmulatorRoute.Reconstruction));
+
+            var clock = Stopwatch.StartNew();
+            ps.Stop();
+            Assert.Throws<PipelineStoppedException>(() => ps.EndInvoke(running));
+            clock.Stop();
+
+            // The server would hold the range for 60 s: ending before that means the stop, not the data, ended it.
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"stopping took {clock.Elapsed}");
+            Assert.False(File.Exists(_destination.Local("model.safetensors")));
+        }
+        finally
+        {
+            _hub.Server.Faults.Remove(stall);
+        }
+
+        _ps.Run("Save-XetFile -Repo xetps/sample -Path model.safetensors -Destination $destination -Endpoint $endpoint", Variables);
+        Assert.Equal(_hub.SampleFiles.Single(f => f.Path == "model.safetensors").Size, new FileInfo(_destination.Local("model.safetensors")).Length);
+    }
+
+    [Fact]
+    public void Repo_completion_offers_repositories_used_before_and_makes_no_request()
+    {
+        _ps.Run("Get-XetFileList -Repo xetps/sample -Endpoint $endpoint", Variables);
+        _hub.Server.Log.Clear();
+
+        var completions = _ps.Run("$line = 'Save-XetFile -Repo xetps/s'; (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText");
+
+        Assert.Contains("xetps/sample", completions.Select(c => c.ToString()));
+        Assert.Empty(_hub.Server.Log.Entries);
+    }
+}

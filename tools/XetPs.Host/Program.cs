@@ -1,0 +1,159 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using System.Reflection;
+
+namespace XetPs.Host;
+
+/// <summary>
+/// tools/ps: PowerShell without pwsh. Opens a runspace on the served engine with the built XetPs module imported
+/// (a module that fails to load fails the run), runs the text or file through Out-Default on
+/// <see cref="ConsoleHost"/>, and exits like pwsh: 0 when the last statement succeeded, 1 after a failure or a
+/// script-terminating error, the script's own `exit N`, 130 when stopped by Ctrl+C.
+/// </summary>
+public static class Program
+{
+    // The variable the wrapper sets to the last statement's success ($?): the exit code is read from it.
+    private const string StatusVariable = "__XetPsHostLastStatementSucceeded";
+
+    public static int Main(string[] args)
+    {
+        Invocation invocation;
+        try
+        {
+            invocation = Invocation.Parse(args);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            Console.Error.WriteLine(Invocation.Usage);
+            return 64;
+        }
+        if (invocation.ShowHelp)
+        {
+            Console.WriteLine(Invocation.Usage);
+            return 0;
+        }
+
+        var manifest = ModuleManifestPath();
+        var host = new ConsoleHost();
+        var state = InitialSessionState.CreateDefault2();
+        state.ImportPSModule(manifest);
+        state.ThrowOnRunspaceOpenError = true;
+        using var runspace = RunspaceFactory.CreateRunspace(host, state);
+        try
+        {
+            runspace.Open();
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"tools/ps: the XetPs module at '{manifest}' could not be imported: {e.Message}");
+            if (Environment.GetEnvironmentVariable("XETPS_HOST_DEBUG") == "1") Console.Error.WriteLine(e.ToString());
+            return 1;
+        }
+        return Run(runspace, host, invocation);
+    }
+
+    private static int Run(Runspace runspace, ConsoleHost host, Invocation invocation)
+    {
+        string script;
+        if (invocation.File is not null)
+        {
+            var full = Path.GetFullPath(invocation.File);
+            if (!File.Exists(full))
+            {
+                Console.Error.WriteLine($"tools/ps: the script '{invocation.File}' does not exist.");
+                return 64;
+            }
+            runspace.SessionStateProxy.SetVariable("global:LASTEXITCODE", null);
+            script = invocation.FileScript(full);
+        }
+        else
+        {
+            script = invocation.Command!;
+        }
+
+        using var ps = PowerShell.Create();
+        ps.Runspace = runspace;
+        ps.AddScript(script + "\n$global:" + StatusVariable + " = $?");
+        ps.Commands.Commands[0].MergeMyResults(PipelineResultTypes.Error, PipelineResultTypes.Output);
+        ps.AddCommand("Out-Default");
+
+        var stopRequested = false;
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            if (stopRequested) return; // a second Ctrl+C ends the process the usual way
+            stopRequested = true;
+            e.Cancel = true;
+            ps.BeginStop(_ => { }, null);
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            ps.Invoke();
+        }
+        catch (PipelineStoppedException)
+        {
+            host.ConsoleUI.ClearProgress();
+            return 130;
+        }
+        catch (RuntimeException e)
+        {
+            // A script-terminating error (throw, -ErrorAction Stop): shown the way pwsh shows it, then exit 1.
+            host.ConsoleUI.ClearProgress();
+            Show(runspace, e.ErrorRecord);
+            return host.ShouldExit ? host.ExitCode : 1;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+            host.ConsoleUI.ClearProgress();
+        }
+
+        if (host.ShouldExit) return host.ExitCode;
+        if (stopRequested) return 130;
+        if (invocation.File is not null && runspace.SessionStateProxy.GetVariable("global:LASTEXITCODE") is { } code
+            && LanguagePrimitives.TryConvertTo<int>(code, out var exitCode))
+            return exitCode;
+        var succeeded = runspace.SessionStateProxy.GetVariable("global:" + StatusVariable);
+        return succeeded is bool ok && !ok ? 1 : 0;
+    }
+
+    private static void Show(Runspace runspace, ErrorRecord record)
+    {
+        // Re-emitted on an error stream merged into Out-Default: the same path, view and stream (stderr) as the
+        // script's own errors.
+        using var ps = PowerShell.Create();
+        ps.Runspace = runspace;
+        ps.AddScript("param($record) & { [CmdletBinding()] param($record) $PSCmdlet.WriteError($record) } $record").AddArgument(record);
+        ps.Commands.Commands[0].MergeMyResults(PipelineResultTypes.Error, PipelineResultTypes.Output);
+        ps.AddCommand("Out-Default");
+        try
+        {
+            ps.Invoke();
+        }
+        catch (RuntimeException)
+        {
+            Console.Error.WriteLine(record.ToString());
+        }
+    }
+
+    /// <summary>
+    /// XETPS_MODULE_PATH (a folder, a .psd1 or a cmdlet .dll) when set, else the folder the build assembled (see
+    /// module/XetPs.Module.props).
+    /// </summary>
+    private static string ModuleManifestPath()
+    {
+        var configured = Environment.GetEnvironmentVariable("XETPS_MODULE_PATH");
+        var folder = !string.IsNullOrWhiteSpace(configured)
+            ? configured!
+            : typeof(Program).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+                .First(a => a.Key == "XetPsModuleDir").Value!;
+        // A manifest or an assembly (e.g. desktop/XetPs.dll, to try the netstandard2.0 build) is imported as given.
+        return folder.EndsWith(".psd1", StringComparison.OrdinalIgnoreCase) || folder.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+            ? folder
+            : Path.Combine(folder, "XetPs.psd1");
+    }
+}
