@@ -171,6 +171,28 @@ public class XetSessionTests
     }
 
     [Fact]
+    public async Task Disposing_the_session_stops_a_download_in_flight_and_leaves_the_destination_untouched()
+    {
+        var file = Model();
+        await using var emulator = await EmulatorFixture.StartAsync(file);
+        emulator.Server.Faults.Add("xorb:stall=60s,stall-after=10");
+        var options = emulator.Options();
+        options.ReadTimeout = TimeSpan.FromSeconds(30);
+        var session = new XetSession(options);
+        var request = emulator.Request(Path1);
+
+        var download = session.DownloadAsync(request);
+        for (var i = 0; i < 1000 && session.Resources.Registry.CasPermitsHeld == 0; i++) await Task.Delay(10);
+        Assert.True(session.Resources.Registry.CasPermitsHeld > 0, "no xorb request got under way");
+        await session.DisposeAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => download.WaitAsync(Bound));
+        Assert.Equal(0, session.Resources.Registry.LoadsRunning);
+        Assert.False(File.Exists(request.DestinationPath));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => session.DownloadAsync(request));
+    }
+
+    [Fact]
     public async Task Save_skips_a_file_already_up_to_date_with_or_without_its_metadata_record()
     {
         var file = Model();
