@@ -245,6 +245,37 @@ public class XetSessionTests
     }
 
     [Fact]
+    public async Task A_plain_file_whose_body_breaks_off_is_resumed_with_a_range_request()
+    {
+        var file = ScenarioData.IncompressibleFile("data/table.parquet", 300_000, seed: 8);
+        await using var emulator = await EmulatorFixture.StartAsync(new CommitOptions { XetMinSize = long.MaxValue }, file);
+        await using var session = new XetSession(emulator.Options());
+        var entry = await session.GetFileAsync(EmulatorFixture.Repo, "main", "data/table.parquet");
+        emulator.Server.Faults.Add("resolve:truncate-after=100000,times=1");
+
+        var result = await session.DownloadAsync(emulator.Request("data/table.parquet") with { Entry = entry }).WaitAsync(Bound);
+
+        Assert.False(entry.IsXet);
+        Assert.Equal(EmulatorFixture.Content(file), File.ReadAllBytes(result.DestinationPath));
+        Assert.Contains(emulator.Server.Log.For(EmulatorRoute.Resolve), e => e.Range is not null && e.Range.StartsWith("bytes=100000-"));
+    }
+
+    [Fact]
+    public async Task A_plain_file_that_does_not_match_its_git_blob_id_is_refused()
+    {
+        var file = ScenarioData.IncompressibleFile("data/table.parquet", 50_000, seed: 9);
+        await using var emulator = await EmulatorFixture.StartAsync(new CommitOptions { XetMinSize = long.MaxValue }, file);
+        await using var session = new XetSession(emulator.Options());
+        var entry = await session.GetFileAsync(EmulatorFixture.Repo, "main", "data/table.parquet");
+        Assert.NotNull(entry.GitOid);
+        var lying = entry with { GitOid = new string('0', 40) };
+
+        await Assert.ThrowsAsync<XetHashMismatchException>(() => session.DownloadAsync(emulator.Request("data/table.parquet") with { Entry = lying }).WaitAsync(Bound));
+
+        Assert.False(File.Exists(emulator.Request("data/table.parquet").DestinationPath));
+    }
+
+    [Fact]
     public async Task Listing_then_saving_every_file_works_through_one_session()
     {
         var files = ScenarioData.ManySmallFiles("shards", 6, 10_000, 300_000, seed: 3).ToArray();
