@@ -11,9 +11,10 @@ using XetPs.Format;
 namespace XetPs.Reconstruction;
 
 /// <summary>
-/// Rebuilds one Xet file: a segment fetcher (reconstruction requests, one segment planned ahead), a scheduler that
-/// admits terms in file order (claiming their registry blocks, which starts loads and waits for buffer permits),
-/// a writer that consumes terms in the same order, and a stall watchdog, joined by bounded channels. Invariants:
+/// Rebuilds one Xet file: a segment fetcher (reconstruction requests, one segment planned ahead), the
+/// <see cref="TermScheduler"/> (admits terms in file order, claiming their registry blocks), a writer loop that
+/// consumes terms in the same order through the <see cref="SequentialWriter"/>, and a <see cref="StallWatchdog"/>,
+/// joined by bounded channels. Invariants:
 /// all four tasks share one <see cref="RunState"/> (the first error wins and stops the others; channels are
 /// completed with it); every task of the file, and every load the file started that no other file reads, has
 /// finished before <see cref="RunAsync"/> returns or throws; every planned term is consumed or released, so the
@@ -36,7 +37,7 @@ internal static class FileReconstructor
         var writer = SequentialWriter.Open(destinationPath, repoPath, fileId, size, options.Verify, options.JournalCommitInterval, logger);
         var resumed = writer.ResumedFrom > 0;
         var segments = new List<ReconstructionSegment>();
-        var startedLoads = new List<Task>();
+        var startedLoads = new List<XorbRegistry.StartedLoad>();
         long bytesReceived = 0;
         var termsPending = 0;
         var finished = false;
@@ -47,7 +48,10 @@ internal static class FileReconstructor
             {
                 var segmentChannel = Channel.CreateBounded<ReconstructionSegment>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
                 var termChannel = Channel.CreateBounded<PlannedTerm>(new BoundedChannelOptions(4096) { SingleReader = true, SingleWriter = true });
-                var segmentSize = options.SegmentSize;
+                // A segment's fetch of one xorb covers only that segment's chunks, so the segment size bounds the
+                // size of a block: a quarter of the buffer keeps several blocks in flight and no block larger than
+                // the buffer (which would have to be clamped, holding more memory than it is charged).
+                var segmentSize = Math.Min(options.SegmentSize, Math.Max(options.BufferSize / 4, 64 * 1024));
                 var token = run.Token;
 
                 async Task FetchSegmentsAsync()
@@ -75,20 +79,8 @@ internal static class FileReconstructor
                 {
                     try
                     {
-                        while (await segmentChannel.Reader.WaitToReadAsync(token).ConfigureAwait(false))
-                        {
-                            while (segmentChannel.Reader.TryRead(out var segment))
-                            {
-                                foreach (var term in segment.Terms)
-                                {
-                                    var before = startedLoads.Count;
-                                    term.Load = await registry.ClaimAsync(term.Block, startedLoads, token).ConfigureAwait(false);
-                                    term.Claimed = true;
-                                    if (startedLoads.Count != before) Interlocked.Add(ref bytesReceived, term.Block.CompressedLength);
-                                    await termChannel.Writer.WriteAsync(term, token).ConfigureAwait(false);
-                                }
-                            }
-                        }
+                        await TermScheduler.RunAsync(segmentChannel.Reader, termChannel.Writer, registry, startedLoads,
+                            bytes => Interlocked.Add(ref bytesReceived, bytes), token).ConfigureAwait(false);
                         termChannel.Writer.TryComplete();
                     }
                     catch (Exception ex)
@@ -110,7 +102,10 @@ internal static class FileReconstructor
                                 var ranges = await AsyncWait.WaitAsync(term.Load!, token).ConfigureAwait(false);
                                 await writer.WriteTermAsync(term, ranges, token).ConfigureAwait(false);
                                 term.Done = true;
-                                registry.Consumed(term.Block);
+                                term.Load = null;
+                                registry.Consumed(term.Block, term.Sequence);
+                                if (ReferenceEquals(term, term.Segment.Terms[term.Segment.Terms.Count - 1]))
+                                    lock (segments) segments.Remove(term.Segment); // fully written: nothing to release later
                                 Interlocked.Decrement(ref termsPending);
                                 session.Activity.Written(term.KeepEnd - term.KeepStart);
                                 if (progress is not null && (writer.Written - lastReport >= (1 << 20) || writer.Written == size))
@@ -160,28 +155,22 @@ internal static class FileReconstructor
     /// Releases every planned term the file did not consume, then waits for the loads the file started that no
     /// other file still reads (they were cancelled by the release), so no task of the file outlives it.
     /// </summary>
-    private static async Task ReleaseAsync(XorbRegistry registry, List<ReconstructionSegment> segments, List<Task> startedLoads, ILogger? logger)
+    private static async Task ReleaseAsync(XorbRegistry registry, List<ReconstructionSegment> segments, List<XorbRegistry.StartedLoad> startedLoads, ILogger? logger)
     {
         foreach (var segment in segments)
             foreach (var term in segment.Terms)
                 if (!term.Done)
                 {
                     term.Done = true;
-                    registry.Abandon(term.Block, term.Claimed);
+                    registry.Abandon(term.Block, term.Claimed, term.Sequence);
                 }
         foreach (var load in startedLoads)
         {
-            if (load.IsCompleted || registry.IsSharedLoad(load)) continue;
-            try
-            {
-                await load.ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                // Its error (or cancellation) already reached the file through the writer, or nobody needs it.
-                logger?.LogTrace("A released xorb load ended with {Error}", ex.GetType().Name);
-            }
+            if (load.Completion.IsCompleted || registry.IsSharedLoad(load)) continue;
+            // Completes (never faults) when the load's task ends: its error, if any, reached the readers that awaited it.
+            await load.Completion.ConfigureAwait(false);
         }
+        logger?.LogTrace("Released {Count} started loads", startedLoads.Count);
     }
 
     internal static void MoveIntoPlace(string partialPath, string destinationPath)

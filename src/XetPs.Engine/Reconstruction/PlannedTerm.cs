@@ -11,8 +11,11 @@ namespace XetPs.Reconstruction;
 /// </summary>
 internal sealed class PlannedTerm
 {
-    public PlannedTerm(ReconstructionTerm term, XorbBlock block, int rangeIndex, long fileOffset, long keepStart, long keepEnd, long hashFrom)
+    public PlannedTerm(ReconstructionSegment segment, ReconstructionTerm term, XorbBlock block, int rangeIndex, long sequence,
+        long fileOffset, long keepStart, long keepEnd, long hashFrom)
     {
+        Sequence = sequence;
+        Segment = segment;
         Term = term;
         Block = block;
         RangeIndex = rangeIndex;
@@ -22,9 +25,15 @@ internal sealed class PlannedTerm
         HashFrom = hashFrom;
     }
 
+    /// <summary>The segment whose reconstruction placed this term.</summary>
+    public ReconstructionSegment Segment { get; }
+
     public ReconstructionTerm Term { get; }
 
     public XorbBlock Block { get; }
+
+    /// <summary>The registry's plan sequence number of this use of the block.</summary>
+    public long Sequence { get; }
 
     /// <summary>Index of the block's range that holds the term's chunks.</summary>
     public int RangeIndex { get; }
@@ -40,6 +49,7 @@ internal sealed class PlannedTerm
     /// <summary>Chunks starting at or after this file offset are hashed here (earlier ones were, by the previous segment).</summary>
     public long HashFrom { get; }
 
+    /// <summary>The block's load; cleared once the term is written, so a finished term keeps no xorb bytes alive.</summary>
     public Task<DecodedXorbRange[]>? Load { get; set; }
 
     public bool Claimed { get; set; }

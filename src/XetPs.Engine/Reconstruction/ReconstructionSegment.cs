@@ -95,16 +95,16 @@ internal sealed class ReconstructionSegment
                 var term = terms[i];
                 if (fileOffset > EndInclusive) break; // whole trailing terms past the range: nothing to keep
                 var fetch = fetchOf[i];
-                var block = registry.Plan(term, fetch, estimates[fetch], _reader, RefreshAsync, out var rangeIndex);
+                var block = registry.Plan(term, fetch, estimates[fetch], _reader, RefreshAsync, out var rangeIndex, out var sequence);
                 var keepStart = Math.Max(fileOffset, Start);
                 var keepEnd = Math.Min(fileOffset + term.UnpackedLength, EndInclusive + 1);
-                Terms.Add(new PlannedTerm(term, block, rangeIndex, fileOffset, keepStart, keepEnd, Start));
+                Terms.Add(new PlannedTerm(this, term, block, rangeIndex, sequence, fileOffset, keepStart, keepEnd, Start));
                 fileOffset += term.UnpackedLength;
             }
         }
         catch
         {
-            foreach (var planned in Terms) registry.Abandon(planned.Block, claimed: false);
+            foreach (var planned in Terms) registry.Abandon(planned.Block, claimed: false, planned.Sequence);
             Terms.Clear();
             throw;
         }

@@ -118,7 +118,9 @@ internal sealed class SequentialWriter : IDisposable
             for (var c = chunks.Start; c < chunks.End; c++)
             {
                 var length = range.ChunkEnd(c) - range.ChunkStart(c);
-                if (chunkFileStart >= term.HashFrom)
+                // Each chunk is hashed by the segment it starts in: not before it (the previous segment did), not
+                // after it (a server that does not trim trailing chunks would otherwise have them hashed twice).
+                if (chunkFileStart >= term.HashFrom && chunkFileStart <= term.Segment.EndInclusive)
                 {
                     if (chunkFileStart != _hashedEnd)
                         throw new XetProtocolException(

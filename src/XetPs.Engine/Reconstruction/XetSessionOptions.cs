@@ -50,8 +50,8 @@ public sealed class XetSessionOptions
     public TimeSpan StallTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
-    /// Bytes of file covered by one reconstruction request. The pipeline also bounds it by the buffer so that the
-    /// data a segment keeps alive for its later terms can never exceed what the buffer can evict.
+    /// Bytes of file covered by one reconstruction request (xet-core: HF_XET_RECONSTRUCTION_MIN_RECONSTRUCTION_FETCH_SIZE).
+    /// The pipeline uses at most a quarter of <see cref="BufferSize"/>, which bounds the size of any one xorb block.
     /// </summary>
     public long SegmentSize { get; set; } = DefaultSegmentSize;
 

@@ -44,6 +44,9 @@ internal sealed class XorbBlock
 
     public int Planned { get; set; }
 
+    /// <summary>Plan sequence numbers of the terms still to read this block: the smallest is its next use.</summary>
+    public SortedSet<long> PendingUses { get; } = new();
+
     public int Claims { get; set; }
 
     public XorbBlockState State { get; set; }

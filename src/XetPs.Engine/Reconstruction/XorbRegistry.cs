@@ -32,6 +32,9 @@ namespace XetPs.Reconstruction;
 /// </summary>
 internal sealed class XorbRegistry
 {
+    /// <summary>A load a file started: the file waits for it before returning unless another file still reads it.</summary>
+    internal readonly record struct StartedLoad(XorbBlock Block, int Generation, Task Completion);
+
     /// <summary>Fresh URLs asked for per load before a 403 is final (a refreshed URL can itself expire in flight).</summary>
     private const int MaxUrlRefreshes = 2;
 
@@ -43,6 +46,7 @@ internal sealed class XorbRegistry
     private readonly bool _verify;
     private readonly ILogger? _logger;
     private readonly CancellationToken _sessionToken;
+    private long _planSequence;
     private int _loadsRunning;
     private int _casPermitsHeld;
     private long _loadsStarted;
@@ -51,6 +55,7 @@ internal sealed class XorbRegistry
         CancellationToken sessionToken)
     {
         Permits = new BufferPermits(bufferSize, EvictIdle);
+        Buffers = new XorbBufferPool(Math.Min(bufferSize, 256L << 20));
         _casPermits = new SemaphoreSlim(casConcurrency, casConcurrency);
         _verify = verify;
         _activity = activity;
@@ -59,6 +64,9 @@ internal sealed class XorbRegistry
     }
 
     public BufferPermits Permits { get; }
+
+    /// <summary>Arrays of unloaded blocks, reused by later loads.</summary>
+    public XorbBufferPool Buffers { get; }
 
     /// <summary>Loads started since the session began (each is one xorb fetch request, retries aside).</summary>
     public long LoadsStarted => Interlocked.Read(ref _loadsStarted);
@@ -107,7 +115,7 @@ internal sealed class XorbRegistry
     /// call <see cref="Consumed"/> or <see cref="Abandon"/> exactly once for the returned block.
     /// </summary>
     public XorbBlock Plan(ReconstructionTerm term, XorbFetch fetch, long decodedEstimate, ICasReader reader,
-        Func<XorbFetch, CancellationToken, Task<XorbFetch>> refresh, out int rangeIndex)
+        Func<XorbFetch, CancellationToken, Task<XorbFetch>> refresh, out int rangeIndex, out long sequence)
     {
         lock (_gate)
         {
@@ -142,6 +150,8 @@ internal sealed class XorbRegistry
                 chosen.DecodedEstimate = Math.Max(chosen.DecodedEstimate, decodedEstimate);
             }
             chosen.Planned++;
+            sequence = ++_planSequence;
+            chosen.PendingUses.Add(sequence);
             if (!chosen.ExpectedTerms.ContainsKey(term.Chunks)) chosen.ExpectedTerms[term.Chunks] = term.UnpackedLength;
             else if (chosen.ExpectedTerms[term.Chunks] != term.UnpackedLength)
                 throw new XetProtocolException(
@@ -157,7 +167,7 @@ internal sealed class XorbRegistry
     /// recorded in <paramref name="startedLoads"/> so the file can await it before returning. On exception the claim
     /// is not counted.
     /// </summary>
-    public async Task<Task<DecodedXorbRange[]>> ClaimAsync(XorbBlock block, List<Task> startedLoads, CancellationToken cancellationToken)
+    public async Task<Task<DecodedXorbRange[]>> ClaimAsync(XorbBlock block, List<StartedLoad> startedLoads, CancellationToken cancellationToken)
     {
         long charge;
         lock (_gate)
@@ -190,9 +200,12 @@ internal sealed class XorbRegistry
                     Interlocked.Increment(ref _loadsStarted);
                     // Task.Run: the load must not start running under this lock.
                     var fetch = block.Fetch;
-                    var load = Task.Run(() => LoadAsync(block, generation, fetch, charge, cts.Token));
+                    // The completion signal holds no reference to the bytes, so the file's list of started loads
+                    // never keeps a finished block's memory alive.
+                    var completion = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    var load = Task.Run(() => LoadAsync(block, generation, fetch, charge, cts, completion));
                     block.Load = load;
-                    startedLoads.Add(load);
+                    startedLoads.Add(new StartedLoad(block, generation, completion.Task));
                     acquired = false; // the load owns the charge now
                     return load;
                 }
@@ -207,7 +220,7 @@ internal sealed class XorbRegistry
                 block.Claims--;
                 AfterClaimReleased(block, out release);
             }
-            Permits.Release(release);
+            ReleaseAndEvict(release);
             throw;
         }
         finally
@@ -217,61 +230,73 @@ internal sealed class XorbRegistry
     }
 
     /// <summary>One planned and claimed term has taken its bytes.</summary>
-    public void Consumed(XorbBlock block)
+    public void Consumed(XorbBlock block, long sequence)
     {
         long release;
         lock (_gate)
         {
             block.Claims--;
             block.Planned--;
+            block.PendingUses.Remove(sequence);
             AfterClaimReleased(block, out release);
         }
-        Permits.Release(release);
+        ReleaseAndEvict(release);
     }
 
     /// <summary>A planned term will never be consumed (its file failed or was cancelled).</summary>
-    public void Abandon(XorbBlock block, bool claimed)
+    public void Abandon(XorbBlock block, bool claimed, long sequence)
     {
         long release;
         lock (_gate)
         {
             if (claimed) block.Claims--;
             block.Planned--;
+            block.PendingUses.Remove(sequence);
             AfterClaimReleased(block, out release);
         }
-        Permits.Release(release);
+        ReleaseAndEvict(release);
     }
 
-    /// <summary>True when another file still reads <paramref name="load"/>'s block, so its owner must not wait for it.</summary>
-    public bool IsSharedLoad(Task load)
+    /// <summary>True when another file still reads the block of <paramref name="load"/>, so its starter must not wait for it.</summary>
+    public bool IsSharedLoad(StartedLoad load)
     {
-        lock (_gate)
-        {
-            foreach (var list in _blocks.Values)
-                foreach (var b in list)
-                    if (ReferenceEquals(b.Load, load)) return b.Claims > 0;
-            return false;
-        }
+        lock (_gate) return load.Block.Generation == load.Generation && load.Block.Claims > 0;
     }
 
-    /// <summary>Evicts idle blocks (oldest first) until the first buffer waiter's shortfall is covered.</summary>
+    /// <summary>
+    /// Evicts idle blocks until the first buffer waiter's shortfall is covered, the one whose next use is farthest
+    /// first (Belady's choice: the plan tells the future). Terms that use a xorb range far apart, the seed incident's
+    /// shape, make least-recently-used the worst choice: it would evict exactly the block needed next.
+    /// </summary>
     public void EvictIdle()
     {
         long freed = 0;
         lock (_gate)
         {
             var need = Permits.Shortfall;
-            while (need > freed && _idle.First is { } node)
+            while (need > freed && _idle.Count > 0)
             {
-                var block = node.Value;
-                _idle.RemoveFirst();
+                var victim = _idle.First!;
+                for (var node = victim.Next; node is not null; node = node.Next)
+                    if (NextUse(node.Value) > NextUse(victim.Value)) victim = node;
+                var block = victim.Value;
+                _idle.Remove(victim);
                 block.IdleNode = null;
                 freed += Unload(block);
-                _logger?.LogDebug("Evicted idle xorb block {Block} to admit a waiting term", block.ToString());
+                _logger?.LogTrace("Evicted idle xorb block {Block} to admit a waiting term", block.ToString());
             }
         }
         Permits.Release(freed);
     }
+
+    /// <summary>Returns permits, then evicts idle blocks if a waiter still lacks bytes (a block may just have turned idle).</summary>
+    private void ReleaseAndEvict(long release)
+    {
+        Permits.Release(release);
+        if (Permits.HasWaiters) EvictIdle();
+    }
+
+    private static long NextUse(XorbBlock block) => block.PendingUses.Count == 0 ? long.MaxValue : block.PendingUses.Min;
 
     // ---- lock held by callers ----
 
@@ -294,12 +319,7 @@ internal sealed class XorbRegistry
         {
             case XorbBlockState.Ready:
                 block.IdleNode = _idle.AddLast(block);
-                if (Permits.HasWaiters && Permits.Shortfall > 0)
-                {
-                    _idle.Remove(block.IdleNode);
-                    block.IdleNode = null;
-                    release = Unload(block);
-                }
+                // A waiter lacking bytes has it evicted (farthest next use first) by the caller, after the lock.
                 break;
             case XorbBlockState.Loading:
                 // Nobody waits for this load any more (its claimants' files ended): stop it, so no task outlives
@@ -328,7 +348,12 @@ internal sealed class XorbRegistry
             {
                 // Callbacks of an HTTP request being cancelled; the load is ending anyway.
             }
+            catch (ObjectDisposedException)
+            {
+                // The load finished meanwhile.
+            }
         }
+        if (block.Data is { } data) ReturnArrays(data); // no claims: no writer reads it any more
         block.Generation++;
         block.State = XorbBlockState.Empty;
         block.Load = null;
@@ -336,6 +361,17 @@ internal sealed class XorbRegistry
         block.Data = null;
         block.Charge = 0;
         return release;
+    }
+
+    private void ReturnArrays(DecodedXorbRange[] ranges)
+    {
+        byte[]? previous = null;
+        foreach (var range in ranges)
+        {
+            if (ReferenceEquals(range.Data, previous)) continue; // ranges compacted in place share one array
+            previous = range.Data;
+            Buffers.Return(range.Data);
+        }
     }
 
     private static bool SameRanges(XorbFetch a, XorbFetch b)
@@ -353,24 +389,27 @@ internal sealed class XorbRegistry
     // ---- the load: one HTTP request (plus one URL refresh on 403), then decode and hash ----
 
     private async Task<DecodedXorbRange[]> LoadAsync(XorbBlock block, int generation, XorbFetch fetch, long charge,
-        CancellationToken cancellationToken)
+        CancellationTokenSource cancellation, TaskCompletionSource<bool> completion)
     {
+        var cancellationToken = cancellation.Token;
         var ownedCharge = charge;
+        byte[]? raw = null;
+        DecodedXorbRange[]? decoded = null;
+        var published = false;
         try
         {
             if (fetch.TotalLength > int.MaxValue - 64)
                 throw new XetProtocolException($"The fetch of xorb {fetch.Xorb} asks for {fetch.TotalLength} bytes in one request.");
-            var raw = new byte[fetch.TotalLength];
+            raw = Buffers.Rent(fetch.TotalLength);
             Dictionary<ChunkRange, int> expected;
             lock (_gate) expected = new Dictionary<ChunkRange, int>(block.ExpectedTerms);
 
-            DecodedXorbRange[] decoded;
             for (var attempt = 0; ; attempt++)
             {
                 fetch = await FetchAsync(block, generation, fetch, raw, cancellationToken).ConfigureAwait(false);
                 try
                 {
-                    decoded = Decode(fetch, raw, expected, _verify);
+                    decoded = Decode(fetch, raw, expected, _verify, Buffers);
                     break;
                 }
                 catch (XorbFormatException ex) when (attempt == 0)
@@ -381,9 +420,20 @@ internal sealed class XorbRegistry
             }
             // Memory the block keeps: the download buffer itself when the ranges were compacted in place, else the
             // decoded arrays (the download buffer becomes garbage).
+            // Bytes the block keeps for its readers: the download buffer itself when its ranges were compacted in
+            // place, else the decoded ranges (the download buffer is free again). Charged by content; the pool's
+            // size rounding (under 1/16) is not charged.
             long decodedBytes = 0;
-            if (decoded.Length > 0 && ReferenceEquals(decoded[0].Data, raw)) decodedBytes = raw.Length;
-            else foreach (var range in decoded) decodedBytes += range.Data.Length;
+            if (decoded.Length > 0 && ReferenceEquals(decoded[0].Data, raw))
+            {
+                decodedBytes = fetch.TotalLength;
+            }
+            else
+            {
+                foreach (var range in decoded) decodedBytes += range.Length;
+                Buffers.Return(raw);
+            }
+            raw = null;
 
             long release = 0;
             lock (_gate)
@@ -395,6 +445,7 @@ internal sealed class XorbRegistry
                     throw new OperationCanceledException("The xorb load was abandoned by every reader.");
                 }
                 var keep = Permits.Clamp(decodedBytes);
+                published = true;
                 block.Data = decoded;
                 block.State = XorbBlockState.Ready;
                 block.Charge = keep;
@@ -411,7 +462,7 @@ internal sealed class XorbRegistry
                 }
                 if (block.Claims == 0) AfterClaimReleased(block, out release);
             }
-            Permits.Release(release);
+            ReleaseAndEvict(release);
             return decoded;
         }
         catch (Exception ex)
@@ -432,8 +483,17 @@ internal sealed class XorbRegistry
         }
         finally
         {
+            // A load that did not publish owns its arrays; nobody else has seen them.
+            Buffers.Return(raw);
+            if (!published && decoded is not null) ReturnArrays(decoded);
+            lock (_gate)
+            {
+                if (ReferenceEquals(block.LoadCancellation, cancellation)) block.LoadCancellation = null;
+            }
+            cancellation.Dispose(); // unregisters from the session token
             Permits.Release(ownedCharge);
             Interlocked.Decrement(ref _loadsRunning);
+            completion.TrySetResult(true);
         }
     }
 
@@ -444,6 +504,7 @@ internal sealed class XorbRegistry
     /// </summary>
     private async Task<XorbFetch> FetchAsync(XorbBlock block, int generation, XorbFetch fetch, byte[] raw, CancellationToken cancellationToken)
     {
+        XetUrlExpiredException? expired = null;
         for (var attempt = 0; ; attempt++)
         {
             ICasReader reader;
@@ -452,13 +513,13 @@ internal sealed class XorbRegistry
             Interlocked.Increment(ref _casPermitsHeld);
             try
             {
-                await reader.FetchXorbRangesAsync(fetch, raw, cancellationToken).ConfigureAwait(false);
+                await reader.FetchXorbRangesAsync(fetch, raw.AsMemory(0, (int)fetch.TotalLength), cancellationToken).ConfigureAwait(false);
                 _activity.Received(raw.Length);
                 return fetch;
             }
-            catch (XetUrlExpiredException) when (attempt < MaxUrlRefreshes)
+            catch (XetUrlExpiredException ex) when (attempt < MaxUrlRefreshes)
             {
-                // Refreshed below, outside the CAS permit.
+                expired = ex; // refreshed below, outside the CAS permit
             }
             finally
             {
@@ -468,7 +529,18 @@ internal sealed class XorbRegistry
             Func<XorbFetch, CancellationToken, Task<XorbFetch>> refresh;
             lock (_gate) refresh = block.Refresh;
             _logger?.LogDebug("Presigned URL of xorb {Xorb} refused (expired); fetching fresh URLs", fetch.Xorb.ToString());
-            var fresh = await refresh(fetch, cancellationToken).ConfigureAwait(false);
+            XorbFetch fresh;
+            try
+            {
+                fresh = await refresh(fetch, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && expired is not null)
+            {
+                // The file that planned this block (and owns its refresh) has ended; for the readers still waiting,
+                // the cause is the refused URL, not a cancellation of theirs.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(expired).Throw();
+                throw;
+            }
             if (!SameRanges(fresh, fetch))
                 throw new XetProtocolException($"Fresh URLs for xorb {fetch.Xorb} describe different byte ranges than before.");
             fetch = fresh;
@@ -486,7 +558,8 @@ internal sealed class XorbRegistry
     /// (the common case for weights that do not compress), the ranges are compacted in place in
     /// <paramref name="raw"/>: no second buffer, no copy to a new array.
     /// </summary>
-    internal static DecodedXorbRange[] Decode(XorbFetch fetch, byte[] raw, IReadOnlyDictionary<ChunkRange, int> expected, bool hash)
+    internal static DecodedXorbRange[] Decode(XorbFetch fetch, byte[] raw, IReadOnlyDictionary<ChunkRange, int> expected, bool hash,
+        XorbBufferPool? pool = null)
     {
         var count = fetch.Ranges.Count;
         var ends = new int[count][];
@@ -563,7 +636,7 @@ internal sealed class XorbRegistry
             else
             {
                 var source = new ReadOnlySpan<byte>(raw, position, (int)descriptor.Length);
-                var data = new byte[totals[r]];
+                var data = pool?.Rent(totals[r]) ?? new byte[totals[r]];
                 var at = 0;
                 var written = 0;
                 for (var i = 0; i < rangeEnds.Length; i++)

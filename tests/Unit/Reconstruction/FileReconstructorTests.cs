@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
 using XetPs.Cas;
@@ -85,6 +86,19 @@ public class FileReconstructorTests
             Assert.Equal(0, session.Registry.BlockCount);
             Assert.Equal(0, session.Registry.LoadsRunning);
         }
+    }
+
+    [Fact]
+    public async Task A_server_that_does_not_trim_trailing_chunks_still_yields_a_verified_file()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 19, terms: 60);
+        f.Cas.KeepWholeTerms = true;
+        var session = ReconstructionFixture.Session(ReconstructionFixture.Options(segment: 64 * 1024));
+
+        await f.RunAsync(session, id, bytes.Length, f.Destination()).WaitAsync(Bound);
+
+        Assert.Equal(bytes, File.ReadAllBytes(f.Destination()));
     }
 
     [Fact]
@@ -195,6 +209,50 @@ public class FileReconstructorTests
         Assert.False(File.Exists(f.Destination()));
         Assert.Equal(0, session.Registry.LoadsRunning);
         Assert.Equal(0, session.Registry.Permits.Held);
+    }
+
+    [Fact]
+    public async Task A_reconstruction_error_while_loads_are_in_flight_reaches_the_caller_as_the_same_object()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 17, terms: 120);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        f.Cas.FetchGate = gate.Task; // the first segment's loads stay in flight
+        var fault = new HttpRequestException("reconstruction refused");
+        var calls = 0;
+        f.Cas.ReconstructionRewrite = r => Interlocked.Increment(ref calls) == 2 ? throw fault : r;
+        var session = ReconstructionFixture.Session(ReconstructionFixture.Options(segment: 64 * 1024));
+
+        var error = await Record.ExceptionAsync(() => f.RunAsync(session, id, bytes.Length, f.Destination()).WaitAsync(Bound));
+        gate.SetResult();
+
+        Assert.Same(fault, error);
+        Assert.Equal(0, session.Registry.LoadsRunning);
+        Assert.Equal(0, session.Registry.BlockCount);
+        Assert.False(File.Exists(f.Destination()));
+    }
+
+    [Fact]
+    public async Task Cancelling_one_file_leaves_a_file_sharing_its_loads_to_finish()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 18, xorbs: 4, chunksPerXorb: 8, terms: 12);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        f.Cas.FetchGate = gate.Task;
+        var session = ReconstructionFixture.Session(ReconstructionFixture.Options(buffer: 8 << 20, cas: 8, segment: 1 << 20));
+        using var cancelA = new CancellationTokenSource();
+
+        var a = FileReconstructor.RunAsync(session, f.Cas, id, bytes.Length, "a.bin", f.Destination("a.bin"), null, cancelA.Token);
+        var b = f.RunAsync(session, id, bytes.Length, f.Destination("b.bin"));
+        for (var i = 0; i < 2000 && session.Registry.ClaimCount < 24; i++) await Task.Delay(5);
+        cancelA.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => a.WaitAsync(Bound));
+        gate.SetResult();
+        await b.WaitAsync(Bound);
+
+        Assert.Equal(bytes, File.ReadAllBytes(f.Destination("b.bin")));
+        Assert.False(File.Exists(f.Destination("a.bin")));
+        Assert.Equal(0, session.Registry.LoadsRunning);
     }
 
     [Fact]

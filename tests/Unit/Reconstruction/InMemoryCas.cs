@@ -45,6 +45,9 @@ internal sealed class InMemoryCas : ICasReader
     /// <summary>When set, fetches throw this (after the delay).</summary>
     public Func<XorbFetch, Exception?>? FetchFault { get; set; }
 
+    /// <summary>When true, answers keep whole terms (no trimming of chunks past the requested end).</summary>
+    public bool KeepWholeTerms { get; set; }
+
     /// <summary>When set, the reconstruction answer is rewritten by this function.</summary>
     public Func<FileReconstruction, FileReconstruction>? ReconstructionRewrite { get; set; }
 
@@ -133,7 +136,7 @@ internal sealed class InMemoryCas : ICasReader
             for (var c = s; c < e; c++)
             {
                 var chunkEnd = chunkStart + x.Sizes[c];
-                if (chunkEnd > start && chunkStart <= endInclusive)
+                if (chunkEnd > start && (chunkStart <= endInclusive || (KeepWholeTerms && keptStart >= 0)))
                 {
                     if (keptStart < 0)
                     {
