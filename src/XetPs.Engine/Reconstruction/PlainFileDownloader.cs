@@ -13,7 +13,8 @@ namespace XetPs.Reconstruction;
 /// Downloads a file that is not stored in Xet (plain git or LFS) over HTTP through the Hub client, with the same
 /// guarantees as Xet files: bytes go to the partial file beside the destination, a body that breaks off resumes
 /// from what was written (Range request; also across runs, while the partial's marker names the same content), the
-/// result is checked against the LFS sha256 when the Hub gives one, and only then replaces the destination.
+/// result is checked against the LFS sha256 (or, for a plain git file, its git blob id), and only then replaces the
+/// destination.
 /// </summary>
 internal static class PlainFileDownloader
 {
@@ -77,13 +78,24 @@ internal static class PlainFileDownloader
             await file.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        if (options.Verify && entry.Sha256 is { } expected)
+        if (options.Verify)
         {
-            var actual = LocalFileHasher.Sha256Hex(partialPath, cancellationToken);
-            if (!string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
+            // LFS files carry their sha256; plain git files (no sha256) their git blob id, which hashes the content.
+            string? expected = null, actual = null;
+            if (entry.Sha256 is { } sha)
+            {
+                expected = sha;
+                actual = LocalFileHasher.Sha256Hex(partialPath, cancellationToken);
+            }
+            else if (entry.GitOid is { Length: 40 } oid)
+            {
+                expected = oid;
+                actual = LocalFileHasher.GitBlobSha1Hex(partialPath, cancellationToken);
+            }
+            if (expected is not null && !string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
             {
                 FileReconstructor.DeletePartial(destinationPath);
-                throw new XetHashMismatchException(entry.Path, expected.ToLowerInvariant(), actual);
+                throw new XetHashMismatchException(entry.Path, expected.ToLowerInvariant(), actual!);
             }
         }
         FileReconstructor.MoveIntoPlace(partialPath, destinationPath);

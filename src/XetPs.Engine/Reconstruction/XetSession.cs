@@ -30,6 +30,7 @@ public sealed class XetSession : IAsyncDisposable
     private readonly SessionResources _resources;
     private readonly SemaphoreSlim _files;
     private readonly ConcurrentDictionary<(RepoId Repo, string Revision), Lazy<CasClient>> _cas = new();
+    private readonly TaskCompletionSource<bool> _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _running;
     private int _disposed;
 
@@ -80,12 +81,17 @@ public sealed class XetSession : IAsyncDisposable
         CancellationToken cancellationToken = default)
     {
         if (request is null) throw new ArgumentNullException(nameof(request));
-        if (Volatile.Read(ref _disposed) != 0) throw new ObjectDisposedException(nameof(XetSession));
-        var destination = Path.GetFullPath(request.DestinationPath);
-        var clock = Stopwatch.StartNew();
+        // Counted before the disposed check, so DisposeAsync either sees this download running or refuses it.
         Interlocked.Increment(ref _running);
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            if (Interlocked.Decrement(ref _running) == 0) _drained.TrySetResult(true);
+            throw new ObjectDisposedException(nameof(XetSession));
+        }
+        var clock = Stopwatch.StartNew();
         try
         {
+            var destination = Path.GetFullPath(request.DestinationPath);
             await _files.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
@@ -133,7 +139,7 @@ public sealed class XetSession : IAsyncDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _running);
+            if (Interlocked.Decrement(ref _running) == 0 && Volatile.Read(ref _disposed) != 0) _drained.TrySetResult(true);
         }
     }
 
@@ -155,13 +161,20 @@ public sealed class XetSession : IAsyncDisposable
         _cas.GetOrAdd((repo, revision), key => new Lazy<CasClient>(() =>
             new CasClient(_transport, new CasTokenProvider(_hub, key.Repo, key.Revision)))).Value;
 
+    /// <summary>Cancels the downloads still running, waits for them to end (each ends its own tasks), then closes.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _lifetime.Cancel();
-        // Downloads observe the cancellation and finish their own tasks; wait for them (bounded by their own teardown).
-        for (var i = 0; i < 200 && Volatile.Read(ref _running) > 0; i++)
-            await Task.Delay(10).ConfigureAwait(false);
+        if (Volatile.Read(ref _running) == 0) _drained.TrySetResult(true);
+        // Every wait inside a download observes the cancellation; the bound only guards against a caller's own
+        // progress callback that never returns.
+        using (var bound = new CancellationTokenSource())
+        {
+            var timeout = Task.Delay(TimeSpan.FromSeconds(30), bound.Token);
+            await Task.WhenAny(_drained.Task, timeout).ConfigureAwait(false);
+            bound.Cancel();
+        }
         _transport.Dispose();
         _lifetime.Dispose();
     }

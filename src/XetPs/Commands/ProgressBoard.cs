@@ -153,8 +153,9 @@ internal sealed class ProgressBoard
     private static int Percent(long part, long whole) =>
         whole <= 0 ? -1 : (int)Math.Max(0, Math.Min(100, part * 100 / whole));
 
-    // Long repo paths would wrap the progress line; keep the end, which names the file.
-    private static string Truncate(string path) => path.Length <= 60 ? path : "…" + path.Substring(path.Length - 59);
+    // Long repo paths would wrap the progress line; keep the end, which names the file. ASCII dots: a Windows
+    // PowerShell 5.1 console on a legacy code page cannot show an ellipsis.
+    private static string Truncate(string path) => path.Length <= 60 ? path : "..." + path.Substring(path.Length - 57);
 
     private sealed class ActiveFile
     {

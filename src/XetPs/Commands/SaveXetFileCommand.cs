@@ -29,6 +29,9 @@ public sealed class SaveXetFileCommand : PSCmdlet, IDisposable
     private readonly Outbox _outbox = new();
     // One session per Hub endpoint (almost always exactly one): its files share buffer, connections and xorb cache.
     private readonly Dictionary<string, XetSession> _sessions = new(StringComparer.Ordinal);
+    // Destinations already queued by this pipeline: the same file twice would race itself for the partial file.
+    private readonly HashSet<string> _queued = new(
+        Environment.OSVersion.Platform == PlatformID.Win32NT ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
     private SaveQueue? _queue;
     private ProgressBoard? _board;
     private string _destinationRoot = string.Empty;
@@ -139,7 +142,13 @@ public sealed class SaveXetFileCommand : PSCmdlet, IDisposable
                 return;
             }
             var revisionText = Revision is null ? string.Empty : "@" + Revision;
+            if (_queued.Contains(target))
+            {
+                WriteVerbose($"Skipped {repoPath}: '{target}' is already being saved by this command.");
+                continue;
+            }
             if (!ShouldProcess(target, $"Download {repo}{revisionText}:{repoPath}")) continue;
+            _queued.Add(target);
 
             var request = new FileDownloadRequest(repo, Revision, repoPath, target)
             {

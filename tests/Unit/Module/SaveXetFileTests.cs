@@ -192,6 +192,18 @@ public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
         Assert.Equal(new[] { _destination.Local("data/labels.csv") }, _destination.Files());
     }
 
+    [Fact]
+    public void The_same_file_asked_twice_in_one_pipeline_is_saved_once()
+    {
+        using var ps = _ps.Script("Save-XetFile -Repo xetps/sample -Path model.safetensors, model.safetensors -Destination $destination -Endpoint $endpoint -Verbose", Variables);
+        ps.Invoke();
+
+        Assert.False(ps.HadErrors);
+        Assert.Single(ps.Streams.Verbose, v => v.Message.StartsWith("Saved model.safetensors", StringComparison.Ordinal));
+        Assert.Single(ps.Streams.Verbose, v => v.Message.Contains("already being saved", StringComparison.Ordinal));
+        Assert.Equal(new[] { _destination.Local("model.safetensors") }, _destination.Files());
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(3)]

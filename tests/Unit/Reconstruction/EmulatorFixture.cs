@@ -28,15 +28,18 @@ internal sealed class EmulatorFixture : IAsyncDisposable
 
     public string Revision { get; private set; } = "main";
 
-    public static async Task<EmulatorFixture> StartAsync(params RepoFile[] files)
+    public static Task<EmulatorFixture> StartAsync(params RepoFile[] files) => StartAsync(null, files);
+
+    /// <summary>With <paramref name="commit"/> options, e.g. XetMinSize = long.MaxValue to store every file plain.</summary>
+    public static async Task<EmulatorFixture> StartAsync(CommitOptions? commit, params RepoFile[] files)
     {
         var server = await EmulatorServer.StartAsync(new EmulatorOptions { XetMinSize = 1024 });
         var root = Path.Combine(Path.GetTempPath(), "xetps-engine-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(root);
         var fixture = new EmulatorFixture(server, root);
         server.Store.CreateRepo(Repo);
-        var commit = await server.Store.CommitAsync(Repo, "main", files);
-        fixture.Revision = commit.Id;
+        var head = await server.Store.CommitAsync(Repo, "main", files, commit);
+        fixture.Revision = head.Id;
         return fixture;
     }
 

@@ -171,6 +171,28 @@ public class XetSessionTests
     }
 
     [Fact]
+    public async Task Disposing_the_session_stops_a_download_in_flight_and_leaves_the_destination_untouched()
+    {
+        var file = Model();
+        await using var emulator = await EmulatorFixture.StartAsync(file);
+        emulator.Server.Faults.Add("xorb:stall=60s,stall-after=10");
+        var options = emulator.Options();
+        options.ReadTimeout = TimeSpan.FromSeconds(30);
+        var session = new XetSession(options);
+        var request = emulator.Request(Path1);
+
+        var download = session.DownloadAsync(request);
+        for (var i = 0; i < 1000 && session.Resources.Registry.CasPermitsHeld == 0; i++) await Task.Delay(10);
+        Assert.True(session.Resources.Registry.CasPermitsHeld > 0, "no xorb request got under way");
+        await session.DisposeAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => download.WaitAsync(Bound));
+        Assert.Equal(0, session.Resources.Registry.LoadsRunning);
+        Assert.False(File.Exists(request.DestinationPath));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => session.DownloadAsync(request));
+    }
+
+    [Fact]
     public async Task Save_skips_a_file_already_up_to_date_with_or_without_its_metadata_record()
     {
         var file = Model();
@@ -220,6 +242,37 @@ public class XetSessionTests
         Assert.False(entry.IsXet);
         Assert.Equal("{\"hidden_size\": 768}", File.ReadAllText(result.DestinationPath));
         Assert.Null(result.XetHash);
+    }
+
+    [Fact]
+    public async Task A_plain_file_whose_body_breaks_off_is_resumed_with_a_range_request()
+    {
+        var file = ScenarioData.IncompressibleFile("data/table.parquet", 300_000, seed: 8);
+        await using var emulator = await EmulatorFixture.StartAsync(new CommitOptions { XetMinSize = long.MaxValue }, file);
+        await using var session = new XetSession(emulator.Options());
+        var entry = await session.GetFileAsync(EmulatorFixture.Repo, "main", "data/table.parquet");
+        emulator.Server.Faults.Add("resolve:truncate-after=100000,times=1");
+
+        var result = await session.DownloadAsync(emulator.Request("data/table.parquet") with { Entry = entry }).WaitAsync(Bound);
+
+        Assert.False(entry.IsXet);
+        Assert.Equal(EmulatorFixture.Content(file), File.ReadAllBytes(result.DestinationPath));
+        Assert.Contains(emulator.Server.Log.For(EmulatorRoute.Resolve), e => e.Range is not null && e.Range.StartsWith("bytes=100000-"));
+    }
+
+    [Fact]
+    public async Task A_plain_file_that_does_not_match_its_git_blob_id_is_refused()
+    {
+        var file = ScenarioData.IncompressibleFile("data/table.parquet", 50_000, seed: 9);
+        await using var emulator = await EmulatorFixture.StartAsync(new CommitOptions { XetMinSize = long.MaxValue }, file);
+        await using var session = new XetSession(emulator.Options());
+        var entry = await session.GetFileAsync(EmulatorFixture.Repo, "main", "data/table.parquet");
+        Assert.NotNull(entry.GitOid);
+        var lying = entry with { GitOid = new string('0', 40) };
+
+        await Assert.ThrowsAsync<XetHashMismatchException>(() => session.DownloadAsync(emulator.Request("data/table.parquet") with { Entry = lying }).WaitAsync(Bound));
+
+        Assert.False(File.Exists(emulator.Request("data/table.parquet").DestinationPath));
     }
 
     [Fact]
