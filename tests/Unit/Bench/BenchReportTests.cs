@@ -1,0 +1,112 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using XetPs.Bench.SideBySide;
+using XetPs.Hub;
+
+namespace XetPs.Tests.Bench;
+
+/// <summary>
+/// Specifications of the side-by-side report: medians, speed ratios against curl from the same run, a failed or wrong
+/// run voiding its row, the summary's worst cases, the scaling fit, and reading GNU time's output.
+/// </summary>
+public class BenchReportTests
+{
+    private const long GiB = 1L << 30;
+
+    private static BenchDataset Dataset(string name, string group, long bytes) =>
+        new(name, RepoId.Parse("bench/" + group), "f.bin", [new ExpectedFile("f.bin", bytes, new string('0', 64))], group);
+
+    private static BenchSample Run(string client, string dataset, double wall, long rssMiB = 100, string? failure = null,
+                                   int rep = 1) =>
+        new(client, dataset, rep, new ProcessCost(wall, rssMiB << 20, wall / 2, 0.1), 0, failure);
+
+    [Fact]
+    public void Median_of_an_even_count_is_the_mean_of_the_middle_pair()
+    {
+        Assert.Equal(2.5, BenchReport.MedianOf([4.0, 1.0, 3.0, 2.0]));
+        Assert.Equal(3.0, BenchReport.MedianOf([5.0, 3.0, 1.0]));
+    }
+
+    [Fact]
+    public void Speed_ratio_against_curl_is_curl_wall_over_client_wall_from_the_same_data_set()
+    {
+        var set = Dataset("inc", "incompressible", 2 * GiB);
+        var rows = BenchReport.Rows(
+            [Run("curl", "inc", 4.0), Run("curl", "inc", 6.0, rep: 2), Run("engine", "inc", 2.0), Run("engine", "inc", 3.0, rep: 2)],
+            [set], "curl-p16");
+
+        var engine = rows.Single(r => r.Client == "engine");
+        Assert.Equal(2.5, engine.MedianWallSeconds);
+        Assert.Equal(5.0 / 2.5, engine.SpeedVsCurl!.Value, 9);
+        Assert.Equal(2 * GiB / 2.5 / 1e6, engine.MegabytesPerSecond, 6);
+        Assert.Equal(2.5 / 2, engine.SecondsPerGib, 9);
+        Assert.Null(engine.SpeedVsCurlParallel);
+    }
+
+    [Fact]
+    public void A_failed_run_voids_its_row_and_every_ratio_against_it()
+    {
+        var set = Dataset("inc", "incompressible", GiB);
+        var rows = BenchReport.Rows(
+            [Run("curl", "inc", 1.0), Run("curl", "inc", 1.0, failure: "sha256 mismatch", rep: 2), Run("engine", "inc", 2.0)],
+            [set], "curl-p16");
+
+        Assert.Equal("sha256 mismatch", rows.Single(r => r.Client == "curl").Void);
+        Assert.Null(rows.Single(r => r.Client == "engine").SpeedVsCurl);
+        Assert.Contains("VOID: sha256 mismatch", BenchReport.Markdown(rows));
+    }
+
+    [Fact]
+    public void Summary_reports_the_worst_hfjs_and_cmdlet_ratios_and_the_largest_rss_over_the_buffer()
+    {
+        var sets = new[] { Dataset("inc", "incompressible", GiB), Dataset("flt", "float", GiB) };
+        var rows = BenchReport.Rows(
+        [
+            Run("curl", "inc", 1.0), Run("engine", "inc", 2.0, rssMiB: 200), Run("cmdlet", "inc", 2.2), Run("hfjs", "inc", 3.0),
+            Run("engine", "flt", 1.0, rssMiB: 300), Run("cmdlet", "flt", 1.0), Run("hfjs", "flt", 4.0),
+        ], sets, "curl-p16");
+
+        var summary = BenchReport.Summarize(rows, bufferMiB: 64);
+
+        Assert.Equal(0.5, summary.XetPsOverCurl!.Value, 9);
+        Assert.Equal(1.5, summary.XetPsOverHfjs!.Value, 9);          // inc (3/2) is worse than flt (4/1)
+        Assert.Equal("inc", summary.XetPsOverHfjsDataset);
+        Assert.Equal(1.1, summary.CmdletOverEngine!.Value, 9);        // inc (2.2/2) is worse than flt (1/1)
+        Assert.Equal(300 - 64, summary.PeakRssOverBufferMiB!.Value, 9);
+        Assert.Equal("summary: xetps/curl=0.50 xetps/hfjs=1.50 cmdlet/engine=1.10 peak_rss_over_buffer_mib=236",
+                     BenchReport.SummaryLine(summary));
+    }
+
+    [Fact]
+    public void Scaling_fit_separates_the_fixed_cost_per_run_from_the_cost_per_GiB()
+    {
+        var sizes = new[] { GiB / 4, GiB, 4 * GiB };
+        var sets = sizes.Select(s => Dataset("s" + s, "scaling", s)).ToArray();
+        // wall = 1.5 s + 3 s/GiB exactly
+        var samples = sizes.Select(s => Run("engine", "s" + s, 1.5 + 3.0 * s / GiB)).ToArray();
+
+        var summary = BenchReport.Summarize(BenchReport.Rows(samples, sets, "curl-p16"), bufferMiB: 64);
+
+        Assert.Equal(1.5, summary.ScalingFixedSeconds!.Value, 9);
+        Assert.Equal(3.0, summary.ScalingMarginalSecondsPerGib!.Value, 9);
+        Assert.True(summary.ScalingSecondsPerGibSpreadPercent > 15); // s/GiB is not flat: 9.0 at 256 MiB, 3.375 at 4 GiB
+    }
+
+    [Fact]
+    public void GNU_time_output_is_read_from_its_last_line_after_an_exit_status_note()
+    {
+        var cost = MeasuredProcess.ParseTimeOutput("Command exited with non-zero status 1\n12.34 204800 3.50 1.25\n", "curl");
+
+        Assert.Equal(12.34, cost.WallSeconds, 9);
+        Assert.Equal(204800L * 1024, cost.PeakRssBytes);
+        Assert.Equal(4.75, cost.CpuSeconds, 9);
+    }
+
+    [Fact]
+    public void Unreadable_GNU_time_output_is_a_format_error_naming_the_client()
+    {
+        var error = Assert.Throws<FormatException>(() => MeasuredProcess.ParseTimeOutput("bash: foo: not found\n", "hfjs"));
+        Assert.Contains("hfjs", error.Message);
+    }
+}
