@@ -29,6 +29,10 @@ public static partial class Blake3
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Rotr(uint x, int n) => (x >> n) | (x << (32 - n));
 
+#if NET8_0_OR_GREATER
+    // The scalar compression is hot too (parents, tails): skip its slow tier-0 body, as for the SIMD kernels.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+#endif
     private static unsafe void Rounds(uint* cv, uint* m, ulong counter, uint blockLen, uint flags, uint* state)
     {
         uint m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3], m4 = m[4], m5 = m[5], m6 = m[6], m7 = m[7];

@@ -51,6 +51,9 @@ public static partial class Blake3
 
     // Eight inputs at input + j*stride, each `blocks` blocks long; writes eight 32-byte chaining values to output.
     // Every block of the group is loaded before any output is stored, so output may overlap the inputs' front.
+    // Fully optimized from the first call: a tier-0 body of this kernel (no inlining, vectors spilled) is many
+    // times slower and hashes the first hundreds of MB of a download before tiering replaces it.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void HashMany8(byte* input, int stride, int blocks, uint* key, ulong counter, bool increment,
         uint flags, uint flagsStart, uint flagsEnd, byte* output)
     {
@@ -221,6 +224,9 @@ public static partial class Blake3
 
     // Sixteen-lane twin of HashMany8 for AVX-512: each half of the lanes is transposed as in HashMany8 and the two
     // halves are joined into one 512-bit vector per message word (and split again for the output).
+    // Fully optimized from the first call: a tier-0 body of this kernel (no inlining, vectors spilled) is many
+    // times slower and hashes the first hundreds of MB of a download before tiering replaces it.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void HashMany16(byte* input, int stride, int blocks, uint* key, ulong counter, bool increment,
         uint flags, uint flagsStart, uint flagsEnd, byte* output)
     {
@@ -468,6 +474,9 @@ public static partial class Blake3
         : Vector256.ShiftRightLogical(x, 7) | Vector256.ShiftLeft(x, 25);
 
     // Four-lane twin of HashMany8 for machines with 128-bit vectors only, and for groups of 4..7 leftover inputs.
+    // Fully optimized from the first call: a tier-0 body of this kernel (no inlining, vectors spilled) is many
+    // times slower and hashes the first hundreds of MB of a download before tiering replaces it.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void HashMany4(byte* input, int stride, int blocks, uint* key, ulong counter, bool increment,
         uint flags, uint flagsStart, uint flagsEnd, byte* output)
     {
