@@ -214,10 +214,23 @@ internal sealed class SequentialWriter : IDisposable
         _file.Dispose();
     }
 
+    /// <summary>
+    /// Bytes per write call. A term can be a whole xorb range (64 MiB): one write that large copies from memory the
+    /// caches lost long ago and holds the file's lock for the whole copy; measured on Linux/ext4, 64 MiB writes into
+    /// the page cache ran at 0.5-0.8 GB/s where 1 MiB writes of the same bytes ran at 3-5 GB/s.
+    /// </summary>
+    internal const int WriteSlice = 1 << 20;
+
     private async Task WriteAtAsync(ReadOnlyMemory<byte> data, long offset, CancellationToken cancellationToken)
     {
 #if NET8_0_OR_GREATER
-        await RandomAccess.WriteAsync(_file, data, offset, cancellationToken).ConfigureAwait(false);
+        while (data.Length > 0)
+        {
+            var slice = data.Slice(0, Math.Min(data.Length, WriteSlice));
+            await RandomAccess.WriteAsync(_file, slice, offset, cancellationToken).ConfigureAwait(false);
+            data = data.Slice(slice.Length);
+            offset += slice.Length;
+        }
 #else
         if (_file.Position != offset) _file.Position = offset;
         if (System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var segment))
