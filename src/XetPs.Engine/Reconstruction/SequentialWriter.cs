@@ -87,7 +87,9 @@ internal sealed class SequentialWriter : IDisposable
                 if (kept > 0)
                     logger?.LogInformation("Resuming {Path} from byte {Offset} of {Size}", repoPath, kept, size);
             }
-            SetLength(file, kept);
+            // Only when it changes anything: on ext4 a truncation to 0 marks the file for a synchronous flush of all
+            // its delayed allocations at close (auto_da_alloc), which cost ~0.3 s per GiB at the end of a download.
+            if (Length(file) != kept) SetLength(file, kept);
             var journal = ResumeJournal.Create(journalPath, fileId, size, verify, keptChunks, kept);
             return new SequentialWriter(repoPath, fileId, size, verify, journal, file, kept, keptChunks, commitEvery);
         }
