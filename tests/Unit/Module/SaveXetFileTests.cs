@@ -67,7 +67,8 @@ public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
 
         _ps.Run(ListAll + " | Save-XetFile -Destination $destination -Endpoint $endpoint -WhatIf", Variables);
 
-        Assert.Empty(_destination.Files());
+        // Nothing at all: no file, no repo folder, not even the engine's .cache records.
+        Assert.Empty(Directory.GetFileSystemEntries(_destination.Path));
         var whatIf = _ps.Host.Text.Split('\n').Where(l => l.StartsWith("What if:", StringComparison.Ordinal)).ToList();
         Assert.Equal(listed, whatIf.Count);
         Assert.Contains(whatIf, l => l.Contains(_destination.Local("model.safetensors"), StringComparison.Ordinal));
