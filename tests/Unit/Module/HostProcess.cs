@@ -21,7 +21,10 @@ internal static class HostProcess
 
     public static Outcome Run(params string[] arguments) => Run(new Dictionary<string, string>(), arguments);
 
-    /// <summary>Runs the host with extra environment variables (XETPS_MODULE_PATH overrides the module imported).</summary>
+    /// <summary>
+    /// Runs the host with extra environment variables (XETPS_MODULE_PATH overrides the module imported; an empty
+    /// value removes a variable).
+    /// </summary>
     public static Outcome Run(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         using var process = Process.Start(StartInfo(environment, arguments))!;
@@ -70,7 +73,12 @@ internal static class HostProcess
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         start.Environment["POWERSHELL_TELEMETRY_OPTOUT"] = "1";
         start.Environment["XETPS_MODULE_PATH"] = ModuleRunspace.ManifestPath;
-        foreach (var pair in environment) start.Environment[pair.Key] = pair.Value;
+        // An empty value removes the variable, so a test does not depend on what the developer's shell exports.
+        foreach (var pair in environment)
+        {
+            if (pair.Value.Length == 0) start.Environment.Remove(pair.Key);
+            else start.Environment[pair.Key] = pair.Value;
+        }
         return start;
     }
 

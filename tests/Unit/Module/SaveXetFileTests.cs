@@ -311,6 +311,31 @@ public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
         Assert.All(_hub.Server.Log.Entries, e => Assert.DoesNotContain(EmulatorOptions.DefaultHubToken, e.Path, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("HF_TOKEN")]
+    [InlineData("HF_TOKEN_PATH")]
+    public void Without_Endpoint_and_Token_the_environment_names_the_Hub_and_the_token(string tokenSource)
+    {
+        // In a child process (tools/ps's host): environment variables are per process, and other tests run meanwhile.
+        using var tokenFolder = new ScratchFolder();
+        var tokenFile = Path.Combine(tokenFolder.Path, "token");
+        File.WriteAllText(tokenFile, EmulatorOptions.DefaultHubToken + "\n");
+        var environment = new Dictionary<string, string>
+        {
+            ["HF_ENDPOINT"] = _hub.Endpoint,
+            ["HF_TOKEN"] = tokenSource == "HF_TOKEN" ? EmulatorOptions.DefaultHubToken : string.Empty,
+            ["HF_TOKEN_PATH"] = tokenSource == "HF_TOKEN_PATH" ? tokenFile : string.Empty,
+            ["HF_HOME"] = string.Empty,
+        };
+
+        var outcome = HostProcess.Run(environment, "-Command",
+            $"Save-XetFile -Repo xetps/private-sample -Path secret.txt -Destination '{_destination.Path}'");
+
+        Assert.True(outcome.ExitCode == 0, outcome.ToString());
+        Assert.Equal("only with a token\n", File.ReadAllText(_destination.Local("secret.txt")));
+        Assert.DoesNotContain(EmulatorOptions.DefaultHubToken, outcome.Stdout + outcome.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Stop_cancels_a_stalled_download_leaves_the_destination_untouched_and_a_rerun_completes()
     {
