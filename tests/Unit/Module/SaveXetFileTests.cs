@@ -76,6 +76,18 @@ public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
     }
 
     [Fact]
+    public void Confirm_asks_once_per_file_and_a_no_skips_that_file()
+    {
+        _ps.Host.ChoiceAnswers.Enqueue("&Yes");
+        _ps.Host.ChoiceAnswers.Enqueue("&No");
+
+        _ps.Run("Save-XetFile -Repo xetps/sample -Path config.json, README.md -Destination $destination -Endpoint $endpoint -Confirm", Variables);
+
+        Assert.Equal(2, _ps.Host.Text.Split('\n').Count(l => l.StartsWith("PROMPT: ", StringComparison.Ordinal)));
+        Assert.Equal(new[] { _destination.Local("config.json") }, _destination.Files());
+    }
+
+    [Fact]
     public void Progress_has_one_parent_children_under_it_and_ends_with_Completed_records()
     {
         using var ps = _ps.Script(ListAll + " | Save-XetFile -Destination $destination -Endpoint $endpoint", Variables);
