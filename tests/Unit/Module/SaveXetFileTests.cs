@@ -88,6 +88,20 @@ public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
     }
 
     [Fact]
+    public void A_whole_pipeline_shares_one_session_so_its_xet_files_share_one_CAS_token()
+    {
+        var xetFiles = _hub.SampleFiles.Count(f => f.IsXet);
+        Assert.True(xetFiles >= 2, "the sample repo needs several Xet files for this spec");
+        _hub.Server.Log.Clear();
+
+        _ps.Run(ListAll + " | Save-XetFile -Destination $destination", Variables);
+
+        // One session holds one token per repo and commit; a session per file would ask once per Xet file.
+        Assert.Equal(xetFiles, _hub.Server.Log.For(EmulatorRoute.Reconstruction).Select(e => e.Path).Distinct().Count());
+        Assert.Single(_hub.Server.Log.For(EmulatorRoute.Token));
+    }
+
+    [Fact]
     public void Progress_has_one_parent_children_under_it_and_ends_with_Completed_records()
     {
         using var ps = _ps.Script(ListAll + " | Save-XetFile -Destination $destination -Endpoint $endpoint", Variables);
