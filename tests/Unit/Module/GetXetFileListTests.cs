@@ -105,4 +105,29 @@ public sealed class GetXetFileListTests : IClassFixture<SampleHub>, System.IDisp
         var thrown = Assert.ThrowsAny<RuntimeException>(() => asModel.Invoke());
         Assert.StartsWith("XetFileNotFound,", ((IContainsErrorRecord)thrown).ErrorRecord.FullyQualifiedErrorId, System.StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Stop_ends_a_listing_whose_tree_page_never_comes()
+    {
+        var stall = _hub.Server.Faults.Add("tree:stall=60s");
+        try
+        {
+            using var ps = _ps.Script("Get-XetFileList -Repo xetps/sample -Recurse -Endpoint $endpoint", Variables);
+            var running = ps.BeginInvoke();
+            // Bounded wait for the listing to be inside the stalled tree request (the fault is applied on arrival).
+            for (var i = 0; i < 200 && _hub.Server.Faults.AppliedCount(stall) == 0; i++) System.Threading.Thread.Sleep(50);
+            Assert.Equal(1, _hub.Server.Faults.AppliedCount(stall));
+
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            ps.Stop();
+            Assert.Throws<PipelineStoppedException>(() => ps.EndInvoke(running));
+
+            // The page would arrive after 60 s: ending before that means the stop ended it.
+            Assert.True(clock.Elapsed < System.TimeSpan.FromSeconds(60), $"stopping took {clock.Elapsed}");
+        }
+        finally
+        {
+            _hub.Server.Faults.Remove(stall);
+        }
+    }
 }
