@@ -102,6 +102,29 @@ public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
     }
 
     [Fact]
+    public void Downloads_start_while_the_listing_is_still_arriving()
+    {
+        // Six tree pages, each held 500 ms: a cmdlet that waited for the whole listing would start no download
+        // before the last page was asked for.
+        var slowPages = _hub.Server.Faults.Add("tree:latency=500ms");
+        try
+        {
+            _hub.Server.Log.Clear();
+            _ps.Run("Get-XetFileList -Repo xetps/many-files -Recurse -Endpoint $endpoint | Save-XetFile -Destination $destination", Variables);
+        }
+        finally
+        {
+            _hub.Server.Faults.Remove(slowPages);
+        }
+
+        Assert.Equal(SampleHub.ManyFilesCount, _destination.Files().Length);
+        var entries = _hub.Server.Log.Entries;
+        var lastPage = entries.Where(e => e.Route == EmulatorRoute.Tree).Max(e => e.Sequence);
+        var firstDownload = entries.Where(e => e.Route != EmulatorRoute.Tree).Min(e => e.Sequence);
+        Assert.True(firstDownload < lastPage, $"the first download request (#{firstDownload}) came after the last tree page (#{lastPage})");
+    }
+
+    [Fact]
     public void Progress_has_one_parent_children_under_it_and_ends_with_Completed_records()
     {
         using var ps = _ps.Script(ListAll + " | Save-XetFile -Destination $destination -Endpoint $endpoint", Variables);
