@@ -40,6 +40,15 @@ public class SafePathTests
     [InlineData("")]
     [InlineData("stream.bin:hidden")]
     [InlineData("bell\u0007")]
+    [InlineData("//server/share/x.bin")]
+    [InlineData("\\\\server\\share\\x.bin")]
+    [InlineData("\\\\?\\C:\\x.bin")]
+    [InlineData("D:")]
+    [InlineData("conin$")]
+    [InlineData("models/COM\u00B9.bin")]
+    [InlineData("AUX .tar.gz")]
+    [InlineData("folder./x.bin")]
+    [InlineData("folder /x.bin")]
     public void Unsafe_repo_paths_are_refused_before_anything_is_written(string repoPath)
     {
         var error = Assert.Throws<UnsafeRepoPathException>(() => SafePath.Combine(Root, repoPath));
