@@ -227,6 +227,26 @@ public class XetSessionTests
         Assert.DoesNotContain(emulator.Server.Log.For(EmulatorRoute.Resolve), e => e.Path.Contains("configs/"));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Save_downloads_a_file_whose_name_is_250_characters_long(bool xet)
+    {
+        // The partial file's name once was the destination's name plus 21 characters: past the 255-byte limit.
+        var path = "weights/" + new string('m', 246) + ".bin";
+        var file = ScenarioData.IncompressibleFile(path, 300_000, seed: 41);
+        await using var emulator = await EmulatorFixture.StartAsync(new CommitOptions { XetMinSize = xet ? 1024 : long.MaxValue }, file);
+        await using var session = new XetSession(emulator.Options());
+
+        var result = await session.DownloadAsync(emulator.Request(path)).WaitAsync(Bound);
+
+        Assert.Equal(xet, result.XetHash is not null);
+        Assert.Equal(EmulatorFixture.Content(file), File.ReadAllBytes(result.DestinationPath));
+        Assert.Equal(new[] { result.DestinationPath }, Directory.GetFiles(Path.GetDirectoryName(result.DestinationPath)!));
+        Assert.DoesNotContain(Directory.GetFiles(Path.Combine(emulator.Root, ".cache", "xetps")),
+            f => f.EndsWith(".incomplete", StringComparison.Ordinal) || f.EndsWith(".journal", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Save_skips_a_file_already_up_to_date_with_or_without_its_metadata_record()
     {
