@@ -148,13 +148,13 @@ internal static class FileReconstructor
         {
             await ReleaseAsync(registry, segments, startedLoads, logger).ConfigureAwait(false);
             writer.Dispose();
-            if (writer.Discarded) DeletePartial(destinationPath);
+            if (writer.Discarded) DeletePartial(destinationPath, repoPath);
         }
 
         if (finished)
         {
-            MoveIntoPlace(ResumeJournal.PartialPathFor(destinationPath), destinationPath);
-            TryDelete(ResumeJournal.JournalPathFor(destinationPath));
+            MoveIntoPlace(ResumeJournal.PartialPathFor(destinationPath, repoPath), destinationPath);
+            TryDelete(ResumeJournal.JournalPathFor(destinationPath, repoPath));
             progress?.Report(new FileProgress(repoPath, size, size));
         }
         return new Outcome(Interlocked.Read(ref bytesReceived), resumed);
@@ -192,10 +192,10 @@ internal static class FileReconstructor
 #endif
     }
 
-    internal static void DeletePartial(string destinationPath)
+    internal static void DeletePartial(string destinationPath, string repoPath)
     {
-        TryDelete(ResumeJournal.PartialPathFor(destinationPath));
-        TryDelete(ResumeJournal.JournalPathFor(destinationPath));
+        TryDelete(ResumeJournal.PartialPathFor(destinationPath, repoPath));
+        TryDelete(ResumeJournal.JournalPathFor(destinationPath, repoPath));
     }
 
     private static void TryDelete(string path)

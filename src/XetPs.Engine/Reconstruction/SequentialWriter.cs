@@ -13,7 +13,7 @@ using XetPs.Format;
 namespace XetPs.Reconstruction;
 
 /// <summary>
-/// Writes one file's terms, in file order, into its partial file beside the destination, feeds every chunk hash to
+/// Writes one file's terms, in file order, into its partial file (see <see cref="ResumeJournal"/>), feeds every chunk hash to
 /// the file's merkle builder and journals progress for resume. Owned by one file's writer task (not thread-safe).
 /// Invariants: bytes are written contiguously (a term that does not continue exactly where the previous ended is a
 /// protocol error); every chunk of the file is hashed exactly once, by the segment it starts in; the journal commits
@@ -70,8 +70,9 @@ internal sealed class SequentialWriter : IDisposable
     /// </summary>
     public static SequentialWriter Open(string destinationPath, string repoPath, XetHash fileId, long size, bool verify, long commitEvery, ILogger? logger)
     {
-        var partialPath = ResumeJournal.PartialPathFor(destinationPath);
-        var journalPath = ResumeJournal.JournalPathFor(destinationPath);
+        var partialPath = ResumeJournal.PartialPathFor(destinationPath, repoPath);
+        var journalPath = ResumeJournal.JournalPathFor(destinationPath, repoPath);
+        Directory.CreateDirectory(Path.GetDirectoryName(partialPath)!);
         var state = File.Exists(partialPath) ? ResumeJournal.TryRead(journalPath, fileId, size) : null;
         if (state is not null && verify && !state.HasHashes) state = null; // cannot prove the prefix: start afresh
 
