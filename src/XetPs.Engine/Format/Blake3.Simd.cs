@@ -1,4 +1,5 @@
 #if NET8_0_OR_GREATER
+using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -28,8 +29,23 @@ public static partial class Blake3
             for (; done + 8 <= fullChunks; done += 8)
                 HashMany8(input + done * ChunkLen, ChunkLen, 16, key, (ulong)done, true, flags, ChunkStart, ChunkEnd, cvs + done * 32);
         if (lanes >= 4)
+        {
             for (; done + 4 <= fullChunks; done += 4)
                 HashMany4(input + done * ChunkLen, ChunkLen, 16, key, (ulong)done, true, flags, ChunkStart, ChunkEnd, cvs + done * 32);
+            int left = fullChunks - done;
+            if (left > 0)
+            {
+                // One to three full chunks left: one 4-lane pass over a zero-padded copy (the padding lanes' values
+                // are dropped) costs less than 16 scalar compressions per chunk, a third of a Xet chunk's hash time.
+                byte* padded = stackalloc byte[4 * ChunkLen];
+                new Span<byte>(padded, 4 * ChunkLen).Clear();
+                Buffer.MemoryCopy(input + done * ChunkLen, padded, 4 * ChunkLen, left * ChunkLen);
+                byte* lanesOut = stackalloc byte[4 * 32];
+                HashMany4(padded, ChunkLen, 16, key, (ulong)done, true, flags, ChunkStart, ChunkEnd, lanesOut);
+                Buffer.MemoryCopy(lanesOut, cvs + done * 32, left * 32, left * 32);
+                done = fullChunks;
+            }
+        }
         return done;
     }
 

@@ -95,12 +95,19 @@ internal static class FileReconstructor
                     try
                     {
                         long lastReport = writer.Written;
+                        // Where the writer's time goes (logged at the end): waiting for terms, for loads, or writing.
+                        var clock = System.Diagnostics.Stopwatch.StartNew();
+                        TimeSpan waitingForLoads = default, writing = default;
                         while (await termChannel.Reader.WaitToReadAsync(token).ConfigureAwait(false))
                         {
                             while (termChannel.Reader.TryRead(out var term))
                             {
+                                var mark = clock.Elapsed;
                                 var ranges = await AsyncWait.WaitAsync(term.Load!, token).ConfigureAwait(false);
+                                var loaded = clock.Elapsed;
+                                waitingForLoads += loaded - mark;
                                 await writer.WriteTermAsync(term, ranges, token).ConfigureAwait(false);
+                                writing += clock.Elapsed - loaded;
                                 term.Done = true;
                                 term.Load = null;
                                 registry.Consumed(term.Block, term.Sequence);
@@ -115,6 +122,8 @@ internal static class FileReconstructor
                                 }
                             }
                         }
+                        logger?.LogDebug("Writer of {Path}: {Total:0} ms, of which {Loads:0} ms waiting for loads and {Writing:0} ms writing",
+                            repoPath, clock.Elapsed.TotalMilliseconds, waitingForLoads.TotalMilliseconds, writing.TotalMilliseconds);
                     }
                     catch (Exception ex)
                     {
@@ -139,13 +148,13 @@ internal static class FileReconstructor
         {
             await ReleaseAsync(registry, segments, startedLoads, logger).ConfigureAwait(false);
             writer.Dispose();
-            if (writer.Discarded) DeletePartial(destinationPath);
+            if (writer.Discarded) DeletePartial(destinationPath, repoPath);
         }
 
         if (finished)
         {
-            MoveIntoPlace(ResumeJournal.PartialPathFor(destinationPath), destinationPath);
-            TryDelete(ResumeJournal.JournalPathFor(destinationPath));
+            MoveIntoPlace(ResumeJournal.PartialPathFor(destinationPath, repoPath), destinationPath);
+            TryDelete(ResumeJournal.JournalPathFor(destinationPath, repoPath));
             progress?.Report(new FileProgress(repoPath, size, size));
         }
         return new Outcome(Interlocked.Read(ref bytesReceived), resumed);
@@ -183,10 +192,10 @@ internal static class FileReconstructor
 #endif
     }
 
-    internal static void DeletePartial(string destinationPath)
+    internal static void DeletePartial(string destinationPath, string repoPath)
     {
-        TryDelete(ResumeJournal.PartialPathFor(destinationPath));
-        TryDelete(ResumeJournal.JournalPathFor(destinationPath));
+        TryDelete(ResumeJournal.PartialPathFor(destinationPath, repoPath));
+        TryDelete(ResumeJournal.JournalPathFor(destinationPath, repoPath));
     }
 
     private static void TryDelete(string path)

@@ -24,24 +24,30 @@ internal sealed record LocalFileRecord(string Identity, long Size, long LastWrit
 
     /// <summary>
     /// Where the record of <paramref name="destinationPath"/> lives: under the root the repo path was placed in when
-    /// the destination ends with it, else beside the file's folder.
+    /// the destination ends with it, else in the file's folder.
     /// </summary>
     public static string PathFor(string destinationPath, string repoPath)
     {
+        var (root, relative) = Locate(destinationPath, repoPath);
+        return Path.Combine(CacheFolder(root), relative + ".meta");
+    }
+
+    /// <summary>
+    /// The destination root of <paramref name="destinationPath"/> (the folder <paramref name="repoPath"/> was placed
+    /// under when the destination ends with it, else the file's own folder) and the destination's path relative to
+    /// that root. Distinct destinations under one root have distinct relative paths.
+    /// </summary>
+    public static (string Root, string Relative) Locate(string destinationPath, string repoPath)
+    {
         var full = Path.GetFullPath(destinationPath);
         var relative = repoPath.Replace('/', Path.DirectorySeparatorChar);
-        string root;
         if (full.EndsWith(Path.DirectorySeparatorChar + relative, StringComparison.Ordinal))
-        {
-            root = full.Substring(0, full.Length - relative.Length - 1);
-        }
-        else
-        {
-            root = Path.GetDirectoryName(full) ?? ".";
-            relative = Path.GetFileName(full);
-        }
-        return Path.Combine(root, ".cache", "xetps", relative + ".meta");
+            return (full.Substring(0, full.Length - relative.Length - 1), relative);
+        return (Path.GetDirectoryName(full) ?? ".", Path.GetFileName(full));
     }
+
+    /// <summary>Where XetPs keeps its own files under a destination root (records, partial files, journals).</summary>
+    public static string CacheFolder(string root) => Path.Combine(root, ".cache", "xetps");
 
     public static LocalFileRecord? TryRead(string recordPath)
     {

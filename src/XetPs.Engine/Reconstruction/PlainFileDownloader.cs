@@ -11,7 +11,7 @@ namespace XetPs.Reconstruction;
 
 /// <summary>
 /// Downloads a file that is not stored in Xet (plain git or LFS) over HTTP through the Hub client, with the same
-/// guarantees as Xet files: bytes go to the partial file beside the destination, a body that breaks off resumes
+/// guarantees as Xet files: bytes go to the partial file under the destination root's .cache/xetps folder, a body that breaks off resumes
 /// from what was written (Range request; also across runs, while the partial's marker names the same content), the
 /// result is checked against the LFS sha256 (or, for a plain git file, its git blob id), and only then replaces the
 /// destination.
@@ -24,8 +24,9 @@ internal static class PlainFileDownloader
         var options = session.Options;
         var directory = Path.GetDirectoryName(destinationPath);
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
-        var partialPath = ResumeJournal.PartialPathFor(destinationPath);
-        var markerPath = ResumeJournal.JournalPathFor(destinationPath);
+        var partialPath = ResumeJournal.PartialPathFor(destinationPath, entry.Path);
+        var markerPath = ResumeJournal.JournalPathFor(destinationPath, entry.Path);
+        Directory.CreateDirectory(Path.GetDirectoryName(partialPath)!);
         var identity = LocalFileRecord.IdentityOf(entry) ?? "size:" + entry.Size;
         var marker = $"plain {identity} {entry.Size}";
 
@@ -94,7 +95,7 @@ internal static class PlainFileDownloader
             }
             if (expected is not null && !string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
             {
-                FileReconstructor.DeletePartial(destinationPath);
+                FileReconstructor.DeletePartial(destinationPath, entry.Path);
                 throw new XetHashMismatchException(entry.Path, expected.ToLowerInvariant(), actual!);
             }
         }

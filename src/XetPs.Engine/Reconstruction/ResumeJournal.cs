@@ -1,20 +1,26 @@
 using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
+using System.Security.Cryptography;
 using System.Text;
 using XetPs.Format;
 
 namespace XetPs.Reconstruction;
 
 /// <summary>
-/// The small file beside an interrupted download that lets the next run continue it: which file (Xet id and size),
+/// The small file kept with an interrupted download's partial file that lets the next run continue it: which file (Xet id and size),
 /// the hash and size of every chunk hashed so far (when verifying), and commit marks, each naming a length of the
 /// partial file that is fully written, ends on a chunk boundary and whose chunks are all recorded. Append-only, so a crash mid-record loses
 /// at most the records after the last commit. Invariant: a commit is written only after the bytes it covers were
 /// handed to the OS, and only at a chunk boundary, so the resumed prefix is whole chunks and the merkle builder can
 /// be rebuilt from the records. The resumed prefix is re-read and re-hashed before it is trusted (a damaged partial
 /// file resumes from its last good chunk), so the final check covers the whole file.
+/// The partial file and the journal live under <c>&lt;destination root&gt;/.cache/xetps/</c> with a short hashed name
+/// (like huggingface_hub's local-dir <c>.incomplete</c> files), not beside the destination: a name built from the
+/// file's own would pass the 255-byte file name limit for long names. Same root, so the same file system as the
+/// destination, which keeps the final move an atomic rename.
 /// </summary>
 internal sealed class ResumeJournal : IDisposable
 {
@@ -29,11 +35,29 @@ internal sealed class ResumeJournal : IDisposable
 
     private ResumeJournal(FileStream stream) => _stream = stream;
 
-    public static string PartialPathFor(string destinationPath) =>
-        Path.Combine(Path.GetDirectoryName(destinationPath) ?? ".", "." + Path.GetFileName(destinationPath) + ".xetps-partial");
+    /// <summary>The partial file of <paramref name="destinationPath"/> (which holds <paramref name="repoPath"/>).</summary>
+    public static string PartialPathFor(string destinationPath, string repoPath) => WorkPathFor(destinationPath, repoPath, ".incomplete");
 
-    public static string JournalPathFor(string destinationPath) =>
-        Path.Combine(Path.GetDirectoryName(destinationPath) ?? ".", "." + Path.GetFileName(destinationPath) + ".xetps-journal");
+    /// <summary>The journal (or, for a plain file, the marker) of <paramref name="destinationPath"/>.</summary>
+    public static string JournalPathFor(string destinationPath, string repoPath) => WorkPathFor(destinationPath, repoPath, ".journal");
+
+    /// <summary>
+    /// <c>&lt;root&gt;/.cache/xetps/&lt;key&gt;&lt;suffix&gt;</c>, the key being the first 128 bits of the sha256 of the
+    /// destination's '/'-separated path relative to its root, in hex: the same file maps to the same name on every
+    /// run (so a rerun finds it), different destinations to different names, and the name is 32 characters whatever
+    /// the file is called.
+    /// </summary>
+    private static string WorkPathFor(string destinationPath, string repoPath, string suffix)
+    {
+        var (root, relative) = LocalFileRecord.Locate(destinationPath, repoPath);
+        byte[] digest;
+        using (var sha = SHA256.Create())
+            digest = sha.ComputeHash(Encoding.UTF8.GetBytes(relative.Replace(Path.DirectorySeparatorChar, '/')));
+        var key = new StringBuilder(32 + suffix.Length);
+        for (var i = 0; i < 16; i++) key.Append(digest[i].ToString("x2", CultureInfo.InvariantCulture));
+        key.Append(suffix);
+        return Path.Combine(LocalFileRecord.CacheFolder(root), key.ToString());
+    }
 
     /// <summary>What an earlier run left: the committed length and the chunks (hash, size) it covers.</summary>
     internal sealed record State(long CommittedLength, List<(XetHash Hash, int Size)> Chunks, bool HasHashes);

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Text;
 
 namespace XetPs.Reconstruction;
 
@@ -10,6 +11,9 @@ namespace XetPs.Reconstruction;
 /// </summary>
 public static class SafePath
 {
+    /// <summary>The longest file or folder name, in UTF-8 bytes, that every common file system accepts.</summary>
+    public const int MaxSegmentBytes = 255;
+
     private static readonly string[] ReservedNames =
     [
         "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "CLOCK$",
@@ -51,7 +55,12 @@ public static class SafePath
     {
         if (segment.Length == 0) throw new UnsafeRepoPathException(repoPath, "it has an empty segment ('//' or a trailing '/')");
         if (segment == "." || segment == "..") throw new UnsafeRepoPathException(repoPath, $"it has a '{segment}' segment");
-        if (segment.Length > 255) throw new UnsafeRepoPathException(repoPath, "a segment is longer than 255 characters");
+        // File systems count a name in bytes (ext4: 255 bytes of UTF-8) or in UTF-16 units (NTFS: 255); UTF-8 never
+        // takes fewer bytes than UTF-16 takes units, so 255 UTF-8 bytes fit both.
+        var bytes = Encoding.UTF8.GetByteCount(segment);
+        if (bytes > MaxSegmentBytes)
+            throw new UnsafeRepoPathException(repoPath,
+                $"a segment is {bytes} bytes long in UTF-8, more than the {MaxSegmentBytes} bytes file systems allow in a file name");
         foreach (var c in segment)
         {
             if (c < 32) throw new UnsafeRepoPathException(repoPath, "it contains a control character");

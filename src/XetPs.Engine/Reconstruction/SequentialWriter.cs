@@ -13,7 +13,7 @@ using XetPs.Format;
 namespace XetPs.Reconstruction;
 
 /// <summary>
-/// Writes one file's terms, in file order, into its partial file beside the destination, feeds every chunk hash to
+/// Writes one file's terms, in file order, into its partial file (see <see cref="ResumeJournal"/>), feeds every chunk hash to
 /// the file's merkle builder and journals progress for resume. Owned by one file's writer task (not thread-safe).
 /// Invariants: bytes are written contiguously (a term that does not continue exactly where the previous ended is a
 /// protocol error); every chunk of the file is hashed exactly once, by the segment it starts in; the journal commits
@@ -70,8 +70,9 @@ internal sealed class SequentialWriter : IDisposable
     /// </summary>
     public static SequentialWriter Open(string destinationPath, string repoPath, XetHash fileId, long size, bool verify, long commitEvery, ILogger? logger)
     {
-        var partialPath = ResumeJournal.PartialPathFor(destinationPath);
-        var journalPath = ResumeJournal.JournalPathFor(destinationPath);
+        var partialPath = ResumeJournal.PartialPathFor(destinationPath, repoPath);
+        var journalPath = ResumeJournal.JournalPathFor(destinationPath, repoPath);
+        Directory.CreateDirectory(Path.GetDirectoryName(partialPath)!);
         var state = File.Exists(partialPath) ? ResumeJournal.TryRead(journalPath, fileId, size) : null;
         if (state is not null && verify && !state.HasHashes) state = null; // cannot prove the prefix: start afresh
 
@@ -87,7 +88,9 @@ internal sealed class SequentialWriter : IDisposable
                 if (kept > 0)
                     logger?.LogInformation("Resuming {Path} from byte {Offset} of {Size}", repoPath, kept, size);
             }
-            SetLength(file, kept);
+            // Only when it changes anything: on ext4 a truncation to 0 marks the file for a synchronous flush of all
+            // its delayed allocations at close (auto_da_alloc), which cost ~0.3 s per GiB at the end of a download.
+            if (Length(file) != kept) SetLength(file, kept);
             var journal = ResumeJournal.Create(journalPath, fileId, size, verify, keptChunks, kept);
             return new SequentialWriter(repoPath, fileId, size, verify, journal, file, kept, keptChunks, commitEvery);
         }
@@ -214,10 +217,23 @@ internal sealed class SequentialWriter : IDisposable
         _file.Dispose();
     }
 
+    /// <summary>
+    /// Bytes per write call. A term can be a whole xorb range (64 MiB): one write that large copies from memory the
+    /// caches lost long ago and holds the file's lock for the whole copy; measured on Linux/ext4, 64 MiB writes into
+    /// the page cache ran at 0.5-0.8 GB/s where 1 MiB writes of the same bytes ran at 3-5 GB/s.
+    /// </summary>
+    internal const int WriteSlice = 1 << 20;
+
     private async Task WriteAtAsync(ReadOnlyMemory<byte> data, long offset, CancellationToken cancellationToken)
     {
 #if NET8_0_OR_GREATER
-        await RandomAccess.WriteAsync(_file, data, offset, cancellationToken).ConfigureAwait(false);
+        while (data.Length > 0)
+        {
+            var slice = data.Slice(0, Math.Min(data.Length, WriteSlice));
+            await RandomAccess.WriteAsync(_file, slice, offset, cancellationToken).ConfigureAwait(false);
+            data = data.Slice(slice.Length);
+            offset += slice.Length;
+        }
 #else
         if (_file.Position != offset) _file.Position = offset;
         if (System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var segment))

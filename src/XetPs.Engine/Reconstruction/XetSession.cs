@@ -81,27 +81,33 @@ public sealed class XetSession : IAsyncDisposable
         CancellationToken cancellationToken = default)
     {
         if (request is null) throw new ArgumentNullException(nameof(request));
-        // Counted before the disposed check, so DisposeAsync either sees this download running or refuses it.
+        // Counted before the disposed check, so DisposeAsync either sees this download running (and waits for it
+        // before closing the transport and the lifetime source) or this download sees the session disposed.
         Interlocked.Increment(ref _running);
         if (Volatile.Read(ref _disposed) != 0)
         {
-            if (Interlocked.Decrement(ref _running) == 0) _drained.TrySetResult(true);
+            EndOne();
             throw new ObjectDisposedException(nameof(XetSession));
         }
         var clock = Stopwatch.StartNew();
+        // Every wait of the download, the wait for a file slot included, observes both the caller's token and the
+        // session's lifetime: disposing the session ends queued and running downloads alike, before the transport
+        // they use is closed.
+        var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _lifetime.Token);
+        var token = linked.Token;
         try
         {
             var destination = Path.GetFullPath(request.DestinationPath);
-            await _files.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _files.WaitAsync(token).ConfigureAwait(false);
             try
             {
-                var entry = request.Entry ?? await GetFileAsync(request.Repo, request.Revision, request.Path, cancellationToken).ConfigureAwait(false);
+                var entry = request.Entry ?? await GetFileAsync(request.Repo, request.Revision, request.Path, token).ConfigureAwait(false);
                 var identity = LocalFileRecord.IdentityOf(entry);
                 var recordPath = LocalFileRecord.PathFor(destination, entry.Path);
                 if (File.Exists(destination))
                 {
                     if (identity is not null &&
-                        await Task.Run(() => IsUpToDate(destination, entry, identity, recordPath, cancellationToken), cancellationToken).ConfigureAwait(false))
+                        await Task.Run(() => IsUpToDate(destination, entry, identity, recordPath, token), token).ConfigureAwait(false))
                     {
                         _logger?.LogInformation("{Path} is up to date at {Destination}", entry.Path, destination);
                         progress?.Report(new FileProgress(entry.Path, entry.Size, entry.Size));
@@ -116,12 +122,12 @@ public sealed class XetSession : IAsyncDisposable
                     var fileId = XetHash.Parse(entry.XetHash);
                     var cas = CasFor(entry.Repo, entry.Revision);
                     _logger?.LogDebug("Downloading {Path} ({Size} bytes, Xet {FileId})", entry.Path, entry.Size, entry.XetHash);
-                    outcome = await FileReconstructor.RunAsync(_resources, cas, fileId, entry.Size, entry.Path, destination, progress, cancellationToken).ConfigureAwait(false);
+                    outcome = await FileReconstructor.RunAsync(_resources, cas, fileId, entry.Size, entry.Path, destination, progress, token).ConfigureAwait(false);
                 }
                 else
                 {
                     _logger?.LogDebug("Downloading {Path} ({Size} bytes, plain HTTP)", entry.Path, entry.Size);
-                    outcome = await PlainFileDownloader.RunAsync(_resources, _hub, entry, destination, progress, cancellationToken).ConfigureAwait(false);
+                    outcome = await PlainFileDownloader.RunAsync(_resources, _hub, entry, destination, progress, token).ConfigureAwait(false);
                 }
                 if (identity is not null) LocalFileRecord.Write(recordPath, identity, destination);
                 _logger?.LogInformation("Downloaded {Path} ({Size} bytes{Resumed}) in {Seconds:0.00} s", entry.Path, entry.Size,
@@ -137,10 +143,24 @@ public sealed class XetSession : IAsyncDisposable
         {
             throw new OperationCanceledException("The download was cancelled.", ex, cancellationToken);
         }
+        catch (OperationCanceledException ex) when (_lifetime.IsCancellationRequested && ex.CancellationToken != _lifetime.Token)
+        {
+            // Still counted as running, so the lifetime source is not disposed yet.
+            throw new OperationCanceledException("The download was cancelled: its session was closed.", ex, _lifetime.Token);
+        }
         finally
         {
-            if (Interlocked.Decrement(ref _running) == 0 && Volatile.Read(ref _disposed) != 0) _drained.TrySetResult(true);
+            linked.Dispose();
+            EndOne();
         }
+    }
+
+    /// <summary>Internal counter, for specifications: downloads counted as running (queued for a slot or under way).</summary>
+    internal int RunningDownloads => Volatile.Read(ref _running);
+
+    private void EndOne()
+    {
+        if (Interlocked.Decrement(ref _running) == 0 && Volatile.Read(ref _disposed) != 0) _drained.TrySetResult(true);
     }
 
     private bool IsUpToDate(string destination, RepoEntry entry, string identity, string recordPath, CancellationToken cancellationToken)
@@ -161,20 +181,22 @@ public sealed class XetSession : IAsyncDisposable
         _cas.GetOrAdd((repo, revision), key => new Lazy<CasClient>(() =>
             new CasClient(_transport, new CasTokenProvider(_hub, key.Repo, key.Revision)))).Value;
 
-    /// <summary>Cancels the downloads still running, waits for them to end (each ends its own tasks), then closes.</summary>
+    /// <summary>
+    /// Cancels the downloads still running or queued, waits until every one has ended (each ends its own tasks, and
+    /// they end promptly: every wait inside them observes the cancellation), then closes the transport. A download
+    /// started afterwards throws <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            await _drained.Task.ConfigureAwait(false);
+            return;
+        }
         _lifetime.Cancel();
         if (Volatile.Read(ref _running) == 0) _drained.TrySetResult(true);
-        // Every wait inside a download observes the cancellation; the bound only guards against a caller's own
-        // progress callback that never returns.
-        using (var bound = new CancellationTokenSource())
-        {
-            var timeout = Task.Delay(TimeSpan.FromSeconds(30), bound.Token);
-            await Task.WhenAny(_drained.Task, timeout).ConfigureAwait(false);
-            bound.Cancel();
-        }
+        // No timeout: closing the transport under a download still running is the bug this wait prevents.
+        await _drained.Task.ConfigureAwait(false);
         _transport.Dispose();
         _lifetime.Dispose();
     }

@@ -404,12 +404,18 @@ internal sealed class XorbRegistry
             Dictionary<ChunkRange, int> expected;
             lock (_gate) expected = new Dictionary<ChunkRange, int>(block.ExpectedTerms);
 
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            TimeSpan fetched = default;
             for (var attempt = 0; ; attempt++)
             {
                 fetch = await FetchAsync(block, generation, fetch, raw, cancellationToken).ConfigureAwait(false);
+                fetched = clock.Elapsed;
                 try
                 {
                     decoded = Decode(fetch, raw, expected, _verify, Buffers);
+                    _logger?.LogTrace("Loaded xorb {Xorb} ({Bytes} bytes): fetched in {Fetch:0.0} ms, decoded{Hashed} in {Decode:0.0} ms",
+                        fetch.Xorb.ToString(), fetch.TotalLength, fetched.TotalMilliseconds, _verify ? " and hashed" : "",
+                        (clock.Elapsed - fetched).TotalMilliseconds);
                     break;
                 }
                 catch (XorbFormatException ex) when (attempt == 0)

@@ -131,7 +131,7 @@ public sealed class GetXetFileListCommand : PSCmdlet, IDisposable
         finally
         {
             // Bounded: releasing a half-read page must not hold the pipeline after a stop.
-            entries.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(2));
+            BoundedWait.For(entries.DisposeAsync(), TimeSpan.FromSeconds(2));
         }
     }
 
@@ -142,7 +142,7 @@ public sealed class GetXetFileListCommand : PSCmdlet, IDisposable
         _cancellation.Cancel();
         if (_session is not null)
         {
-            _session.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(2));
+            BoundedWait.For(_session.DisposeAsync(), TimeSpan.FromSeconds(2));
             _session = null;
         }
         _cancellation.Dispose();

@@ -1,6 +1,5 @@
 using System;
 using System.Threading.Channels;
-using XetPs.Hub;
 using XetPs.Reconstruction;
 
 namespace XetPs.Commands;
@@ -9,8 +8,6 @@ namespace XetPs.Commands;
 internal abstract record OutboxMessage;
 
 internal sealed record LogLine(XetLogLevel Level, string Text) : OutboxMessage;
-
-internal sealed record EntryListed(RepoEntry Entry) : OutboxMessage;
 
 internal sealed record FileStarted(SaveItem Item) : OutboxMessage;
 

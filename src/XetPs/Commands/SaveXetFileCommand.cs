@@ -190,7 +190,7 @@ public sealed class SaveXetFileCommand : PSCmdlet, IDisposable
         _cancellation.Cancel();
         var workersEnded = _queue?.WaitForWorkers(StopGrace) ?? true;
         // Bounded: a session that cannot release its connections in time must not hold the prompt hostage.
-        foreach (var session in _sessions.Values) session.DisposeAsync().AsTask().Wait(StopGrace);
+        foreach (var session in _sessions.Values) BoundedWait.For(session.DisposeAsync(), StopGrace);
         _sessions.Clear();
         // A worker still inside an engine call past the grace period keeps using the token: leave it undisposed.
         if (workersEnded) _cancellation.Dispose();

@@ -65,6 +65,33 @@ public sealed class EmulatorCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Command_listens_on_the_given_port_and_keeps_small_files_plain_by_default()
+    {
+        // A port the system just handed out and released: free unless another process grabs it in between.
+        var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        int port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        using var p = Start("--store", Path.Combine(_root, "store4"), "--repo", "org/folder=" + Path.Combine(_root, "folder"), "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        try
+        {
+            string url = await ReadLineAsync(p);
+            Assert.Equal($"http://127.0.0.1:{port}", url);
+            using var http = new HttpClient();
+            var tree = JsonDocument.Parse(await http.GetStringAsync(url + "/api/models/org/folder/tree/main?recursive=true")).RootElement;
+            var files = tree.EnumerateArray().Where(e => e.GetProperty("type").GetString() == "file")
+                .ToDictionary(e => e.GetProperty("path").GetString()!, e => e.TryGetProperty("xetHash", out _));
+            // Without --xet-min-size, files under 1 MiB stay plain git files, as small files do on the Hub (the
+            // same folder served with --xet-min-size 0 is all Xet: Command_serves_a_folder_and_prints_its_url_first).
+            Assert.Equal(new[] { ("sub/notes.txt", false), ("weights.bin", false) }, files.Select(f => (f.Key, f.Value)).OrderBy(f => f.Key));
+        }
+        finally
+        {
+            if (!p.HasExited) p.Kill();
+        }
+    }
+
+    [Fact]
     public async Task Command_line_faults_are_in_force_from_the_start()
     {
         Directory.CreateDirectory(Path.Combine(_root, "folder", ".git"));

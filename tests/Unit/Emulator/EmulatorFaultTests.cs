@@ -57,18 +57,22 @@ public sealed class EmulatorFaultTests : IClassFixture<EmulatorFixture>
         }
     }
 
-    [Fact]
-    public async Task Status_fault_answers_503_with_retry_after_and_is_logged()
+    [Theory]
+    [InlineData(500)]
+    [InlineData(503)]
+    [InlineData(429)]
+    public async Task Status_fault_answers_its_status_with_retry_after_and_is_logged(int status)
     {
         var (server, reader, entry, _) = await XorbEntryAsync();
         await using var _s = server; using var _r = reader;
-        server.Faults.Add("xorb:status=503,retry-after=2");
+        string fault = $"xorb:status={status},retry-after=2";
+        server.Faults.Add(fault);
         using var req = XorbRequest(entry);
         using var resp = await reader.Http.SendAsync(req);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, resp.StatusCode);
+        Assert.Equal(status, (int)resp.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(2), resp.Headers.RetryAfter!.Delta);
         var log = await server.Log.WaitForAsync(e => e.Route == EmulatorRoute.Xorb && e.Fault is not null);
-        Assert.Equal((503, "xorb:status=503,retry-after=2"), (log.Status, log.Fault));
+        Assert.Equal((status, fault), (log.Status, log.Fault));
     }
 
     [Fact]

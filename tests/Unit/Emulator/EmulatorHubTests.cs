@@ -126,6 +126,22 @@ public sealed class EmulatorHubTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public async Task Space_repos_list_and_resolve_under_the_spaces_prefix()
+    {
+        await _f.Server.Store.CommitAsync(XetPs.Hub.RepoId.Parse("spaces/org/demo-space"), "main", new[] { RepoFile.FromText("app.py", "print('space')\n") });
+
+        using var resolved = await _http.GetAsync(Url(_f.Server, "spaces/org/demo-space/resolve/main/app.py"));
+        var tree = JsonDocument.Parse(await _http.GetStringAsync(Url(_f.Server, "api/spaces/org/demo-space/tree/main"))).RootElement;
+        using var asModel = await _http.GetAsync(Url(_f.Server, "org/demo-space/resolve/main/app.py"));
+
+        Assert.Equal(HttpStatusCode.OK, resolved.StatusCode);
+        Assert.Equal("print('space')\n", await resolved.Content.ReadAsStringAsync());
+        Assert.Equal(new[] { "app.py" }, tree.EnumerateArray().Select(e => e.GetProperty("path").GetString()));
+        // Like the Hub, a name the caller cannot see in that namespace answers 401 rather than revealing anything.
+        Assert.Equal(HttpStatusCode.Unauthorized, asModel.StatusCode);
+    }
+
+    [Fact]
     public async Task Missing_path_and_revision_are_404_with_error_codes()
     {
         using var path = await _http.GetAsync(Url(_f.Server, "org/formats/resolve/main/nope.bin"));

@@ -61,20 +61,6 @@ internal static class FormatTestData
         return data;
     }
 
-    /// <summary>A file of the team's ground truth (/work/shared/...): copied beside the tests, else found upward.</summary>
-    public static string SharedFile(string relativePath)
-    {
-        string copied = Path.Combine(AppContext.BaseDirectory, "vectors", Path.GetFileName(relativePath));
-        if (File.Exists(copied))
-            return copied;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "shared", relativePath);
-            if (File.Exists(candidate))
-                return candidate;
-        }
-        throw new FileNotFoundException($"Ground-truth file shared/{relativePath} was not found above {AppContext.BaseDirectory}.");
-    }
-
+    /// <summary>A ground-truth file of Format/vectors, copied beside the test assembly.</summary>
     public static string VectorFile(string name) => Path.Combine(AppContext.BaseDirectory, "Format", "vectors", name);
 }

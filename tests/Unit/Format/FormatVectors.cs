@@ -6,12 +6,13 @@ using System.Text.Json;
 namespace XetPs.Tests.Format;
 
 /// <summary>
-/// Loads the ground-truth vector files: the BLAKE3 team vectors (copied to the output folder, or found in
-/// shared/xet above the repository) and the xet-core merkle vectors embedded in this assembly.
+/// Loads the ground-truth vector files: the BLAKE3 team vectors (a copy of shared/xet/blake3_test_vectors.json kept in
+/// Format/vectors, so a clean clone needs nothing outside the repository) and the xet-core merkle vectors embedded in
+/// this assembly.
 /// </summary>
 internal static class FormatVectors
 {
-    private static readonly Lazy<JsonDocument> Blake3Document = new(() => JsonDocument.Parse(File.ReadAllText(FindBlake3Vectors())));
+    private static readonly Lazy<JsonDocument> Blake3Document = new(() => JsonDocument.Parse(File.ReadAllText(FormatTestData.VectorFile("blake3_test_vectors.json"))));
     private static readonly Lazy<JsonDocument> MerkleDocument = new(LoadMerkle);
 
     public static JsonElement Blake3 => Blake3Document.Value.RootElement;
@@ -31,22 +32,6 @@ internal static class FormatVectors
             if (c.GetProperty("input_len").GetInt32() == inputLength)
                 return c;
         throw new ArgumentException($"No BLAKE3 vector has input_len {inputLength}.");
-    }
-
-    private static string FindBlake3Vectors()
-    {
-        string copied = Path.Combine(AppContext.BaseDirectory, "vectors", "blake3_test_vectors.json");
-        if (File.Exists(copied))
-            return copied;
-        // Worktrees sit deeper than the main checkout, so the copy rule may miss; search upward for shared/xet.
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "shared", "xet", "blake3_test_vectors.json");
-            if (File.Exists(candidate))
-                return candidate;
-        }
-        throw new FileNotFoundException(
-            $"blake3_test_vectors.json was neither copied to {copied} nor found in a shared/xet folder above {AppContext.BaseDirectory}.");
     }
 
     private static JsonDocument LoadMerkle()

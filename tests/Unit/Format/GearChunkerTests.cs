@@ -52,7 +52,7 @@ public class GearChunkerTests
     [Fact]
     public void Gear_table_equals_the_shared_ground_truth_file()
     {
-        var expected = File.ReadAllLines(FormatTestData.SharedFile("xet/gear_table.txt"))
+        var expected = File.ReadAllLines(FormatTestData.VectorFile("gear_table.txt"))
             .Where(l => l.Trim().Length > 0)
             .Select(l => ulong.Parse(l.Trim().Replace("0x", ""), NumberStyles.HexNumber, CultureInfo.InvariantCulture))
             .ToArray();

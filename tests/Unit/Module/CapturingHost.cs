@@ -12,7 +12,8 @@ namespace XetPs.Tests.Module;
 /// <summary>
 /// A PSHost that records what cmdlets write to the host (the "What if:" lines of -WhatIf go there, not to a
 /// stream). Text passes through GetOutputString so no ANSI sequence reaches the assertions. It never prompts: a
-/// prompt in a test is a bug (the cmdlets must run unattended), so every prompt throws.
+/// prompt in a test is a bug (the cmdlets must run unattended), so every prompt throws, except the choices a test
+/// that asks for -Confirm queued in <see cref="ChoiceAnswers"/>.
 /// </summary>
 internal sealed class CapturingHost : PSHost
 {
@@ -27,6 +28,9 @@ internal sealed class CapturingHost : PSHost
 
     public string Text => _ui.Text;
 
+    /// <summary>Labels of the choices to pick (e.g. "&amp;No"), one per prompt, in order; a prompt beyond them throws.</summary>
+    public Queue<string> ChoiceAnswers => _ui.ChoiceAnswers;
+
     public override void EnterNestedPrompt() => throw new NotSupportedException("Tests run without nested prompts.");
     public override void ExitNestedPrompt() => throw new NotSupportedException("Tests run without nested prompts.");
     public override void NotifyBeginApplication() { }
@@ -39,6 +43,7 @@ internal sealed class CapturingHost : PSHost
         private readonly CapturingRawUserInterface _raw = new();
 
         public string Text { get { lock (_text) return _text.ToString(); } }
+        public Queue<string> ChoiceAnswers { get; } = new();
         public override PSHostRawUserInterface RawUI => _raw;
 
         public override void Write(string value) => Append(value);
@@ -55,7 +60,14 @@ internal sealed class CapturingHost : PSHost
         public override Dictionary<string, PSObject> Prompt(string caption, string message, Collection<FieldDescription> descriptions) => throw Prompted();
         public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName) => throw Prompted();
         public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName, PSCredentialTypes allowedCredentialTypes, PSCredentialUIOptions options) => throw Prompted();
-        public override int PromptForChoice(string caption, string message, Collection<ChoiceDescription> choices, int defaultChoice) => throw Prompted();
+        public override int PromptForChoice(string caption, string message, Collection<ChoiceDescription> choices, int defaultChoice)
+        {
+            if (!ChoiceAnswers.TryDequeue(out var answer)) throw Prompted();
+            Append($"PROMPT: {message}\n");
+            for (var i = 0; i < choices.Count; i++)
+                if (choices[i].Label == answer) return i;
+            throw new PSInvalidOperationException($"The prompt '{message}' offers no choice '{answer}'.");
+        }
 
         private void Append(string value)
         {

@@ -1,6 +1,9 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using System.Threading.Tasks;
+using XetPs.Emulator.Store;
+using XetPs.Hub;
 
 namespace XetPs.Tests.Module;
 
@@ -77,5 +80,54 @@ public sealed class GetXetFileListTests : IClassFixture<SampleHub>, System.IDisp
         Assert.Contains("Storage", text);
         Assert.Contains("3.00 MB", text);   // model.safetensors, 3 << 20 bytes
         Assert.Contains("xetps/sample @ ", text);
+    }
+
+    [Fact]
+    public async Task Revision_RepoType_and_Path_choose_the_commit_the_namespace_and_the_folder_listed()
+    {
+        // A dataset with two commits on main: the first has docs/a.txt, the second adds docs/c.txt.
+        var dataset = new RepoId(RepoType.Dataset, "xetps/revisions");
+        var first = await _hub.Server.Store.CommitAsync(dataset, "main",
+            new[] { RepoFile.FromText("docs/a.txt", "first\n"), RepoFile.FromText("b.txt", "root\n") });
+        var second = await _hub.Server.Store.CommitAsync(dataset, "main", new[] { RepoFile.FromText("docs/c.txt", "second\n") });
+        var variables = Variables;
+        variables["first"] = first.Id;
+
+        var atFirst = _ps.Run("Get-XetFileList -Repo xetps/revisions -RepoType Dataset -Revision $first -Path docs -Endpoint $endpoint", variables);
+        var atHead = _ps.Run("Get-XetFileList -Repo xetps/revisions -RepoType Dataset -Path docs -Endpoint $endpoint", variables);
+
+        Assert.Equal(new[] { ("docs/a.txt", first.Id, "Dataset") },
+            atFirst.Select(e => ((string)e.Properties["Path"].Value, (string)e.Properties["Revision"].Value, e.Properties["RepoType"].Value.ToString()!)));
+        Assert.Equal(new[] { ("docs/a.txt", second.Id), ("docs/c.txt", second.Id) },
+            atHead.Select(e => ((string)e.Properties["Path"].Value, (string)e.Properties["Revision"].Value)).OrderBy(e => e.Item1));
+        // The same name among models is another repository, which does not exist.
+        using var asModel = _ps.Script("$ErrorActionPreference = 'Stop'; Get-XetFileList -Repo xetps/revisions -Endpoint $endpoint", variables);
+        var thrown = Assert.ThrowsAny<RuntimeException>(() => asModel.Invoke());
+        Assert.StartsWith("XetFileNotFound,", ((IContainsErrorRecord)thrown).ErrorRecord.FullyQualifiedErrorId, System.StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Stop_ends_a_listing_whose_tree_page_never_comes()
+    {
+        var stall = _hub.Server.Faults.Add("tree:stall=60s");
+        try
+        {
+            using var ps = _ps.Script("Get-XetFileList -Repo xetps/sample -Recurse -Endpoint $endpoint", Variables);
+            var running = ps.BeginInvoke();
+            // Bounded wait for the listing to be inside the stalled tree request (the fault is applied on arrival).
+            for (var i = 0; i < 200 && _hub.Server.Faults.AppliedCount(stall) == 0; i++) System.Threading.Thread.Sleep(50);
+            Assert.Equal(1, _hub.Server.Faults.AppliedCount(stall));
+
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            ps.Stop();
+            Assert.Throws<PipelineStoppedException>(() => ps.EndInvoke(running));
+
+            // The page would arrive after 60 s: ending before that means the stop ended it.
+            Assert.True(clock.Elapsed < System.TimeSpan.FromSeconds(60), $"stopping took {clock.Elapsed}");
+        }
+        finally
+        {
+            _hub.Server.Faults.Remove(stall);
+        }
     }
 }

@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Threading.Tasks;
 
 namespace XetPs.Tests.Module;
 
@@ -19,8 +21,47 @@ internal static class HostProcess
 
     public static Outcome Run(params string[] arguments) => Run(new Dictionary<string, string>(), arguments);
 
-    /// <summary>Runs the host with extra environment variables (XETPS_MODULE_PATH overrides the module imported).</summary>
+    /// <summary>
+    /// Runs the host with extra environment variables (XETPS_MODULE_PATH overrides the module imported; an empty
+    /// value removes a variable).
+    /// </summary>
     public static Outcome Run(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        using var process = Process.Start(StartInfo(environment, arguments))!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        WaitBounded(process);
+        return new Outcome(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>
+    /// Runs the host until its first line of output equals <paramref name="readyLine"/>, then sends SIGINT, which is
+    /// what the terminal sends on Ctrl+C, and returns how the host ended (stdout holds the lines after the ready one).
+    /// </summary>
+    public static Outcome RunAndInterrupt(string readyLine, params string[] arguments)
+    {
+        using var process = Process.Start(StartInfo(new Dictionary<string, string>(), arguments))!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var first = process.StandardOutput.ReadLineAsync();
+        if (!first.Wait(TimeSpan.FromMinutes(2)) || first.Result != readyLine)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException($"the host did not print '{readyLine}' first (it printed '{(first.IsCompleted ? first.Result : null)}'); stderr: {stderr.Result}");
+        }
+        if (SendSignal(process.Id, SigInt) != 0)
+            throw new InvalidOperationException($"kill(SIGINT) failed with errno {Marshal.GetLastPInvokeError()}");
+        var rest = process.StandardOutput.ReadToEndAsync();
+        WaitBounded(process);
+        return new Outcome(process.ExitCode, rest.Result, stderr.Result);
+    }
+
+    private const int SigInt = 2;
+
+    // tools/ps is a POSIX shell script, so its host runs where libc's kill(2) exists.
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+
+    private static ProcessStartInfo StartInfo(IReadOnlyDictionary<string, string> environment, string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -32,16 +73,22 @@ internal static class HostProcess
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         start.Environment["POWERSHELL_TELEMETRY_OPTOUT"] = "1";
         start.Environment["XETPS_MODULE_PATH"] = ModuleRunspace.ManifestPath;
-        foreach (var pair in environment) start.Environment[pair.Key] = pair.Value;
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
+        // An empty value removes the variable, so a test does not depend on what the developer's shell exports.
+        foreach (var pair in environment)
+        {
+            if (pair.Value.Length == 0) start.Environment.Remove(pair.Key);
+            else start.Environment[pair.Key] = pair.Value;
+        }
+        return start;
+    }
+
+    private static void WaitBounded(Process process)
+    {
         if (!process.WaitForExit(120_000))
         {
             process.Kill(entireProcessTree: true);
             throw new TimeoutException("the tools/ps host did not finish within 2 minutes");
         }
-        return new Outcome(process.ExitCode, stdout.Result, stderr.Result);
     }
 
     private static string HostPath =>

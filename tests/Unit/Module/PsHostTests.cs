@@ -70,4 +70,15 @@ public sealed class PsHostTests
         Assert.Contains("Copying: done", outcome.Stderr);
         Assert.DoesNotContain("\u001b[", outcome.Stderr);
     }
+
+    [Fact]
+    public void Ctrl_C_stops_the_running_pipeline_and_exits_130()
+    {
+        // The loop never ends by itself: only the stop that SIGINT requests can end it.
+        var outcome = HostProcess.RunAndInterrupt("started",
+            "-Command", "'started'; while ($true) { [System.Threading.Thread]::Sleep(20) }; 'after the loop'");
+
+        Assert.Equal(130, outcome.ExitCode);
+        Assert.DoesNotContain("after the loop", outcome.Stdout);
+    }
 }

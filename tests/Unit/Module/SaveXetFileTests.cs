@@ -67,11 +67,61 @@ public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
 
         _ps.Run(ListAll + " | Save-XetFile -Destination $destination -Endpoint $endpoint -WhatIf", Variables);
 
-        Assert.Empty(_destination.Files());
+        // Nothing at all: no file, no repo folder, not even the engine's .cache records.
+        Assert.Empty(Directory.GetFileSystemEntries(_destination.Path));
         var whatIf = _ps.Host.Text.Split('\n').Where(l => l.StartsWith("What if:", StringComparison.Ordinal)).ToList();
         Assert.Equal(listed, whatIf.Count);
         Assert.Contains(whatIf, l => l.Contains(_destination.Local("model.safetensors"), StringComparison.Ordinal));
         Assert.DoesNotContain(_hub.Server.Log.Entries, e => e.Route is EmulatorRoute.Reconstruction or EmulatorRoute.Xorb or EmulatorRoute.Resolve);
+    }
+
+    [Fact]
+    public void Confirm_asks_once_per_file_and_a_no_skips_that_file()
+    {
+        _ps.Host.ChoiceAnswers.Enqueue("&Yes");
+        _ps.Host.ChoiceAnswers.Enqueue("&No");
+
+        _ps.Run("Save-XetFile -Repo xetps/sample -Path config.json, README.md -Destination $destination -Endpoint $endpoint -Confirm", Variables);
+
+        Assert.Equal(2, _ps.Host.Text.Split('\n').Count(l => l.StartsWith("PROMPT: ", StringComparison.Ordinal)));
+        Assert.Equal(new[] { _destination.Local("config.json") }, _destination.Files());
+    }
+
+    [Fact]
+    public void A_whole_pipeline_shares_one_session_so_its_xet_files_share_one_CAS_token()
+    {
+        var xetFiles = _hub.SampleFiles.Count(f => f.IsXet);
+        Assert.True(xetFiles >= 2, "the sample repo needs several Xet files for this spec");
+        _hub.Server.Log.Clear();
+
+        _ps.Run(ListAll + " | Save-XetFile -Destination $destination", Variables);
+
+        // One session holds one token per repo and commit; a session per file would ask once per Xet file.
+        Assert.Equal(xetFiles, _hub.Server.Log.For(EmulatorRoute.Reconstruction).Select(e => e.Path).Distinct().Count());
+        Assert.Single(_hub.Server.Log.For(EmulatorRoute.Token));
+    }
+
+    [Fact]
+    public void Downloads_start_while_the_listing_is_still_arriving()
+    {
+        // Six tree pages, each held 500 ms: a cmdlet that waited for the whole listing would start no download
+        // before the last page was asked for.
+        var slowPages = _hub.Server.Faults.Add("tree:latency=500ms");
+        try
+        {
+            _hub.Server.Log.Clear();
+            _ps.Run("Get-XetFileList -Repo xetps/many-files -Recurse -Endpoint $endpoint | Save-XetFile -Destination $destination", Variables);
+        }
+        finally
+        {
+            _hub.Server.Faults.Remove(slowPages);
+        }
+
+        Assert.Equal(SampleHub.ManyFilesCount, _destination.Files().Length);
+        var entries = _hub.Server.Log.Entries;
+        var lastPage = entries.Where(e => e.Route == EmulatorRoute.Tree).Max(e => e.Sequence);
+        var firstDownload = entries.Where(e => e.Route != EmulatorRoute.Tree).Min(e => e.Sequence);
+        Assert.True(firstDownload < lastPage, $"the first download request (#{firstDownload}) came after the last tree page (#{lastPage})");
     }
 
     [Fact]
@@ -308,6 +358,31 @@ public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
 
         Assert.Equal("only with a token\n", File.ReadAllText(_destination.Local("secret.txt")));
         Assert.All(_hub.Server.Log.Entries, e => Assert.DoesNotContain(EmulatorOptions.DefaultHubToken, e.Path, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("HF_TOKEN")]
+    [InlineData("HF_TOKEN_PATH")]
+    public void Without_Endpoint_and_Token_the_environment_names_the_Hub_and_the_token(string tokenSource)
+    {
+        // In a child process (tools/ps's host): environment variables are per process, and other tests run meanwhile.
+        using var tokenFolder = new ScratchFolder();
+        var tokenFile = Path.Combine(tokenFolder.Path, "token");
+        File.WriteAllText(tokenFile, EmulatorOptions.DefaultHubToken + "\n");
+        var environment = new Dictionary<string, string>
+        {
+            ["HF_ENDPOINT"] = _hub.Endpoint,
+            ["HF_TOKEN"] = tokenSource == "HF_TOKEN" ? EmulatorOptions.DefaultHubToken : string.Empty,
+            ["HF_TOKEN_PATH"] = tokenSource == "HF_TOKEN_PATH" ? tokenFile : string.Empty,
+            ["HF_HOME"] = string.Empty,
+        };
+
+        var outcome = HostProcess.Run(environment, "-Command",
+            $"Save-XetFile -Repo xetps/private-sample -Path secret.txt -Destination '{_destination.Path}'");
+
+        Assert.True(outcome.ExitCode == 0, outcome.ToString());
+        Assert.Equal("only with a token\n", File.ReadAllText(_destination.Local("secret.txt")));
+        Assert.DoesNotContain(EmulatorOptions.DefaultHubToken, outcome.Stdout + outcome.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

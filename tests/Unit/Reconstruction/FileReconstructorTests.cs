@@ -32,8 +32,8 @@ public class FileReconstructorTests
 
         Assert.Equal(bytes, File.ReadAllBytes(destination));
         Assert.False(outcome.Resumed);
-        Assert.False(File.Exists(ResumeJournal.PartialPathFor(destination)));
-        Assert.False(File.Exists(ResumeJournal.JournalPathFor(destination)));
+        Assert.False(File.Exists(ResumeJournal.PartialPathFor(destination, "model.bin")));
+        Assert.False(File.Exists(ResumeJournal.JournalPathFor(destination, "model.bin")));
         Assert.Equal(0, session.Registry.BlockCount);
         Assert.Equal(0, session.Registry.Permits.Held);
     }
@@ -157,7 +157,7 @@ public class FileReconstructorTests
 
         Assert.Contains("model.bin", error.Message);
         Assert.Equal("previous content", File.ReadAllText(destination));
-        Assert.False(File.Exists(ResumeJournal.PartialPathFor(destination)));
+        Assert.False(File.Exists(ResumeJournal.PartialPathFor(destination, "model.bin")));
     }
 
     [Fact]
@@ -294,7 +294,7 @@ public class FileReconstructorTests
         Assert.Equal(0, f.Cas.FetchesInFlight);
         Assert.Equal(0, session.Registry.Permits.Held);
         Assert.False(File.Exists(destination));
-        Assert.True(File.Exists(ResumeJournal.PartialPathFor(destination)));
+        Assert.True(File.Exists(ResumeJournal.PartialPathFor(destination, "model.bin")));
 
         var servedBefore = f.Cas.BytesServed;
         var fresh = ReconstructionFixture.Session(options);
@@ -310,6 +310,31 @@ public class FileReconstructorTests
     }
 
     [Fact]
+    public async Task An_interrupted_download_keeps_its_partial_and_journal_under_the_cache_folder_not_beside_the_destination()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 16, xorbs: 6, chunksPerXorb: 20, terms: 120);
+        f.Cas.MaxFetchDelayMs = 2;
+        var options = ReconstructionFixture.Options(buffer: 256 * 1024, cas: 1, segment: 128 * 1024);
+        options.JournalCommitInterval = 16 * 1024;
+        const string repoPath = "weights/model.bin";
+        var destination = Path.Combine(f.Root, "weights", "model.bin");
+        using var cts = new CancellationTokenSource();
+        var progress = new SyncProgress(p => { if (p.BytesWritten >= bytes.Length / 2) cts.Cancel(); });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            FileReconstructor.RunAsync(ReconstructionFixture.Session(options), f.Cas, id, bytes.Length, repoPath, destination, progress, cts.Token).WaitAsync(Bound));
+
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(f.Root, "weights")));
+        var partial = ResumeJournal.PartialPathFor(destination, repoPath);
+        var journal = ResumeJournal.JournalPathFor(destination, repoPath);
+        Assert.Equal(new[] { journal, partial }.OrderBy(p => p, StringComparer.Ordinal),
+            Directory.GetFiles(Path.Combine(f.Root, ".cache", "xetps")).OrderBy(p => p, StringComparer.Ordinal));
+        Assert.True(new FileInfo(partial).Length > 0);
+        Assert.Matches("^[0-9a-f]{32}\\.incomplete$", Path.GetFileName(partial));
+    }
+
+    [Fact]
     public async Task A_damaged_partial_file_resumes_from_its_last_good_chunk_and_is_still_verified()
     {
         using var f = new ReconstructionFixture();
@@ -322,7 +347,7 @@ public class FileReconstructorTests
         var progress = new SyncProgress(p => { if (p.BytesWritten >= bytes.Length / 2) cts.Cancel(); });
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
             FileReconstructor.RunAsync(ReconstructionFixture.Session(options), f.Cas, id, bytes.Length, "model.bin", destination, progress, cts.Token).WaitAsync(Bound));
-        var partial = ResumeJournal.PartialPathFor(destination);
+        var partial = ResumeJournal.PartialPathFor(destination, "model.bin");
         var damaged = File.ReadAllBytes(partial);
         Assert.True(damaged.Length > 1000);
         damaged[100] ^= 0xFF;

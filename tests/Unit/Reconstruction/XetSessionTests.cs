@@ -193,6 +193,61 @@ public class XetSessionTests
     }
 
     [Fact]
+    public async Task Disposing_the_session_ends_queued_and_running_downloads_before_closing_the_transport()
+    {
+        // Two Xet files take both slots and stall on their xorbs; three plain files wait for a slot. Before the fix
+        // the queued ones ignored the disposal, took a slot once one freed and ran against the closed transport.
+        var running = new[] { Model(1 << 20, seed: 31), ScenarioData.IncompressibleFile("weights/other.bin", 1 << 20, 32) };
+        var queued = Enumerable.Range(0, 3).Select(i => RepoFile.FromText($"configs/c{i}.json", $"{{\"layer\": {i}}}")).ToArray();
+        await using var emulator = await EmulatorFixture.StartAsync(running.Concat(queued).ToArray());
+        emulator.Server.Faults.Add("xorb:stall=60s,stall-after=10");
+        var options = emulator.Options();
+        options.MaxFilesInFlight = 2;
+        options.ReadTimeout = TimeSpan.FromSeconds(30);
+        var session = new XetSession(options);
+
+        var downloads = running.Concat(queued).Select(f => session.DownloadAsync(emulator.Request(f.Path))).ToArray();
+        for (var i = 0; i < 1000 && session.Resources.Registry.CasPermitsHeld == 0; i++) await Task.Delay(10);
+        Assert.True(session.Resources.Registry.CasPermitsHeld > 0, "no xorb request got under way");
+        Assert.Equal(5, session.RunningDownloads);
+        await session.DisposeAsync();
+
+        // DisposeAsync returned only once every download had ended.
+        Assert.All(downloads, d => Assert.True(d.IsCompleted));
+        Assert.Equal(0, session.RunningDownloads);
+        Assert.Equal(0, session.Resources.Registry.LoadsRunning);
+        Assert.Equal(0, session.Resources.Registry.CasPermitsHeld);
+        foreach (var download in downloads)
+        {
+            var error = await Record.ExceptionAsync(() => download);
+            Assert.True(error is OperationCanceledException || error is ObjectDisposedException { ObjectName: nameof(XetSession) },
+                $"expected a cancellation, got {error?.GetType().Name ?? "success"}: {error?.Message}");
+        }
+        Assert.All(running.Concat(queued), f => Assert.False(File.Exists(emulator.Request(f.Path).DestinationPath)));
+        Assert.DoesNotContain(emulator.Server.Log.For(EmulatorRoute.Resolve), e => e.Path.Contains("configs/"));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Save_downloads_a_file_whose_name_is_250_characters_long(bool xet)
+    {
+        // The partial file's name once was the destination's name plus 21 characters: past the 255-byte limit.
+        var path = "weights/" + new string('m', 246) + ".bin";
+        var file = ScenarioData.IncompressibleFile(path, 300_000, seed: 41);
+        await using var emulator = await EmulatorFixture.StartAsync(new CommitOptions { XetMinSize = xet ? 1024 : long.MaxValue }, file);
+        await using var session = new XetSession(emulator.Options());
+
+        var result = await session.DownloadAsync(emulator.Request(path)).WaitAsync(Bound);
+
+        Assert.Equal(xet, result.XetHash is not null);
+        Assert.Equal(EmulatorFixture.Content(file), File.ReadAllBytes(result.DestinationPath));
+        Assert.Equal(new[] { result.DestinationPath }, Directory.GetFiles(Path.GetDirectoryName(result.DestinationPath)!));
+        Assert.DoesNotContain(Directory.GetFiles(Path.Combine(emulator.Root, ".cache", "xetps")),
+            f => f.EndsWith(".incomplete", StringComparison.Ordinal) || f.EndsWith(".journal", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Save_skips_a_file_already_up_to_date_with_or_without_its_metadata_record()
     {
         var file = Model();
