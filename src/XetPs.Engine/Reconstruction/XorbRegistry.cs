@@ -15,10 +15,12 @@ namespace XetPs.Reconstruction;
 /// downloading again. The first claimant of an empty block pays its buffer permits and starts its load; every other
 /// claimant awaits the same task, holding no CAS permit and no buffer permit of its own.
 ///
-/// Memory accounting: a block is charged, before its download starts, for its compressed bytes plus its expected
-/// decoded bytes (clamped to the buffer); once decoded the compressed part is returned and the charge follows the
-/// decoded bytes the block really keeps alive, until the block is dropped or evicted. A load never asks for more
-/// permits, so it can always finish. CAS permits are taken only inside a load, around its HTTP request.
+/// Memory accounting: a load downloads into the tail of one pooled array and decodes in place towards its start, so
+/// it holds max(compressed, expected decoded) bytes plus a little slack (<see cref="LoadFootprint"/>), and is charged
+/// exactly that, before its download starts (clamped to the buffer); the block keeps that array, and that charge,
+/// until it is dropped or evicted. Only when the terms under-described the ranges is a range decoded into an array
+/// of its own, and the block is then charged what it keeps. A load never waits for more permits, so it can always
+/// finish. CAS permits are taken only inside a load, around its HTTP request.
 ///
 /// Why no wait is endless (the no-stall argument): permits are held only by (a) loads in flight, which finish or
 /// fail in bounded time (read timeouts, bounded retries) needing nothing but a CAS permit, itself held only by
