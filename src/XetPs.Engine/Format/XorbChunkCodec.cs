@@ -18,7 +18,9 @@ public static class XorbChunkCodec
     /// <summary>
     /// Decodes the chunk at the start of <paramref name="source"/> (header + data) into <paramref name="destination"/>,
     /// which must hold the header's uncompressed length. Returns that length; <paramref name="consumed"/> =
-    /// 8 + compressed length.
+    /// 8 + compressed length. The two may overlap (in-place decoding of a xorb load): a stored chunk is moved with
+    /// memmove semantics and a BG4 chunk is read whole into scratch before its output is written; an LZ4 chunk's
+    /// output must end before its frame's bytes (after the header), which the caller ensures.
     /// </summary>
     public static int Decode(ReadOnlySpan<byte> source, Span<byte> destination, out int consumed)
     {

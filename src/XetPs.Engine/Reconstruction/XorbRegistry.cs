@@ -15,10 +15,12 @@ namespace XetPs.Reconstruction;
 /// downloading again. The first claimant of an empty block pays its buffer permits and starts its load; every other
 /// claimant awaits the same task, holding no CAS permit and no buffer permit of its own.
 ///
-/// Memory accounting: a block is charged, before its download starts, for its compressed bytes plus its expected
-/// decoded bytes (clamped to the buffer); once decoded the compressed part is returned and the charge follows the
-/// decoded bytes the block really keeps alive, until the block is dropped or evicted. A load never asks for more
-/// permits, so it can always finish. CAS permits are taken only inside a load, around its HTTP request.
+/// Memory accounting: a load downloads into the tail of one pooled array and decodes in place towards its start, so
+/// it holds max(compressed, expected decoded) bytes plus a little slack (<see cref="LoadFootprint"/>), and is charged
+/// exactly that, before its download starts (clamped to the buffer); the block keeps that array, and that charge,
+/// until it is dropped or evicted. Only when the terms under-described the ranges is a range decoded into an array
+/// of its own, and the block is then charged what it keeps. A load never waits for more permits, so it can always
+/// finish. CAS permits are taken only inside a load, around its HTTP request.
 ///
 /// Why no wait is endless (the no-stall argument): permits are held only by (a) loads in flight, which finish or
 /// fail in bounded time (read timeouts, bounded retries) needing nothing but a CAS permit, itself held only by
@@ -180,7 +182,7 @@ internal sealed class XorbRegistry
                 block.IdleNode = null;
             }
             if (block.Load is not null) return block.Load;
-            charge = Permits.Clamp(block.CompressedLength + block.DecodedEstimate);
+            charge = Permits.Clamp(LoadFootprint(block.CompressedLength, block.DecodedEstimate, ChunkCount(block.Fetch)));
         }
 
         var acquired = false;
@@ -374,6 +376,13 @@ internal sealed class XorbRegistry
         }
     }
 
+    private static long ChunkCount(XorbFetch fetch)
+    {
+        long chunks = 0;
+        foreach (var range in fetch.Ranges) chunks += range.Chunks.Count;
+        return chunks;
+    }
+
     private static bool SameRanges(XorbFetch a, XorbFetch b)
     {
         if (a.Ranges.Count != b.Ranges.Count) return false;
@@ -400,19 +409,28 @@ internal sealed class XorbRegistry
         {
             if (fetch.TotalLength > int.MaxValue - 64)
                 throw new XetProtocolException($"The fetch of xorb {fetch.Xorb} asks for {fetch.TotalLength} bytes in one request.");
-            raw = Buffers.Rent(fetch.TotalLength);
             Dictionary<ChunkRange, int> expected;
-            lock (_gate) expected = new Dictionary<ChunkRange, int>(block.ExpectedTerms);
+            long estimate;
+            lock (_gate)
+            {
+                expected = new Dictionary<ChunkRange, int>(block.ExpectedTerms);
+                estimate = block.DecodedEstimate;
+            }
+            // One array for the whole load: the compressed bytes land at its tail and are decoded in place towards
+            // its start, so a load holds max(compressed, decoded) bytes, not both (see Decode).
+            var footprint = LoadFootprint(fetch.TotalLength, estimate, ChunkCount(fetch));
+            raw = Buffers.Rent(footprint);
+            var rawOffset = (int)(raw.Length - fetch.TotalLength);
 
             var clock = System.Diagnostics.Stopwatch.StartNew();
             TimeSpan fetched = default;
             for (var attempt = 0; ; attempt++)
             {
-                fetch = await FetchAsync(block, generation, fetch, raw, cancellationToken).ConfigureAwait(false);
+                fetch = await FetchAsync(block, generation, fetch, raw, rawOffset, cancellationToken).ConfigureAwait(false);
                 fetched = clock.Elapsed;
                 try
                 {
-                    decoded = Decode(fetch, raw, expected, _verify, Buffers);
+                    decoded = Decode(fetch, raw, expected, _verify, Buffers, rawOffset);
                     _logger?.LogTrace("Loaded xorb {Xorb} ({Bytes} bytes): fetched in {Fetch:0.0} ms, decoded{Hashed} in {Decode:0.0} ms",
                         fetch.Xorb.ToString(), fetch.TotalLength, fetched.TotalMilliseconds, _verify ? " and hashed" : "",
                         (clock.Elapsed - fetched).TotalMilliseconds);
@@ -424,15 +442,13 @@ internal sealed class XorbRegistry
                     _logger?.LogDebug("Xorb {Xorb} did not decode ({Error}); fetching it again", fetch.Xorb.ToString(), ex.Message);
                 }
             }
-            // Memory the block keeps: the download buffer itself when the ranges were compacted in place, else the
-            // decoded arrays (the download buffer becomes garbage).
-            // Bytes the block keeps for its readers: the download buffer itself when its ranges were compacted in
-            // place, else the decoded ranges (the download buffer is free again). Charged by content; the pool's
-            // size rounding (under 1/16) is not charged.
+            // Bytes the block keeps for its readers: the load's array itself when its ranges were decoded in place
+            // (as charged), else the decoded ranges (the load's array is free again). The pool's size rounding
+            // (under 1/16) is not charged.
             long decodedBytes = 0;
             if (decoded.Length > 0 && ReferenceEquals(decoded[0].Data, raw))
             {
-                decodedBytes = fetch.TotalLength;
+                decodedBytes = footprint;
             }
             else
             {
@@ -508,7 +524,8 @@ internal sealed class XorbRegistry
     /// permit is returned, fresh URLs are fetched for the block's segment (single-flight there) and the request is
     /// made once more. Returns the fetch actually used.
     /// </summary>
-    private async Task<XorbFetch> FetchAsync(XorbBlock block, int generation, XorbFetch fetch, byte[] raw, CancellationToken cancellationToken)
+    private async Task<XorbFetch> FetchAsync(XorbBlock block, int generation, XorbFetch fetch, byte[] raw, int rawOffset,
+        CancellationToken cancellationToken)
     {
         XetUrlExpiredException? expired = null;
         for (var attempt = 0; ; attempt++)
@@ -519,8 +536,8 @@ internal sealed class XorbRegistry
             Interlocked.Increment(ref _casPermitsHeld);
             try
             {
-                await reader.FetchXorbRangesAsync(fetch, raw.AsMemory(0, (int)fetch.TotalLength), cancellationToken).ConfigureAwait(false);
-                _activity.Received(raw.Length);
+                await reader.FetchXorbRangesAsync(fetch, raw.AsMemory(rawOffset, (int)fetch.TotalLength), cancellationToken).ConfigureAwait(false);
+                _activity.Received(fetch.TotalLength);
                 return fetch;
             }
             catch (XetUrlExpiredException ex) when (attempt < MaxUrlRefreshes)
@@ -558,20 +575,45 @@ internal sealed class XorbRegistry
     }
 
     /// <summary>
-    /// Decodes the raw bytes of every range of <paramref name="fetch"/>. Walks the chunk headers first and checks
-    /// them against the descriptor (chunk count, exact byte length) and against the planned terms' unpacked
-    /// lengths, so lying metadata fails before decoded memory is allocated. When every chunk is stored uncompressed
-    /// (the common case for weights that do not compress), the ranges are compacted in place in
-    /// <paramref name="raw"/>: no second buffer, no copy to a new array.
+    /// Room a load's one array needs beyond max(compressed, decoded): an LZ4 chunk must not be decoded over its own
+    /// compressed bytes, so the decoded front may have to stay up to one chunk's frame behind the compressed tail.
+    /// </summary>
+    internal const int InPlaceSlack = XorbChunkHeader.MaxUncompressedLength + 4096;
+
+    /// <summary>
+    /// Bytes of the single array a load downloads into and decodes in place in: the larger of the compressed bytes
+    /// and the expected decoded bytes, plus <see cref="InPlaceSlack"/>. The estimate comes from the terms, so it is
+    /// trusted only up to what the fetch's chunks can hold at most (<paramref name="chunks"/> x 128 KiB): lying
+    /// metadata cannot make a load reserve more than its chunks could decode to. The load's buffer permits are
+    /// charged for this (clamped to the buffer): it is the memory the load really holds.
+    /// </summary>
+    internal static long LoadFootprint(long compressed, long decodedEstimate, long chunks)
+    {
+        var bound = chunks * (long)XorbChunkHeader.MaxUncompressedLength;
+        var footprint = Math.Max(compressed, Math.Min(Math.Max(decodedEstimate, 0), bound)) + InPlaceSlack;
+        return footprint > int.MaxValue - 65536 ? compressed : footprint;
+    }
+
+    /// <summary>
+    /// Decodes the raw bytes of every range of <paramref name="fetch"/>, which lie in <paramref name="raw"/> from
+    /// <paramref name="rawOffset"/> on. Walks the chunk headers first and checks them against the descriptor (chunk
+    /// count, exact byte length) and against the planned terms' unpacked lengths, so lying metadata fails before any
+    /// chunk is decoded. Then decodes in place: the compressed bytes sit at the tail of <paramref name="raw"/> and the
+    /// decoded ranges are written back to back from its start, front to back, which is safe whenever no chunk's
+    /// output reaches compressed bytes not yet read (checked for every chunk during the header walk; stored chunks
+    /// always pass, so incompressible data is compacted with no second buffer). Only when that check fails (the
+    /// terms under-described the ranges) is each range decoded into an array of its own from <paramref name="pool"/>.
     /// </summary>
     internal static DecodedXorbRange[] Decode(XorbFetch fetch, byte[] raw, IReadOnlyDictionary<ChunkRange, int> expected, bool hash,
-        XorbBufferPool? pool = null)
+        XorbBufferPool? pool = null, int rawOffset = 0)
     {
         var count = fetch.Ranges.Count;
         var ends = new int[count][];
         var totals = new long[count];
-        var allStored = true;
-        long offset = 0;
+        var inPlace = true;
+        long read = rawOffset; // absolute position of the next chunk header in raw
+        long write = 0;        // absolute end of the decoded output if decoded in place
+        long offset = rawOffset;
         for (var r = 0; r < count; r++)
         {
             var descriptor = fetch.Ranges[r];
@@ -591,10 +633,16 @@ internal sealed class XorbRegistry
                 if (position > source.Length)
                     throw new XorbFormatException(
                         $"Chunk {descriptor.Chunks.Start + i} of xorb {fetch.Xorb} runs past the end of its range ({descriptor.Length} bytes).");
-                if (header.Scheme != CompressionScheme.None) allStored = false;
-                else if (header.CompressedLength != header.UncompressedLength)
+                if (header.Scheme == CompressionScheme.None && header.CompressedLength != header.UncompressedLength)
                     throw new XorbFormatException(
                         $"Chunk {descriptor.Chunks.Start + i} of xorb {fetch.Xorb} is stored uncompressed but its header gives {header.CompressedLength} and {header.UncompressedLength} bytes.");
+                // In place: the chunk's output must end before the next chunk's header; an LZ4 frame decodes
+                // straight into its output, so that output must also end before the frame's own bytes (BG4 and
+                // stored chunks are read whole before their output is written).
+                var limit = header.Scheme == CompressionScheme.Lz4 ? read + XorbChunkHeader.Size : read + XorbChunkHeader.Size + header.CompressedLength;
+                write += header.UncompressedLength;
+                read += XorbChunkHeader.Size + header.CompressedLength;
+                if (write > limit) inPlace = false;
                 total += header.UncompressedLength;
                 rangeEnds[i] = (int)total;
             }
@@ -614,48 +662,44 @@ internal sealed class XorbRegistry
         }
 
         var result = new DecodedXorbRange[count];
-        offset = 0;
-        var compacted = 0; // in-place write position in raw (only used when every chunk is stored)
+        offset = rawOffset;
+        var compacted = 0; // in-place write position in raw
         for (var r = 0; r < count; r++)
         {
             var descriptor = fetch.Ranges[r];
             var rangeEnds = ends[r];
             var hashes = hash ? new XetHash[rangeEnds.Length] : null;
-            var position = (int)offset;
+            var source = (int)offset;
             offset += descriptor.Length;
-            if (allStored)
+            byte[] data;
+            int dataStart;
+            if (inPlace)
             {
-                // Shift each chunk's bytes left over the headers; the write position never passes the read position.
-                var rangeStart = compacted;
-                var written = 0;
-                for (var i = 0; i < rangeEnds.Length; i++)
-                {
-                    var length = rangeEnds[i] - written;
-                    raw.AsSpan(position + XorbChunkHeader.Size, length).CopyTo(raw.AsSpan(rangeStart + written, length));
-                    if (hashes is not null) hashes[i] = XetHashing.ChunkHash(raw.AsSpan(rangeStart + written, length));
-                    position += XorbChunkHeader.Size + length;
-                    written += length;
-                }
-                compacted += written;
-                result[r] = new DecodedXorbRange(descriptor.Chunks, raw, rangeStart, rangeEnds, hashes);
+                data = raw;
+                dataStart = compacted;
             }
             else
             {
-                var source = new ReadOnlySpan<byte>(raw, position, (int)descriptor.Length);
-                var data = pool?.Rent(totals[r]) ?? new byte[totals[r]];
-                var at = 0;
-                var written = 0;
-                for (var i = 0; i < rangeEnds.Length; i++)
-                {
-                    var length = XorbChunkCodec.Decode(source.Slice(at), data.AsSpan(written, rangeEnds[i] - written), out var consumed);
-                    if (length != rangeEnds[i] - written)
-                        throw new XorbFormatException($"Chunk {descriptor.Chunks.Start + i} of xorb {fetch.Xorb} decoded to {length} bytes, its header says {rangeEnds[i] - written}.");
-                    if (hashes is not null) hashes[i] = XetHashing.ChunkHash(data.AsSpan(written, length));
-                    at += consumed;
-                    written += length;
-                }
-                result[r] = new DecodedXorbRange(descriptor.Chunks, data, 0, rangeEnds, hashes);
+                data = pool?.Rent(totals[r]) ?? new byte[totals[r]];
+                dataStart = 0;
             }
+            var at = source;
+            var written = 0;
+            for (var i = 0; i < rangeEnds.Length; i++)
+            {
+                var expectedLength = rangeEnds[i] - written;
+                // Source and output may overlap in place; XorbChunkCodec reads a stored or BG4 chunk whole before
+                // writing, and the header walk above kept every LZ4 output clear of its frame.
+                var length = XorbChunkCodec.Decode(new ReadOnlySpan<byte>(raw, at, (int)(offset - at)),
+                    data.AsSpan(dataStart + written, expectedLength), out var consumed);
+                if (length != expectedLength)
+                    throw new XorbFormatException($"Chunk {descriptor.Chunks.Start + i} of xorb {fetch.Xorb} decoded to {length} bytes, its header says {expectedLength}.");
+                if (hashes is not null) hashes[i] = XetHashing.ChunkHash(data.AsSpan(dataStart + written, length));
+                at += consumed;
+                written += length;
+            }
+            if (inPlace) compacted += written;
+            result[r] = new DecodedXorbRange(descriptor.Chunks, data, dataStart, rangeEnds, hashes);
         }
         return result;
     }

@@ -70,7 +70,12 @@ internal sealed class InMemoryCas : ICasReader
     public IReadOnlyCollection<XetHash> XorbHashes => _xorbs.Keys;
 
     /// <summary>Stores a xorb made of <paramref name="chunks"/>; returns its hash.</summary>
-    public XetHash AddXorb(IReadOnlyList<byte[]> chunks, bool compress)
+    public XetHash AddXorb(IReadOnlyList<byte[]> chunks, bool compress) =>
+        AddXorb(chunks, compress ? CompressionScheme.Lz4 : CompressionScheme.None);
+
+    /// <summary>Stores a xorb whose chunks are encoded with <paramref name="scheme"/> (stored as None where that
+    /// does not shrink them, as a real writer does); returns its hash.</summary>
+    public XetHash AddXorb(IReadOnlyList<byte[]> chunks, CompressionScheme scheme)
     {
         var bytes = new List<byte>();
         var ends = new int[chunks.Count];
@@ -79,7 +84,7 @@ internal sealed class InMemoryCas : ICasReader
         var buffer = new byte[XorbChunkCodec.MaxEncodedLength(XorbChunkHeader.MaxUncompressedLength)];
         for (var i = 0; i < chunks.Count; i++)
         {
-            var n = XorbChunkCodec.Encode(chunks[i], compress ? CompressionScheme.Lz4 : CompressionScheme.None, buffer);
+            var n = XorbChunkCodec.Encode(chunks[i], scheme, buffer);
             bytes.AddRange(buffer.AsSpan(0, n).ToArray());
             ends[i] = bytes.Count;
             sizes[i] = chunks[i].Length;

@@ -54,6 +54,66 @@ public class XorbDecodeTests
         Assert.Equal(!compress, ReferenceEquals(ranges[0].Data, raw)); // stored chunks: compacted in place
     }
 
+    [Theory]
+    [InlineData(CompressionScheme.Lz4)]
+    [InlineData(CompressionScheme.ByteGrouping4Lz4)]
+    [InlineData(CompressionScheme.None)]
+    public void Compressed_ranges_decode_in_place_in_the_one_array_of_their_load(CompressionScheme scheme)
+    {
+        var random = new Random(9);
+        var chunks = new List<byte[]>();
+        var encoded = new List<byte>();
+        var buffer = new byte[XorbChunkCodec.MaxEncodedLength(XorbChunkHeader.MaxUncompressedLength)];
+        var starts = new List<int>();
+        for (var i = 0; i < 8; i++)
+        {
+            var chunk = new byte[4 * random.Next(1000, 8000)];
+            for (var k = 0; k < chunk.Length; k += 4)
+                BitConverter.TryWriteBytes(chunk.AsSpan(k), (float)random.NextDouble());
+            chunks.Add(chunk);
+            starts.Add(encoded.Count);
+            encoded.AddRange(buffer.Take(XorbChunkCodec.Encode(chunk, scheme, buffer)));
+        }
+        starts.Add(encoded.Count);
+        var fetch = new XorbFetch(XetHash.Zero, new Uri("http://127.0.0.1/x"), new[]
+        {
+            new XorbRangeDescriptor(new ChunkRange(0, 3), starts[0], starts[3] - 1),
+            new XorbRangeDescriptor(new ChunkRange(3, 8), starts[3], starts[8] - 1),
+        });
+        var decodedTotal = chunks.Sum(c => c.Length);
+        // The load's array: the compressed bytes at its tail, as the registry downloads them.
+        var array = new byte[XorbRegistry.LoadFootprint(encoded.Count, decodedTotal, chunks: 8)];
+        var offset = array.Length - encoded.Count;
+        encoded.CopyTo(array, offset);
+
+        var ranges = XorbRegistry.Decode(fetch, array, new Dictionary<ChunkRange, int>(), hash: true, pool: null, rawOffset: offset);
+
+        Assert.All(ranges, r => Assert.Same(array, r.Data)); // no array per range
+        Assert.Equal(chunks.Take(3).SelectMany(c => c).ToArray(), array.AsSpan(ranges[0].DataOffset, ranges[0].Length).ToArray());
+        Assert.Equal(chunks.Skip(3).SelectMany(c => c).ToArray(), array.AsSpan(ranges[1].DataOffset, ranges[1].Length).ToArray());
+        Assert.Equal(XetHashing.ChunkHash(chunks[7]), ranges[1].ChunkHashes![^1]);
+    }
+
+    [Fact]
+    public void An_lz4_range_without_room_before_its_bytes_is_decoded_into_an_array_of_its_own()
+    {
+        var (fetch, raw, chunks) = Block(compress: true, seed: 6);
+
+        var ranges = XorbRegistry.Decode(fetch, raw, new Dictionary<ChunkRange, int>(), hash: false);
+
+        Assert.NotSame(raw, ranges[0].Data); // decoding in place would overwrite frames not yet read
+        Assert.Equal(chunks[3].Concat(chunks[4]).Concat(chunks[5]).ToArray(), ranges[1].Data.AsSpan(ranges[1].DataOffset, ranges[1].Length).ToArray());
+    }
+
+    [Fact]
+    public void A_load_never_reserves_more_than_its_chunks_could_decode_to()
+    {
+        // A lying estimate (terms claiming huge unpacked lengths) is bounded by 128 KiB per chunk.
+        var footprint = XorbRegistry.LoadFootprint(compressed: 1000, decodedEstimate: 1L << 40, chunks: 4);
+
+        Assert.Equal(4L * XorbChunkHeader.MaxUncompressedLength + XorbRegistry.InPlaceSlack, footprint);
+    }
+
     [Fact]
     public void A_term_length_that_disagrees_with_the_chunk_headers_is_refused()
     {
