@@ -18,12 +18,13 @@ namespace XetPs.Bench.SideBySide;
 public static class EngineDownloadCommand
 {
     [BenchCommand("engine-download",
-        "--hub URL --repo R --dest DIR (--path P | --all) [--buffer-bytes N] [--concurrency N] [--token T] [--no-verify] [--log]")]
+        "--hub URL --repo R --dest DIR (--path P | --all) [--buffer-bytes N] [--segment-bytes N] [--concurrency N] [--token T] [--no-verify] [--log | --trace]")]
     private static async Task<int> RunAsync(string[] args)
     {
         string? hub = null, repoText = null, dest = null, path = null, token = null;
         var all = false;
         var log = false;
+        var trace = false;
         var options = new XetSessionOptions();
         for (var i = 0; i < args.Length; i++)
         {
@@ -37,9 +38,11 @@ public static class EngineDownloadCommand
                 case "--all": all = true; break;
                 case "--token": token = Value(); break;
                 case "--buffer-bytes": options.BufferSize = long.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--segment-bytes": options.SegmentSize = long.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--concurrency": options.CasConcurrency = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--no-verify": options.Verify = false; break;
                 case "--log": log = true; break;
+                case "--trace": log = trace = true; break;
                 default: throw new ArgumentException($"unknown argument {args[i]}");
             }
         }
@@ -55,7 +58,8 @@ public static class EngineDownloadCommand
             ? (level, message) => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{watch.Elapsed.TotalMilliseconds,8:F1} ms {level}: {message}"))
             : null;
-        await using var session = new XetSession(options, logLine);
+        await using var session = logLine is null ? new XetSession(options)
+            : new XetSession(options, new CallbackLogger(logLine, trace ? XetLogLevel.Trace : XetLogLevel.Debug));
         var entries = new List<RepoEntry>();
         if (all)
         {
