@@ -75,9 +75,13 @@ public sealed record BenchClient(string Name, string Description, bool WritesFil
         var common = $"-Endpoint {Quote(env.HubText)}"
                      + (env.HubToken is null ? "" : $" -Token (ConvertTo-SecureString {Quote(env.HubToken)} -AsPlainText -Force)");
         var save = $"Save-XetFile -Destination {Quote(dest)} -BufferSize {env.BufferBytes} {common}";
-        var script = d.Path is null
+        var pipeline = d.Path is null
             ? $"Get-XetFileList -Repo {Quote(d.Repo.ResolvePrefix)} -Recurse {common} | {save} | Out-Null"
             : $"{save} -Repo {Quote(d.Repo.ResolvePrefix)} -Path {Quote(d.Path)} | Out-Null";
+        // A stopwatch around the pipeline, printed like the engine driver's result line, so the report can tell the
+        // cmdlet layer's cost from PowerShell's own start-up (which a user at a prompt has already paid).
+        var script = "$xetpsBenchClock = [System.Diagnostics.Stopwatch]::StartNew(); " + pipeline + "; " +
+                     "[Console]::Out.WriteLine('{\"seconds\":' + $xetpsBenchClock.Elapsed.TotalSeconds.ToString([System.Globalization.CultureInfo]::InvariantCulture) + '}')";
         return new(Path.Combine(env.RepoRoot, "tools", "ps"), ["-Command", script]);
     }
 

@@ -9,16 +9,20 @@ using System.Text.Json.Serialization;
 namespace XetPs.Bench.SideBySide;
 
 /// <summary>One run of one client on one data set. <see cref="Failure"/> set means the run is void (error or a wrong
-/// byte); a void run voids its whole row, because a fast wrong answer is not a result.</summary>
+/// byte); a void run voids its whole row, because a fast wrong answer is not a result.
+/// <see cref="InProcessSeconds"/>: the time the client itself reports for its work, from just before it opens its
+/// session (engine driver) or runs the pipeline (cmdlet, inside the already started PowerShell) to the last file
+/// written; null for clients that report none. The process wall time minus it is start-up.</summary>
 public sealed record BenchSample(string Client, string Dataset, int Repetition, ProcessCost Cost, long FileBytes,
-                                 string? Failure);
+                                 string? Failure, double? InProcessSeconds = null);
 
 /// <summary>Median and spread of one client on one data set, with its ratio against curl on the same data set.</summary>
 public sealed record BenchRow(
     string Client, string Dataset, string Group, int Runs, long FileBytes,
     double MedianWallSeconds, double MinWallSeconds, double MaxWallSeconds, double SpreadPercent,
     double MegabytesPerSecond, double SecondsPerGib, double MedianPeakRssMib, double MaxPeakRssMib,
-    double MedianCpuSeconds, double? SpeedVsCurl, double? SpeedVsCurlNull, double? SpeedVsCurlParallel, string? Void);
+    double MedianCpuSeconds, double? SpeedVsCurl, double? SpeedVsCurlNull, double? SpeedVsCurlParallel, string? Void,
+    double? MedianInProcessSeconds = null);
 
 /// <summary>
 /// Turns samples into the table, the JSON file and the summary line. Ratios are speed ratios from the same run:
@@ -60,10 +64,19 @@ public static class BenchReport
                     curl is null || wall <= 0 ? null : curl / wall,
                     curlNull is null || wall <= 0 ? null : curlNull / wall,
                     curlParallel is null || wall <= 0 ? null : curlParallel / wall,
-                    failure));
+                    failure,
+                    runs.All(s => s.InProcessSeconds is not null) ? MedianOf(runs.Select(s => s.InProcessSeconds!.Value)) : null));
             }
         }
         return rows;
+    }
+
+    /// <summary>The seconds a client reports for its own work, as the last <c>"seconds":N</c> on its output (the engine
+    /// driver's result line; the cmdlet script prints the same from a stopwatch around its pipeline); null if none.</summary>
+    public static double? InProcessSeconds(string standardOutput)
+    {
+        var matches = System.Text.RegularExpressions.Regex.Matches(standardOutput, "\"seconds\":\\s*([0-9]+(?:\\.[0-9]+)?)");
+        return matches.Count == 0 ? null : double.Parse(matches[matches.Count - 1].Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
     public static double MedianOf(IEnumerable<double> values)
@@ -77,16 +90,16 @@ public static class BenchReport
     public static string Markdown(IReadOnlyList<BenchRow> rows)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| data set | client | runs | MB/s | wall s (median) | spread | s/GiB | peak RSS MiB | CPU s | vs curl | vs curl-null | vs curl-par |");
-        sb.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        sb.AppendLine("| data set | client | runs | MB/s | wall s (median) | spread | s/GiB | peak RSS MiB | CPU s | in-process s | vs curl | vs curl-null | vs curl-par |");
+        sb.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         foreach (var r in rows)
         {
             if (r.Void is not null)
             {
-                sb.AppendLine(Inv($"| {r.Dataset} | {r.Client} | {r.Runs} | VOID: {r.Void.Replace('|', '/').Replace('\n', ' ')} | | | | | | | | |"));
+                sb.AppendLine(Inv($"| {r.Dataset} | {r.Client} | {r.Runs} | VOID: {r.Void.Replace('|', '/').Replace('\n', ' ')} | | | | | | | | | |"));
                 continue;
             }
-            sb.AppendLine(Inv($"| {r.Dataset} | {r.Client} | {r.Runs} | {r.MegabytesPerSecond:F1} | {r.MedianWallSeconds:F2} | ±{r.SpreadPercent / 2:F0}% | {r.SecondsPerGib:F2} | {r.MedianPeakRssMib:F0} | {r.MedianCpuSeconds:F2} | {Ratio(r.SpeedVsCurl)} | {Ratio(r.SpeedVsCurlNull)} | {Ratio(r.SpeedVsCurlParallel)} |"));
+            sb.AppendLine(Inv($"| {r.Dataset} | {r.Client} | {r.Runs} | {r.MegabytesPerSecond:F1} | {r.MedianWallSeconds:F2} | ±{r.SpreadPercent / 2:F0}% | {r.SecondsPerGib:F2} | {r.MedianPeakRssMib:F0} | {r.MedianCpuSeconds:F2} | {(r.MedianInProcessSeconds is { } ip ? ip.ToString("F2", CultureInfo.InvariantCulture) : "")} | {Ratio(r.SpeedVsCurl)} | {Ratio(r.SpeedVsCurlNull)} | {Ratio(r.SpeedVsCurlParallel)} |"));
         }
         return sb.ToString();
     }
@@ -96,6 +109,7 @@ public static class BenchReport
         double? XetPsOverCurl, string? XetPsOverCurlDataset, double? XetPsOverCurlNull, double? XetPsOverCurlParallel,
         double? XetPsOverHfjs, string? XetPsOverHfjsDataset,
         double? CmdletOverEngine, string? CmdletOverEngineDataset,
+        double? CmdletOverEngineInProcess, string? CmdletOverEngineInProcessDataset,
         double? PeakRssOverBufferMiB, string? PeakRssOverBufferDataset,
         double? ScalingSecondsPerGibSpreadPercent, double? ScalingFixedSeconds, double? ScalingMarginalSecondsPerGib,
         double? SeedBuf64OverBuf2g);
@@ -128,6 +142,10 @@ public static class BenchReport
             ? h.MedianWallSeconds / e2.MedianWallSeconds : null, lowest: true);
         var cmdlet = Worst(large, d => Row("engine", d) is { } e3 && Row("cmdlet", d) is { } m
             ? m.MedianWallSeconds / e3.MedianWallSeconds : null, lowest: false);
+        // The same on the clients' own clocks: PowerShell's start-up (the host process, the runspace, the module
+        // import) and the .NET start of the driver left out, so what remains is the cmdlet layer's own cost.
+        var cmdletInProcess = Worst(large, d => Row("engine", d) is { MedianInProcessSeconds: { } ei } && Row("cmdlet", d) is { MedianInProcessSeconds: { } ci } && ei > 0
+            ? ci / ei : null, lowest: false);
         var rss = Worst(rows.Select(r => r.Dataset).Distinct().ToList(),
             d => Row("engine", d) is { } e4 ? e4.MaxPeakRssMib - bufferMiB : null, lowest: false);
 
@@ -156,6 +174,7 @@ public static class BenchReport
             seed = s64.MedianWallSeconds / s2g.MedianWallSeconds;
 
         return new Summary(overCurl, overCurlSet, overCurlNull, overCurlParallel, overHfjs.Value, overHfjs.Dataset, cmdlet.Value, cmdlet.Dataset,
+                           cmdletInProcess.Value, cmdletInProcess.Dataset,
                            rss.Value, rss.Dataset, scalingSpread, fixedSeconds, marginal, seed);
     }
 
@@ -174,6 +193,10 @@ public static class BenchReport
     /// <summary>The closing line issue 6 asks for; a figure that could not be measured prints as "n/a".</summary>
     public static string TransferLimitLine(Summary s) =>
         Inv($"transfer limit ({s.XetPsOverCurlDataset ?? "n/a"}): xetps/curl-null={Ratio(s.XetPsOverCurlNull)} xetps/curl-parallel={Ratio(s.XetPsOverCurlParallel)} (curl discarding the bytes)");
+
+    /// <summary>cmdlet/engine twice: process wall time (PowerShell's start-up included) and the clients' own clocks.</summary>
+    public static string CmdletLine(Summary s) =>
+        Inv($"cmdlet layer: cmdlet/engine wall={Ratio(s.CmdletOverEngine)} ({s.CmdletOverEngineDataset ?? "n/a"}, PowerShell start-up included), in-process={Ratio(s.CmdletOverEngineInProcess)} ({s.CmdletOverEngineInProcessDataset ?? "n/a"}, start-up excluded; target <= 1.05)");
 
     public static string SummaryLine(Summary s) =>
         Inv($"summary: xetps/curl={Ratio(s.XetPsOverCurl)} xetps/hfjs={Ratio(s.XetPsOverHfjs)} cmdlet/engine={Ratio(s.CmdletOverEngine)} peak_rss_over_buffer_mib={(s.PeakRssOverBufferMiB is { } v ? Math.Round(v).ToString(CultureInfo.InvariantCulture) : "n/a")}");

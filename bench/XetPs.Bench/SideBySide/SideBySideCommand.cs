@@ -84,6 +84,7 @@ public static class SideBySideCommand
         if (summary.SeedBuf64OverBuf2g is { } seed)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"seed shape: 64 MiB buffer / 2 GiB buffer wall = {seed:F2} (target <= 1.25)"));
         Console.WriteLine(BenchReport.TransferLimitLine(summary));
+        Console.WriteLine(BenchReport.CmdletLine(summary));
         Console.WriteLine(BenchReport.SummaryLine(summary));
         return samples.Any(s => s.Failure is not null) ? 1 : 0;
     }
@@ -105,7 +106,7 @@ public static class SideBySideCommand
                 failure = await VerifyFilesAsync(dataset, dest).ConfigureAwait(false);
             else
                 failure = VerifyRanges(run.StandardOutput, dataset);
-            return new BenchSample(client.Name, dataset.Name, rep, run.Cost, dataset.TotalBytes, failure);
+            return new BenchSample(client.Name, dataset.Name, rep, run.Cost, dataset.TotalBytes, failure, BenchReport.InProcessSeconds(run.StandardOutput));
         }
         finally
         {

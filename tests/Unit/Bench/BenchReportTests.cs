@@ -58,6 +58,37 @@ public class BenchReportTests
     }
 
     [Fact]
+    public void Cmdlet_layer_in_process_ratio_leaves_start_up_out_and_needs_every_run_to_report_its_clock()
+    {
+        var sets = new[] { Dataset("inc", "incompressible", GiB), Dataset("flt", "float", GiB) };
+        BenchSample Timed(string client, string set, double wall, double? inProcess, int rep = 1) =>
+            Run(client, set, wall, rep: rep) with { InProcessSeconds = inProcess };
+        var rows = BenchReport.Rows(
+        [
+            Timed("engine", "inc", 2.2, 2.0), Timed("cmdlet", "inc", 2.8, 2.06),          // 0.6 s of PowerShell start-up
+            Timed("engine", "flt", 1.2, 1.0), Timed("cmdlet", "flt", 1.8, 1.02),
+            Timed("cmdlet", "flt", 1.8, null, rep: 2),                                    // one run without a clock
+        ], sets, "curl-p16");
+
+        var summary = BenchReport.Summarize(rows, bufferMiB: 64);
+
+        Assert.Null(rows.Single(r => r.Client == "cmdlet" && r.Dataset == "flt").MedianInProcessSeconds);
+        Assert.Equal(1.5, summary.CmdletOverEngine!.Value, 9);                  // wall: flt 1.8/1.2
+        Assert.Equal(1.03, summary.CmdletOverEngineInProcess!.Value, 9);        // only inc has clocks on both sides
+        Assert.Equal("inc", summary.CmdletOverEngineInProcessDataset);
+        Assert.Contains("in-process=1.03 (inc", BenchReport.CmdletLine(summary));
+    }
+
+    [Theory]
+    [InlineData("{\"files\":1,\"bytes\":67108864,\"seconds\":0.658}\n", 0.658)]
+    [InlineData("noise\n{\"seconds\":12}\n{\"seconds\":3.5}\n", 3.5)]
+    [InlineData("no clock here\n", null)]
+    public void A_clients_own_clock_is_the_last_seconds_it_prints(string output, double? expected)
+    {
+        Assert.Equal(expected, BenchReport.InProcessSeconds(output));
+    }
+
+    [Fact]
     public void Summary_reports_the_worst_hfjs_and_cmdlet_ratios_and_the_largest_rss_over_the_buffer()
     {
         var sets = new[] { Dataset("inc", "incompressible", GiB), Dataset("flt", "float", GiB) };
