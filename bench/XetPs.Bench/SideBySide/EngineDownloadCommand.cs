@@ -25,6 +25,7 @@ public static class EngineDownloadCommand
         var all = false;
         var log = false;
         var trace = false;
+        var memory = false;
         var options = new XetSessionOptions();
         for (var i = 0; i < args.Length; i++)
         {
@@ -43,6 +44,7 @@ public static class EngineDownloadCommand
                 case "--no-verify": options.Verify = false; break;
                 case "--log": log = true; break;
                 case "--trace": log = trace = true; break;
+                case "--memory": memory = true; break;
                 default: throw new ArgumentException($"unknown argument {args[i]}");
             }
         }
@@ -60,6 +62,7 @@ public static class EngineDownloadCommand
             : null;
         await using var session = logLine is null ? new XetSession(options)
             : new XetSession(options, new CallbackLogger(logLine, trace ? XetLogLevel.Trace : XetLogLevel.Debug));
+        using var sampler = memory ? new MemorySampler(session.Resources.Registry) : null;
         var entries = new List<RepoEntry>();
         if (all)
         {
@@ -86,6 +89,64 @@ public static class EngineDownloadCommand
             }).ConfigureAwait(false);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{{\"files\":{entries.Count},\"bytes\":{bytes},\"seconds\":{watch.Elapsed.TotalSeconds:F3}}}"));
+        sampler?.Report();
         return 0;
     }
+}
+
+internal sealed class MemorySampler : IDisposable
+{
+    private readonly XorbRegistry _registry;
+    private readonly Thread _thread;
+    private volatile bool _stop;
+    private long _maxRss;
+    private string _atMax = "";
+
+    public MemorySampler(XorbRegistry registry)
+    {
+        _registry = registry;
+        _thread = new Thread(Loop) { IsBackground = true };
+        _thread.Start();
+    }
+
+    private static long Rss()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        return 0;
+    }
+
+    private string Snapshot()
+    {
+        var info = GC.GetGCMemoryInfo(GCKind.Any);
+        var p = _registry.Buffers;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"rss={Rss() >> 20} totalMem={GC.GetTotalMemory(false) >> 20} committed={info.TotalCommittedBytes >> 20} heap={info.HeapSizeBytes >> 20} frag={info.FragmentedBytes >> 20} " +
+            $"gen0={info.GenerationInfo[0].SizeAfterBytes >> 20} gen1={info.GenerationInfo[1].SizeAfterBytes >> 20} gen2={info.GenerationInfo[2].SizeAfterBytes >> 20} loh={info.GenerationInfo[3].SizeAfterBytes >> 20} poh={info.GenerationInfo[4].SizeAfterBytes >> 20} " +
+            $"gcs={GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} reserved={p.Reserved >> 20} inUse={p.InUse >> 20} touched={p.Touched >> 20} held={_registry.Permits.Held >> 20} " +
+            $"ownArrays={p.OwnArrays} ownMiB={p.OwnArrayBytes >> 20} allocatedTotalMiB={GC.GetTotalAllocatedBytes() >> 20}");
+    }
+
+    private void Loop()
+    {
+        while (!_stop)
+        {
+            var rss = Rss();
+            if (rss > _maxRss)
+            {
+                _maxRss = rss;
+                _atMax = Snapshot();
+            }
+            Thread.Sleep(5);
+        }
+    }
+
+    public void Report()
+    {
+        Console.Error.WriteLine("memory at peak: " + _atMax);
+        Console.Error.WriteLine("memory at end:  " + Snapshot());
+    }
+
+    public void Dispose() => _stop = true;
 }

@@ -61,6 +61,9 @@ internal sealed class XorbBlock
 
     public DecodedXorbRange[]? Data { get; set; }
 
+    /// <summary>The pool buffers <see cref="Data"/> lives in (Ready only), returned to the pool when the block is unloaded.</summary>
+    public XorbBuffer[]? Buffers { get; set; }
+
     public long Charge { get; set; }
 
     public LinkedListNode<XorbBlock>? IdleNode { get; set; }

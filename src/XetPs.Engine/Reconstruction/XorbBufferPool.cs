@@ -4,85 +4,259 @@ using System.Collections.Generic;
 namespace XetPs.Reconstruction;
 
 /// <summary>
-/// Reuses the large arrays xorb blocks are downloaded and decoded into. Without it every load allocates a fresh
-/// large-object array and the process holds many dead ones until a full collection runs, so the resident size grows
-/// far past the buffer. Invariants: an array is returned only by the owner that rented it and only when no reader can
-/// touch it any more (a block's data is returned when the block has no claims); the pool keeps at most
-/// <see cref="Capacity"/> bytes of free arrays, so resident memory stays near buffer + capacity.
+/// A contiguous piece of memory a xorb load downloads and decodes into: <see cref="Length"/> bytes of
+/// <see cref="Array"/> from <see cref="Offset"/> on. Rented from a <see cref="XorbBufferPool"/> and returned to it
+/// exactly once, by its owner, when no reader can touch the bytes any more.
+/// </summary>
+internal readonly struct XorbBuffer
+{
+    internal XorbBuffer(byte[] array, int offset, int length, int slab)
+    {
+        Array = array;
+        Offset = offset;
+        Length = length;
+        Slab = slab;
+    }
+
+    public byte[] Array { get; }
+
+    public int Offset { get; }
+
+    public int Length { get; }
+
+    /// <summary>Index of the pool's slab the piece lies in; -1 for an array of its own (see <see cref="XorbBufferPool"/>).</summary>
+    internal int Slab { get; }
+
+    public int End => Offset + Length;
+
+    public Span<byte> Span => new(Array, Offset, Length);
+
+    /// <summary>A buffer that is a whole array of its own, not from a pool (specifications, a pool-less decode).</summary>
+    public static XorbBuffer Of(byte[] array) => new(array, 0, array.Length, -1);
+}
+
+/// <summary>
+/// The memory xorb loads download and decode into, carved out of a few large arrays (slabs) that live as long as the
+/// session. Why slabs and not a pool of arrays: load sizes vary (xorb and segment edges cut ranges of every length),
+/// so a pool of whole arrays keeps missing, allocates a fresh large-object array and drops another; on a machine
+/// with plenty of memory the collector lets such garbage pile up to several times the live large-object heap before
+/// a full collection, and the resident size grew with the file. Here a returned piece merges with its free
+/// neighbours and any later load of any size can reuse the space, so after warm-up no load allocates at all, and the
+/// pages a load writes were already faulted in by an earlier one (the page-fault and zeroing cost of fresh arrays
+/// was most of the engine's page faults, in the socket receive copy).
+///
+/// Invariants: the slabs total at most <see cref="Limit"/> bytes (the registry sets it to the buffer plus a half:
+/// every piece in use is charged to buffer permits, so the slabs need the buffer plus room for fragmentation);
+/// a piece is first-fit at the lowest address, so the slabs' pages that were ever written stay few when less is in
+/// use; pieces are rounded up to <see cref="Granularity"/>. <see cref="Rent"/> never waits: when no free space fits
+/// (fragmentation beyond the headroom, or a piece larger than a slab) it allocates an array of its own, which is
+/// dropped when returned (counted in <see cref="OwnArrays"/>). Thread-safe; no lock is held beyond a rent or return.
 /// </summary>
 internal sealed class XorbBufferPool
 {
+    /// <summary>Pieces are whole pages, so neighbouring loads never share one.</summary>
+    public const int Granularity = 4096;
+
+    /// <summary>Largest slab: a slab is one array (at most 2 GiB), and loads are far smaller (a segment is at most a
+    /// quarter of the buffer).</summary>
+    public const long MaxSlabBytes = 1L << 30;
+
     private readonly object _gate = new();
-    private readonly List<byte[]> _free = new();
-    private long _pooled;
+    private readonly List<Slab> _slabs = new();
+    private readonly long _slabBytes;
+    private long _reserved;
+    private long _inUse;
+    private long _ownArrays;
+    private long _ownArrayBytes;
 
-    public XorbBufferPool(long capacity) => Capacity = capacity;
-
-    public long Capacity { get; }
-
-    /// <summary>Bytes of free arrays held.</summary>
-    public long Pooled
+    /// <param name="limit">Most bytes of slabs to allocate (at least one granule).</param>
+    /// <param name="maxSlabBytes">Largest slab (specifications use small slabs to exercise several).</param>
+    public XorbBufferPool(long limit, long maxSlabBytes = MaxSlabBytes)
     {
-        get { lock (_gate) return _pooled; }
+        if (limit < Granularity) throw new ArgumentOutOfRangeException(nameof(limit), limit, "The pool needs at least one granule.");
+        if (maxSlabBytes < Granularity || maxSlabBytes > MaxSlabBytes)
+            throw new ArgumentOutOfRangeException(nameof(maxSlabBytes), maxSlabBytes, $"A slab holds {Granularity}..{MaxSlabBytes} bytes.");
+        Limit = RoundDown(limit);
+        _slabBytes = RoundDown(Math.Min(Limit, maxSlabBytes));
     }
 
-    /// <summary>An array of at least <paramref name="length"/> bytes (contents undefined).</summary>
-    public byte[] Rent(long length)
+    /// <summary>Most bytes of slabs the pool allocates.</summary>
+    public long Limit { get; }
+
+    /// <summary>Bytes of slabs allocated so far (never more than <see cref="Limit"/>).</summary>
+    public long Reserved
     {
-        if (length < 0 || length > int.MaxValue - 4096) throw new ArgumentOutOfRangeException(nameof(length));
-        if (length == 0) return Array.Empty<byte>();
-        var slack = Math.Max(length / 8, 4096);
-        lock (_gate)
+        get { lock (_gate) return _reserved; }
+    }
+
+    /// <summary>Bytes of slab pieces rented and not yet returned.</summary>
+    public long InUse
+    {
+        get { lock (_gate) return _inUse; }
+    }
+
+    /// <summary>Bytes of the slabs below the highest end ever rented: an upper bound of the slab pages ever written.</summary>
+    public long Touched
+    {
+        get
         {
-            var best = -1;
-            for (var i = 0; i < _free.Count; i++)
+            lock (_gate)
             {
-                var candidate = _free[i].Length;
-                if (candidate >= length && candidate - length <= slack && (best < 0 || candidate < _free[best].Length)) best = i;
-            }
-            if (best >= 0)
-            {
-                var array = _free[best];
-                _free.RemoveAt(best);
-                _pooled -= array.Length;
-                return array;
+                long touched = 0;
+                foreach (var slab in _slabs) touched += slab.HighWater;
+                return touched;
             }
         }
-        var size = RoundUp(length);
+    }
+
+    /// <summary>Rents that found no room in the slabs and got an array of their own.</summary>
+    public long OwnArrays
+    {
+        get { lock (_gate) return _ownArrays; }
+    }
+
+    /// <summary>Bytes of those arrays (garbage once returned: what the slabs are there to avoid).</summary>
+    public long OwnArrayBytes
+    {
+        get { lock (_gate) return _ownArrayBytes; }
+    }
+
+    /// <summary>
+    /// A piece of at least <paramref name="length"/> bytes (contents undefined): the lowest free space of a slab
+    /// that fits, else a new slab while the limit allows, else an array of its own. Never waits.
+    /// </summary>
+    public XorbBuffer Rent(long length)
+    {
+        if (length < 0 || length > int.MaxValue - Granularity) throw new ArgumentOutOfRangeException(nameof(length), length, "A xorb buffer holds 0..2 GiB.");
+        if (length == 0) return new XorbBuffer(System.Array.Empty<byte>(), 0, 0, -1);
+        var size = (int)RoundUp(length);
+        lock (_gate)
+        {
+            if (size <= _slabBytes)
+            {
+                for (var s = 0; s < _slabs.Count; s++)
+                    if (_slabs[s].TryTake(size, out var offset)) return Taken(s, offset, size);
+                if (_reserved < Limit && Math.Min(_slabBytes, Limit - _reserved) >= size)
+                {
+                    var slab = new Slab(Allocate((int)Math.Min(_slabBytes, Limit - _reserved)));
+                    _slabs.Add(slab);
+                    _reserved += slab.Array.Length;
+                    slab.TryTake(size, out var offset);
+                    return Taken(_slabs.Count - 1, offset, size);
+                }
+            }
+            _ownArrays++;
+            _ownArrayBytes += size;
+        }
+        return new XorbBuffer(Allocate(size), 0, size, -1);
+    }
+
+    /// <summary>
+    /// Gives a piece back (an array of its own is left to the collector). Returning a piece twice, or one this pool
+    /// did not rent, throws: it would hand the same bytes to two loads.
+    /// </summary>
+    public void Return(XorbBuffer buffer)
+    {
+        if (buffer.Slab < 0 || buffer.Length == 0) return;
+        lock (_gate)
+        {
+            if (buffer.Slab >= _slabs.Count || !ReferenceEquals(_slabs[buffer.Slab].Array, buffer.Array))
+                throw new InvalidOperationException("A xorb buffer was returned to a pool that did not rent it.");
+            _slabs[buffer.Slab].Give(buffer.Offset, buffer.Length);
+            _inUse -= buffer.Length;
+        }
+    }
+
+    /// <summary>Lengths are whole granules.</summary>
+    internal static long RoundUp(long length) => (length + Granularity - 1) / Granularity * Granularity;
+
+    private static long RoundDown(long length) => length / Granularity * Granularity;
+
+    private XorbBuffer Taken(int slab, int offset, int size)
+    {
+        _inUse += size;
+        return new XorbBuffer(_slabs[slab].Array, offset, size, slab);
+    }
+
+    private static byte[] Allocate(int size)
+    {
 #if NET8_0_OR_GREATER
-        return GC.AllocateUninitializedArray<byte>((int)size);
+        // Uninitialized: a slab's pages are faulted in only where loads write, so a slab larger than what is in use
+        // costs address space, not resident memory.
+        return GC.AllocateUninitializedArray<byte>(size);
 #else
         return new byte[size];
 #endif
     }
 
-    /// <summary>Gives an array back; kept if it fits the pool, else left to the collector.</summary>
-    public void Return(byte[]? array)
+    /// <summary>One array and its free space: holes sorted by offset, never adjacent (merged on return).</summary>
+    private sealed class Slab
     {
-        if (array is null || array.Length == 0) return;
-        lock (_gate)
-        {
-            if (_pooled + array.Length > Capacity)
-            {
-                // Make room by dropping the smallest free arrays (large ones are the expensive ones to allocate).
-                _free.Sort((a, b) => a.Length.CompareTo(b.Length));
-                while (_free.Count > 0 && _pooled + array.Length > Capacity)
-                {
-                    _pooled -= _free[0].Length;
-                    _free.RemoveAt(0);
-                }
-                if (_pooled + array.Length > Capacity) return;
-            }
-            _free.Add(array);
-            _pooled += array.Length;
-        }
-    }
+        private readonly List<(int Start, int Length)> _holes = new();
 
-    /// <summary>Sizes are rounded (by at most 1/16) so that arrays of similar requests are interchangeable.</summary>
-    internal static long RoundUp(long length)
-    {
-        long unit = 4096;
-        while (unit * 16 * 2 <= length) unit *= 2;
-        return (length + unit - 1) / unit * unit;
+        public Slab(byte[] array)
+        {
+            Array = array;
+            _holes.Add((0, array.Length));
+        }
+
+        public byte[] Array { get; }
+
+        public int HighWater { get; private set; }
+
+        /// <summary>First fit: the lowest hole that holds <paramref name="size"/> bytes gives its start.</summary>
+        public bool TryTake(int size, out int offset)
+        {
+            for (var i = 0; i < _holes.Count; i++)
+            {
+                var (start, length) = _holes[i];
+                if (length < size) continue;
+                if (length == size) _holes.RemoveAt(i);
+                else _holes[i] = (start + size, length - size);
+                offset = start;
+                HighWater = Math.Max(HighWater, start + size);
+                return true;
+            }
+            offset = -1;
+            return false;
+        }
+
+        public void Give(int start, int length)
+        {
+            var end = start + length;
+            // The first hole that starts after the piece; the piece must end before it and start after the one before.
+            int lo = 0, hi = _holes.Count;
+            while (lo < hi)
+            {
+                var mid = (lo + hi) / 2;
+                if (_holes[mid].Start <= start) lo = mid + 1;
+                else hi = mid;
+            }
+            var next = lo;
+            var previous = lo - 1;
+            if (start < 0 || end > Array.Length
+                || (next < _holes.Count && end > _holes[next].Start)
+                || (previous >= 0 && _holes[previous].Start + _holes[previous].Length > start))
+                throw new InvalidOperationException($"A xorb buffer ({length} bytes at {start}) was returned twice or overlaps free space.");
+            var joinsPrevious = previous >= 0 && _holes[previous].Start + _holes[previous].Length == start;
+            var joinsNext = next < _holes.Count && _holes[next].Start == end;
+            if (joinsPrevious && joinsNext)
+            {
+                _holes[previous] = (_holes[previous].Start, _holes[next].Start + _holes[next].Length - _holes[previous].Start);
+                _holes.RemoveAt(next);
+            }
+            else if (joinsPrevious)
+            {
+                _holes[previous] = (_holes[previous].Start, end - _holes[previous].Start);
+            }
+            else if (joinsNext)
+            {
+                _holes[next] = (start, _holes[next].Start + _holes[next].Length - start);
+            }
+            else
+            {
+                _holes.Insert(next, (start, length));
+            }
+        }
     }
 }

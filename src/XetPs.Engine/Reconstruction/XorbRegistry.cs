@@ -57,7 +57,11 @@ internal sealed class XorbRegistry
         CancellationToken sessionToken)
     {
         Permits = new BufferPermits(bufferSize, EvictIdle);
-        Buffers = new XorbBufferPool(Math.Min(bufferSize, 256L << 20));
+        // Slabs for the buffer plus a half: loads in use are charged to the permits, so the buffer's worth of slabs
+        // holds them all; the half (two segments) is room for fragmentation. With only a quarter, loads of 4 GiB of
+        // random data at a 64 MiB buffer missed the slabs three times and left 48 MiB of large-object garbage (peak
+        // RSS 236 MiB); with a half none missed (157 MiB). Slab pages never written cost no resident memory.
+        Buffers = new XorbBufferPool(bufferSize + bufferSize / 2);
         _casPermits = new SemaphoreSlim(casConcurrency, casConcurrency);
         _verify = verify;
         _activity = activity;
@@ -67,7 +71,7 @@ internal sealed class XorbRegistry
 
     public BufferPermits Permits { get; }
 
-    /// <summary>Arrays of unloaded blocks, reused by later loads.</summary>
+    /// <summary>The memory loads download and decode into, reused by later loads.</summary>
     public XorbBufferPool Buffers { get; }
 
     /// <summary>Loads started since the session began (each is one xorb fetch request, retries aside).</summary>
@@ -355,7 +359,8 @@ internal sealed class XorbRegistry
                 // The load finished meanwhile.
             }
         }
-        if (block.Data is { } data) ReturnArrays(data); // no claims: no writer reads it any more
+        ReturnBuffers(block.Buffers); // no claims: no writer reads them any more
+        block.Buffers = null;
         block.Generation++;
         block.State = XorbBlockState.Empty;
         block.Load = null;
@@ -365,15 +370,10 @@ internal sealed class XorbRegistry
         return release;
     }
 
-    private void ReturnArrays(DecodedXorbRange[] ranges)
+    private void ReturnBuffers(XorbBuffer[]? buffers)
     {
-        byte[]? previous = null;
-        foreach (var range in ranges)
-        {
-            if (ReferenceEquals(range.Data, previous)) continue; // ranges compacted in place share one array
-            previous = range.Data;
-            Buffers.Return(range.Data);
-        }
+        if (buffers is null) return;
+        foreach (var buffer in buffers) Buffers.Return(buffer);
     }
 
     private static long ChunkCount(XorbFetch fetch)
@@ -402,7 +402,8 @@ internal sealed class XorbRegistry
     {
         var cancellationToken = cancellation.Token;
         var ownedCharge = charge;
-        byte[]? raw = null;
+        XorbBuffer? raw = null;
+        XorbBuffer[]? kept = null; // what the decoded ranges live in, until published on the block
         DecodedXorbRange[]? decoded = null;
         var published = false;
         try
@@ -416,21 +417,23 @@ internal sealed class XorbRegistry
                 expected = new Dictionary<ChunkRange, int>(block.ExpectedTerms);
                 estimate = block.DecodedEstimate;
             }
-            // One array for the whole load: the compressed bytes land at its tail and are decoded in place towards
+            // One buffer for the whole load: the compressed bytes land at its tail and are decoded in place towards
             // its start, so a load holds max(compressed, decoded) bytes, not both (see Decode).
             var footprint = LoadFootprint(fetch.TotalLength, estimate, ChunkCount(fetch));
-            raw = Buffers.Rent(footprint);
-            var rawOffset = (int)(raw.Length - fetch.TotalLength);
+            var buffer = Buffers.Rent(footprint);
+            raw = buffer;
+            var rawOffset = (int)(buffer.End - fetch.TotalLength);
 
             var clock = System.Diagnostics.Stopwatch.StartNew();
             TimeSpan fetched = default;
             for (var attempt = 0; ; attempt++)
             {
-                fetch = await FetchAsync(block, generation, fetch, raw, rawOffset, cancellationToken).ConfigureAwait(false);
+                fetch = await FetchAsync(block, generation, fetch, buffer.Array, rawOffset, cancellationToken).ConfigureAwait(false);
                 fetched = clock.Elapsed;
                 try
                 {
-                    decoded = Decode(fetch, raw, expected, _verify, Buffers, rawOffset);
+                    decoded = Decode(fetch, buffer.Array, expected, _verify, Buffers, rawOffset, buffer.Offset, out var rangeBuffers);
+                    kept = rangeBuffers;
                     _logger?.LogTrace("Loaded xorb {Xorb} ({Bytes} bytes): fetched in {Fetch:0.0} ms, decoded{Hashed} in {Decode:0.0} ms",
                         fetch.Xorb.ToString(), fetch.TotalLength, fetched.TotalMilliseconds, _verify ? " and hashed" : "",
                         (clock.Elapsed - fetched).TotalMilliseconds);
@@ -442,18 +445,27 @@ internal sealed class XorbRegistry
                     _logger?.LogDebug("Xorb {Xorb} did not decode ({Error}); fetching it again", fetch.Xorb.ToString(), ex.Message);
                 }
             }
-            // Bytes the block keeps for its readers: the load's array itself when its ranges were decoded in place
-            // (as charged), else the decoded ranges (the load's array is free again). The pool's size rounding
-            // (under 1/16) is not charged.
+            // Bytes the block keeps for its readers: the load's buffer itself when its ranges were decoded in place
+            // (as charged), else the ranges' own buffers (the load's buffer is free again). The pool's rounding
+            // (under one 4 KiB granule) is not charged.
             long decodedBytes = 0;
-            if (decoded.Length > 0 && ReferenceEquals(decoded[0].Data, raw))
+            if (kept is null)
             {
-                decodedBytes = footprint;
+                if (decoded.Length > 0)
+                {
+                    kept = new[] { buffer };
+                    decodedBytes = footprint;
+                }
+                else
+                {
+                    kept = Array.Empty<XorbBuffer>();
+                    Buffers.Return(buffer);
+                }
             }
             else
             {
                 foreach (var range in decoded) decodedBytes += range.Length;
-                Buffers.Return(raw);
+                Buffers.Return(buffer);
             }
             raw = null;
 
@@ -469,6 +481,7 @@ internal sealed class XorbRegistry
                 var keep = Permits.Clamp(decodedBytes);
                 published = true;
                 block.Data = decoded;
+                block.Buffers = kept;
                 block.State = XorbBlockState.Ready;
                 block.Charge = keep;
                 if (keep > ownedCharge)
@@ -505,9 +518,9 @@ internal sealed class XorbRegistry
         }
         finally
         {
-            // A load that did not publish owns its arrays; nobody else has seen them.
-            Buffers.Return(raw);
-            if (!published && decoded is not null) ReturnArrays(decoded);
+            // A load that did not publish owns its buffers; nobody else has seen them.
+            if (raw is { } unused) Buffers.Return(unused);
+            if (!published) ReturnBuffers(kept);
             lock (_gate)
             {
                 if (ReferenceEquals(block.LoadCancellation, cancellation)) block.LoadCancellation = null;
@@ -598,21 +611,23 @@ internal sealed class XorbRegistry
     /// Decodes the raw bytes of every range of <paramref name="fetch"/>, which lie in <paramref name="raw"/> from
     /// <paramref name="rawOffset"/> on. Walks the chunk headers first and checks them against the descriptor (chunk
     /// count, exact byte length) and against the planned terms' unpacked lengths, so lying metadata fails before any
-    /// chunk is decoded. Then decodes in place: the compressed bytes sit at the tail of <paramref name="raw"/> and the
-    /// decoded ranges are written back to back from its start, front to back, which is safe whenever no chunk's
-    /// output reaches compressed bytes not yet read (checked for every chunk during the header walk; stored chunks
-    /// always pass, so incompressible data is compacted with no second buffer). Only when that check fails (the
-    /// terms under-described the ranges) is each range decoded into an array of its own from <paramref name="pool"/>.
+    /// chunk is decoded. Then decodes in place: the compressed bytes sit at the tail of the load's buffer and the
+    /// decoded ranges are written back to back from its start (<paramref name="outputOffset"/>), front to back, which
+    /// is safe whenever no chunk's output reaches compressed bytes not yet read (checked for every chunk during the
+    /// header walk; stored chunks always pass, so incompressible data is compacted with no second buffer); then
+    /// <paramref name="rangeBuffers"/> is null. Only when that check fails (the terms under-described the ranges) is
+    /// each range decoded into a buffer of its own from <paramref name="pool"/>, handed to the caller in
+    /// <paramref name="rangeBuffers"/> (returned to the pool here if decoding fails).
     /// </summary>
     internal static DecodedXorbRange[] Decode(XorbFetch fetch, byte[] raw, IReadOnlyDictionary<ChunkRange, int> expected, bool hash,
-        XorbBufferPool? pool = null, int rawOffset = 0)
+        XorbBufferPool? pool, int rawOffset, int outputOffset, out XorbBuffer[]? rangeBuffers)
     {
         var count = fetch.Ranges.Count;
         var ends = new int[count][];
         var totals = new long[count];
         var inPlace = true;
-        long read = rawOffset; // absolute position of the next chunk header in raw
-        long write = 0;        // absolute end of the decoded output if decoded in place
+        long read = rawOffset;    // absolute position of the next chunk header in raw
+        long write = outputOffset; // absolute end of the decoded output if decoded in place
         long offset = rawOffset;
         for (var r = 0; r < count; r++)
         {
@@ -662,45 +677,59 @@ internal sealed class XorbRegistry
         }
 
         var result = new DecodedXorbRange[count];
+        var owned = inPlace ? null : new XorbBuffer[count];
+        var rented = 0;
         offset = rawOffset;
-        var compacted = 0; // in-place write position in raw
-        for (var r = 0; r < count; r++)
+        var compacted = outputOffset; // in-place write position in raw
+        try
         {
-            var descriptor = fetch.Ranges[r];
-            var rangeEnds = ends[r];
-            var hashes = hash ? new XetHash[rangeEnds.Length] : null;
-            var source = (int)offset;
-            offset += descriptor.Length;
-            byte[] data;
-            int dataStart;
-            if (inPlace)
+            for (var r = 0; r < count; r++)
             {
-                data = raw;
-                dataStart = compacted;
+                var descriptor = fetch.Ranges[r];
+                var rangeEnds = ends[r];
+                var hashes = hash ? new XetHash[rangeEnds.Length] : null;
+                var source = (int)offset;
+                offset += descriptor.Length;
+                byte[] data;
+                int dataStart;
+                if (inPlace)
+                {
+                    data = raw;
+                    dataStart = compacted;
+                }
+                else
+                {
+                    var own = pool?.Rent(totals[r]) ?? XorbBuffer.Of(new byte[totals[r]]);
+                    owned![rented++] = own;
+                    data = own.Array;
+                    dataStart = own.Offset;
+                }
+                var at = source;
+                var written = 0;
+                for (var i = 0; i < rangeEnds.Length; i++)
+                {
+                    var expectedLength = rangeEnds[i] - written;
+                    // Source and output may overlap in place; XorbChunkCodec reads a stored or BG4 chunk whole before
+                    // writing, and the header walk above kept every LZ4 output clear of its frame.
+                    var length = XorbChunkCodec.Decode(new ReadOnlySpan<byte>(raw, at, (int)(offset - at)),
+                        data.AsSpan(dataStart + written, expectedLength), out var consumed);
+                    if (length != expectedLength)
+                        throw new XorbFormatException($"Chunk {descriptor.Chunks.Start + i} of xorb {fetch.Xorb} decoded to {length} bytes, its header says {expectedLength}.");
+                    if (hashes is not null) hashes[i] = XetHashing.ChunkHash(data.AsSpan(dataStart + written, length));
+                    at += consumed;
+                    written += length;
+                }
+                if (inPlace) compacted += written;
+                result[r] = new DecodedXorbRange(descriptor.Chunks, data, dataStart, rangeEnds, hashes);
             }
-            else
-            {
-                data = pool?.Rent(totals[r]) ?? new byte[totals[r]];
-                dataStart = 0;
-            }
-            var at = source;
-            var written = 0;
-            for (var i = 0; i < rangeEnds.Length; i++)
-            {
-                var expectedLength = rangeEnds[i] - written;
-                // Source and output may overlap in place; XorbChunkCodec reads a stored or BG4 chunk whole before
-                // writing, and the header walk above kept every LZ4 output clear of its frame.
-                var length = XorbChunkCodec.Decode(new ReadOnlySpan<byte>(raw, at, (int)(offset - at)),
-                    data.AsSpan(dataStart + written, expectedLength), out var consumed);
-                if (length != expectedLength)
-                    throw new XorbFormatException($"Chunk {descriptor.Chunks.Start + i} of xorb {fetch.Xorb} decoded to {length} bytes, its header says {expectedLength}.");
-                if (hashes is not null) hashes[i] = XetHashing.ChunkHash(data.AsSpan(dataStart + written, length));
-                at += consumed;
-                written += length;
-            }
-            if (inPlace) compacted += written;
-            result[r] = new DecodedXorbRange(descriptor.Chunks, data, dataStart, rangeEnds, hashes);
         }
+        catch
+        {
+            if (pool is not null)
+                for (var r = 0; r < rented; r++) pool.Return(owned![r]);
+            throw;
+        }
+        rangeBuffers = owned;
         return result;
     }
 }

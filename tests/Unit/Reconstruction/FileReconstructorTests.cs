@@ -91,6 +91,8 @@ public class FileReconstructorTests
         Assert.True(session.Registry.Permits.HighWater <= options.BufferSize,
             $"peak {session.Registry.Permits.HighWater} > buffer {options.BufferSize}");
         Assert.Equal(0, session.Registry.Permits.Held);
+        Assert.Equal(0, session.Registry.Buffers.InUse);
+        Assert.True(session.Registry.Buffers.Reserved <= session.Registry.Buffers.Limit);
     }
 
     [Fact]
@@ -125,6 +127,7 @@ public class FileReconstructorTests
             Assert.Equal(0, session.Registry.Permits.Held);
             Assert.Equal(0, session.Registry.BlockCount);
             Assert.Equal(0, session.Registry.LoadsRunning);
+            Assert.Equal(0, session.Registry.Buffers.InUse); // every load's memory went back to the slabs
         }
     }
 
