@@ -98,6 +98,7 @@ public static class SideBySideCommand
         try
         {
             var command = client.Command(env, dataset, dest);
+            await FlushDirtyPagesAsync().ConfigureAwait(false);
             var run = await MeasuredProcess.RunAsync(command.FileName, command.Arguments, work, command.Environment).ConfigureAwait(false);
             string? failure = null;
             if (run.ExitCode != 0)
@@ -112,6 +113,18 @@ public static class SideBySideCommand
         {
             Directory.Delete(dest, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Writes back the page cache's dirty pages before a measured run (outside it). Why: a GiB-scale file written by
+    /// the previous client is still being written back when the next one starts, and once dirty pages pass the
+    /// kernel's dirty ratio every writer is throttled; on this machine that alone made one client 2-3x slower than
+    /// the same code a minute later (2 GiB Dirty in /proc/meminfo). Each client now starts from the same clean cache.
+    /// </summary>
+    private static async Task FlushDirtyPagesAsync()
+    {
+        using var sync = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sync") { UseShellExecute = false });
+        if (sync is not null) await sync.WaitForExitAsync().ConfigureAwait(false);
     }
 
     /// <summary>Every expected file is at its repo path under the destination, with the listed size and sha256.</summary>
