@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using XetPs.Hub;
@@ -18,7 +19,7 @@ namespace XetPs.Bench.SideBySide;
 public static class EngineDownloadCommand
 {
     [BenchCommand("engine-download",
-        "--hub URL --repo R --dest DIR (--path P | --all) [--buffer-bytes N] [--segment-bytes N] [--concurrency N] [--token T] [--no-verify] [--log | --trace]")]
+        "--hub URL --repo R --dest DIR (--path P | --all) [--buffer-bytes N] [--segment-bytes N] [--concurrency N] [--token T] [--no-verify] [--log | --trace] [--memory] [--jit-report]")]
     private static async Task<int> RunAsync(string[] args)
     {
         string? hub = null, repoText = null, dest = null, path = null, token = null;
@@ -26,6 +27,7 @@ public static class EngineDownloadCommand
         var log = false;
         var trace = false;
         var memory = false;
+        JitTimeListener? jitReport = null;
         var options = new XetSessionOptions();
         for (var i = 0; i < args.Length; i++)
         {
@@ -45,6 +47,7 @@ public static class EngineDownloadCommand
                 case "--log": log = true; break;
                 case "--trace": log = trace = true; break;
                 case "--memory": memory = true; break;
+                case "--jit-report": jitReport = new JitTimeListener(); break;
                 default: throw new ArgumentException($"unknown argument {args[i]}");
             }
         }
@@ -90,6 +93,7 @@ public static class EngineDownloadCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{{\"files\":{entries.Count},\"bytes\":{bytes},\"seconds\":{watch.Elapsed.TotalSeconds:F3}}}"));
         sampler?.Report();
+        jitReport?.Report();
         return 0;
     }
 }
@@ -146,7 +150,45 @@ internal sealed class MemorySampler : IDisposable
     {
         Console.Error.WriteLine("memory at peak: " + _atMax);
         Console.Error.WriteLine("memory at end:  " + Snapshot());
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"jit: {System.Runtime.JitInfo.GetCompiledMethodCount()} methods, {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:F0} ms; cpu {Environment.CpuUsage.UserTime.TotalSeconds:F2} user {Environment.CpuUsage.PrivilegedTime.TotalSeconds:F2} sys"));
     }
 
     public void Dispose() => _stop = true;
+}
+
+/// <summary>--jit-report: which methods the JIT spent its time on (runtime events, in process), the ten slowest.</summary>
+internal sealed class JitTimeListener : System.Diagnostics.Tracing.EventListener
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, (string Name, DateTime Start)> _started = new();
+    private readonly System.Collections.Concurrent.ConcurrentBag<(string Name, double Ms)> _done = new();
+
+    protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
+    {
+        if (source.Name == "Microsoft-Windows-DotNETRuntime")
+            EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)0x10);
+    }
+
+    protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
+    {
+        if (e.Payload is null) return;
+        if (e.EventName == "MethodJittingStarted_V1")
+        {
+            var name = $"{e.Payload[4]}.{e.Payload[5]}";
+            _started[(long)(ulong)e.Payload[0]!] = (name, e.TimeStamp);
+        }
+        else if (e.EventName is "MethodLoadVerbose_V1" or "MethodLoadVerbose_V2")
+        {
+            if (_started.TryRemove((long)(ulong)e.Payload[0]!, out var start))
+                _done.Add(($"{start.Name} [{e.Payload[7]}]", (e.TimeStamp - start.Start).TotalMilliseconds));
+        }
+    }
+
+    public void Report()
+    {
+        var all = _done.ToArray();
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"jit events: {all.Length} methods, {all.Sum(d => d.Ms):F0} ms"));
+        foreach (var (name, ms) in all.OrderByDescending(d => d.Ms).Take(25))
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {ms,8:F1} ms  {name}"));
+    }
 }
