@@ -157,7 +157,7 @@ internal sealed class MemorySampler : IDisposable
     public void Dispose() => _stop = true;
 }
 
-/// <summary>--jit-report: which methods the JIT spent its time on (runtime events, in process), the ten slowest.</summary>
+/// <summary>--jit-report: which methods the JIT spent its time on (runtime events, in process), the 25 slowest.</summary>
 internal sealed class JitTimeListener : System.Diagnostics.Tracing.EventListener
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<long, (string Name, DateTime Start)> _started = new();

@@ -135,8 +135,7 @@ public static class SideBySideCommand
     private static async Task WarmPageCacheAsync(string work, long bytes)
     {
         var scratch = Path.Combine(work, "page-cache-warmup.tmp");
-        var block = new byte[1 << 20];
-        Random.Shared.NextBytes(block);
+        var block = new byte[1 << 20]; // contents do not matter: the pages are what is wanted
         try
         {
             await using var file = new FileStream(scratch, FileMode.Create, FileAccess.Write, FileShare.None, 1);

@@ -449,21 +449,14 @@ internal sealed class XorbRegistry
             // (as charged), else the ranges' own buffers (the load's buffer is free again). The pool's rounding
             // (under one 4 KiB granule) is not charged.
             long decodedBytes = 0;
-            if (kept is null)
+            if (kept is null && decoded.Length > 0)
             {
-                if (decoded.Length > 0)
-                {
-                    kept = new[] { buffer };
-                    decodedBytes = footprint;
-                }
-                else
-                {
-                    kept = Array.Empty<XorbBuffer>();
-                    Buffers.Return(buffer);
-                }
+                kept = new[] { buffer };
+                decodedBytes = footprint;
             }
             else
             {
+                kept ??= Array.Empty<XorbBuffer>();
                 foreach (var range in decoded) decodedBytes += range.Length;
                 Buffers.Return(buffer);
             }

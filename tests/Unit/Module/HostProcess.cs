@@ -40,7 +40,7 @@ internal static class HostProcess
     /// </summary>
     public static Outcome RunAndInterrupt(string readyLine, params string[] arguments)
     {
-        using var process = Process.Start(ForegroundSigInt(StartInfo(new Dictionary<string, string>(), arguments)))!;
+        using var process = Process.Start(StartInfo(new Dictionary<string, string>(), arguments, foregroundSigInt: true))!;
         var stderr = process.StandardError.ReadToEndAsync();
         var first = process.StandardOutput.ReadLineAsync();
         if (!first.Wait(TimeSpan.FromMinutes(2)) || first.Result != readyLine)
@@ -57,43 +57,30 @@ internal static class HostProcess
 
     private const int SigInt = 2;
 
-    /// <summary>
-    /// Starts the host the way a terminal starts a foreground job: with SIGINT at its default disposition. Why: a
-    /// test run started in the background of a non-interactive shell (`.ci/run &`, a scheduler) inherits SIGINT
-    /// ignored, an ignored signal stays ignored across exec, and .NET rightly leaves an inherited ignore alone, so
-    /// the host never saw the signal and the spec hung for its two minutes. GNU env's --default-signal resets it.
-    /// </summary>
-    private static ProcessStartInfo ForegroundSigInt(ProcessStartInfo start)
-    {
-        var wrapped = new ProcessStartInfo("env")
-        {
-            RedirectStandardOutput = start.RedirectStandardOutput,
-            RedirectStandardError = start.RedirectStandardError,
-            UseShellExecute = false,
-        };
-        wrapped.ArgumentList.Add("--default-signal=INT");
-        wrapped.ArgumentList.Add(start.FileName);
-        foreach (var argument in start.ArgumentList) wrapped.ArgumentList.Add(argument);
-        foreach (var pair in start.Environment)
-        {
-            if (pair.Value is null) wrapped.Environment.Remove(pair.Key);
-            else wrapped.Environment[pair.Key] = pair.Value;
-        }
-        return wrapped;
-    }
-
     // tools/ps is a POSIX shell script, so its host runs where libc's kill(2) exists.
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int SendSignal(int pid, int signal);
 
-    private static ProcessStartInfo StartInfo(IReadOnlyDictionary<string, string> environment, string[] arguments)
+    /// <param name="foregroundSigInt">
+    /// Start the host the way a terminal starts a foreground job: with SIGINT at its default disposition. Why: a test
+    /// run started in the background of a non-interactive shell (`.ci/run &`, a scheduler) inherits SIGINT ignored,
+    /// an ignored signal stays ignored across exec, and .NET rightly leaves an inherited ignore alone, so the host
+    /// never saw the signal and the Ctrl+C spec hung for its two minutes. GNU env's --default-signal resets it.
+    /// </param>
+    private static ProcessStartInfo StartInfo(IReadOnlyDictionary<string, string> environment, string[] arguments,
+                                              bool foregroundSigInt = false)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(foregroundSigInt ? "env" : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (foregroundSigInt)
+        {
+            start.ArgumentList.Add("--default-signal=INT");
+            start.ArgumentList.Add("dotnet");
+        }
         start.ArgumentList.Add(HostPath);
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         start.Environment["POWERSHELL_TELEMETRY_OPTOUT"] = "1";
