@@ -19,7 +19,7 @@ namespace XetPs.Bench.SideBySide;
 public static class EngineDownloadCommand
 {
     [BenchCommand("engine-download",
-        "--hub URL --repo R --dest DIR (--path P | --all) [--buffer-bytes N] [--segment-bytes N] [--concurrency N] [--token T] [--no-verify] [--log | --trace] [--memory] [--jit-report]")]
+        "--hub URL --repo R --dest DIR (--path P | --all) [--buffer-bytes N] [--segment-bytes N] [--concurrency N] [--token T] [--no-verify] [--no-direct] [--log | --trace] [--memory] [--jit-report]")]
     private static async Task<int> RunAsync(string[] args)
     {
         string? hub = null, repoText = null, dest = null, path = null, token = null;
@@ -44,6 +44,7 @@ public static class EngineDownloadCommand
                 case "--segment-bytes": options.SegmentSize = long.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--concurrency": options.CasConcurrency = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--no-verify": options.Verify = false; break;
+                case "--no-direct": options.DirectWrites = false; break;
                 case "--log": log = true; break;
                 case "--trace": log = trace = true; break;
                 case "--memory": memory = true; break;

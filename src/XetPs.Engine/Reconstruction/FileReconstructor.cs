@@ -34,7 +34,8 @@ internal static class FileReconstructor
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
 
         using var run = new RunState(cancellationToken, session.SessionToken);
-        var writer = SequentialWriter.Open(destinationPath, repoPath, fileId, size, options.Verify, options.JournalCommitInterval, logger);
+        var writer = SequentialWriter.Open(destinationPath, repoPath, fileId, size, options.Verify, options.JournalCommitInterval, logger,
+            options.DirectWrites ? options.DirectWriteMinimum : -1, options.DirectWriteStageSize);
         var resumed = writer.ResumedFrom > 0;
         var segments = new List<ReconstructionSegment>();
         var startedLoads = new List<XorbRegistry.StartedLoad>();

@@ -29,6 +29,7 @@ internal sealed class SequentialWriter : IDisposable
     private readonly ResumeJournal _journal;
 #if NET8_0_OR_GREATER
     private readonly SafeFileHandle _file;
+    private readonly DirectFileWriter? _direct; // null: writes go through the page cache
 #else
     private readonly FileStream _file;
 #endif
@@ -44,8 +45,15 @@ internal sealed class SequentialWriter : IDisposable
 #else
         FileStream file,
 #endif
-        long resumedFrom, IEnumerable<(XetHash Hash, int Size)> keptChunks, long commitEvery)
+        long resumedFrom, IEnumerable<(XetHash Hash, int Size)> keptChunks, long commitEvery
+#if NET8_0_OR_GREATER
+        , DirectFileWriter? direct
+#endif
+        )
     {
+#if NET8_0_OR_GREATER
+        _direct = direct;
+#endif
         _commitEvery = commitEvery;
         _repoPath = repoPath;
         _fileId = fileId;
@@ -66,9 +74,12 @@ internal sealed class SequentialWriter : IDisposable
     /// <summary>
     /// Opens the partial file of <paramref name="destinationPath"/>, continuing an earlier run when its journal
     /// names the same file id and size and its prefix re-hashes to the journaled chunk hashes (the longest good
-    /// prefix is kept); otherwise starts afresh.
+    /// prefix is kept); otherwise starts afresh. With <paramref name="directWriteMinimum"/> at or below the bytes left
+    /// to write, the bytes go past the page cache where the file system allows it (<see cref="DirectFileWriter"/>);
+    /// a negative value never does.
     /// </summary>
-    public static SequentialWriter Open(string destinationPath, string repoPath, XetHash fileId, long size, bool verify, long commitEvery, ILogger? logger)
+    public static SequentialWriter Open(string destinationPath, string repoPath, XetHash fileId, long size, bool verify, long commitEvery, ILogger? logger,
+        long directWriteMinimum = -1, int directStageSize = 8 << 20)
     {
         var partialPath = ResumeJournal.PartialPathFor(destinationPath, repoPath);
         var journalPath = ResumeJournal.JournalPathFor(destinationPath, repoPath);
@@ -91,8 +102,28 @@ internal sealed class SequentialWriter : IDisposable
             // Only when it changes anything: on ext4 a truncation to 0 marks the file for a synchronous flush of all
             // its delayed allocations at close (auto_da_alloc), which cost ~0.3 s per GiB at the end of a download.
             if (Length(file) != kept) SetLength(file, kept);
+#if NET8_0_OR_GREATER
+            DirectFileWriter? direct = null;
+            if (directWriteMinimum >= 0 && size - kept >= directWriteMinimum)
+            {
+                direct = DirectFileWriter.TryOpen(partialPath, file, kept, directStageSize);
+                logger?.LogDebug(direct is null ? "Writing {Path} through the page cache (no direct I/O here)" : "Writing {Path} with direct I/O",
+                    repoPath);
+            }
+            try
+            {
+                var journal = ResumeJournal.Create(journalPath, fileId, size, verify, keptChunks, kept);
+                return new SequentialWriter(repoPath, fileId, size, verify, journal, file, kept, keptChunks, commitEvery, direct);
+            }
+            catch
+            {
+                direct?.Dispose();
+                throw;
+            }
+#else
             var journal = ResumeJournal.Create(journalPath, fileId, size, verify, keptChunks, kept);
             return new SequentialWriter(repoPath, fileId, size, verify, journal, file, kept, keptChunks, commitEvery);
+#endif
         }
         catch
         {
@@ -149,11 +180,7 @@ internal sealed class SequentialWriter : IDisposable
             Written = term.KeepEnd;
         }
 
-        // Commit at chunk boundaries only: the committed prefix is whole chunks, each recorded.
-        if (_verify)
-            while (_chunkEndsAhead.Count > 0 && _chunkEndsAhead.Peek() <= Written) _committable = _chunkEndsAhead.Dequeue();
-        else
-            _committable = Written;
+        AdvanceCommittable();
         if (_committable - _lastCommit >= _commitEvery)
         {
 #if !NET8_0_OR_GREATER
@@ -162,6 +189,19 @@ internal sealed class SequentialWriter : IDisposable
             _journal.Commit(_committable);
             _lastCommit = _committable;
         }
+    }
+
+    /// <summary>
+    /// Moves the committable length to the end of the last chunk that is whole in the file: the committed prefix is
+    /// whole chunks, each recorded, and every byte of it is in the file (direct writes reach it a stage at a time).
+    /// </summary>
+    private void AdvanceCommittable()
+    {
+        var inFile = DurableEnd;
+        if (_verify)
+            while (_chunkEndsAhead.Count > 0 && _chunkEndsAhead.Peek() <= inFile) _committable = _chunkEndsAhead.Dequeue();
+        else
+            _committable = inFile;
     }
 
     /// <summary>Checks the whole file was written and (when verifying) hashes to its file id, then closes it.</summary>
@@ -179,7 +219,11 @@ internal sealed class SequentialWriter : IDisposable
             }
         }
 #if NET8_0_OR_GREATER
-        await Task.CompletedTask.ConfigureAwait(false);
+        if (_direct is not null)
+        {
+            await _direct.FinishAsync(_size, cancellationToken).ConfigureAwait(false);
+            _direct.Dispose();
+        }
 #else
         await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
 #endif
@@ -193,6 +237,9 @@ internal sealed class SequentialWriter : IDisposable
     /// <summary>Forgets the partial file's progress (its bytes cannot be trusted): the next run starts afresh.</summary>
     public void Discard()
     {
+#if NET8_0_OR_GREATER
+        _direct?.Dispose();
+#endif
         _journal.Dispose();
         _file.Dispose();
         _discarded = true;
@@ -205,9 +252,16 @@ internal sealed class SequentialWriter : IDisposable
 
     public void Dispose()
     {
+#if NET8_0_OR_GREATER
+        _direct?.Dispose(); // first: the write in flight decides how much of the file is there
+#endif
         try
         {
-            if (!_discarded && !_finished && _committable > _lastCommit) _journal.Commit(_committable);
+            if (!_discarded && !_finished)
+            {
+                AdvanceCommittable();
+                if (_committable > _lastCommit) _journal.Commit(_committable);
+            }
         }
         catch (IOException)
         {
@@ -224,9 +278,30 @@ internal sealed class SequentialWriter : IDisposable
     /// </summary>
     internal const int WriteSlice = 1 << 20;
 
+    /// <summary>True when the bytes go past the page cache (<see cref="DirectFileWriter"/>).</summary>
+    public bool WritesDirect =>
+#if NET8_0_OR_GREATER
+        _direct is not null;
+#else
+        false;
+#endif
+
+    /// <summary>End of the bytes that are in the file (direct writes lag <see cref="Written"/> by up to two stages).</summary>
+    private long DurableEnd =>
+#if NET8_0_OR_GREATER
+        _direct?.Durable ?? Written;
+#else
+        Written;
+#endif
+
     private async Task WriteAtAsync(ReadOnlyMemory<byte> data, long offset, CancellationToken cancellationToken)
     {
 #if NET8_0_OR_GREATER
+        if (_direct is not null)
+        {
+            await _direct.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+            return;
+        }
         while (data.Length > 0)
         {
             var slice = data.Slice(0, Math.Min(data.Length, WriteSlice));

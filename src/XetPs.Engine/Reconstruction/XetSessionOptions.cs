@@ -55,6 +55,25 @@ public sealed class XetSessionOptions
     /// </summary>
     public long SegmentSize { get; set; } = DefaultSegmentSize;
 
+    /// <summary>
+    /// Write files of <see cref="DirectWriteMinimum"/> bytes or more past the page cache (Linux O_DIRECT, where the
+    /// file system reports its direct-I/O alignment; elsewhere nothing changes). On by default: on large files the
+    /// kernel's page-cache work was the engine's largest cost, and a file larger than the free memory makes the
+    /// kernel reclaim as it writes. XETPS_DIRECT_WRITES=0 turns it off.
+    /// </summary>
+    public bool DirectWrites { get; set; } = true;
+
+    /// <summary>
+    /// Bytes left to write from which <see cref="DirectWrites"/> applies (default 4 GiB). Why not smaller: on a 2 GiB
+    /// file with warm free memory, buffered writes were faster (2.8-3.7 s against 3.3-4.0 s, same run): the copy
+    /// into the stages costs what the kernel's copy did, and the page faults it saves are cheap while memory is
+    /// warm. At 4 GiB direct writes were as fast or faster and used 2-4x less system time.
+    /// </summary>
+    public long DirectWriteMinimum { get; set; } = 4L << 30;
+
+    /// <summary>Bytes per direct write (<see cref="DirectFileWriter"/>). Small values only in specifications.</summary>
+    internal int DirectWriteStageSize { get; set; } = 8 << 20;
+
     /// <summary>How often (in written bytes) the resume journal is committed. Small values only in specifications.</summary>
     internal long JournalCommitInterval { get; set; } = 8L << 20;
 
@@ -75,6 +94,7 @@ public sealed class XetSessionOptions
         Check(ReadTimeout > TimeSpan.Zero && ReadTimeout <= TimeSpan.FromHours(1), nameof(ReadTimeout), ReadTimeout, "(0, 1 h]");
         Check(StallTimeout > TimeSpan.Zero && StallTimeout <= TimeSpan.FromHours(24), nameof(StallTimeout), StallTimeout, "(0, 24 h]");
         Check(SegmentSize >= 64 * 1024 && SegmentSize <= (8L << 30), nameof(SegmentSize), SegmentSize, "64 KiB..8 GiB");
+        Check(DirectWriteMinimum >= 0, nameof(DirectWriteMinimum), DirectWriteMinimum, "0 or more bytes");
     }
 
     private static void Check(bool ok, string name, object value, string range)
@@ -89,7 +109,7 @@ public sealed class XetSessionOptions
     /// (or the older HF_XET_NUM_CONCURRENT_RANGE_GETS), HF_XET_DATA_MAX_CONCURRENT_FILE_DOWNLOADS,
     /// HF_XET_CLIENT_RETRY_MAX_ATTEMPTS, HF_XET_CLIENT_RETRY_BASE_DELAY, HF_XET_CLIENT_RETRY_MAX_DURATION,
     /// HF_XET_CLIENT_READ_TIMEOUT, HF_XET_RECONSTRUCTION_MIN_RECONSTRUCTION_FETCH_SIZE; and XETPS_STALL_TIMEOUT,
-    /// XETPS_VERIFY (xet-core has no name for these). A malformed value throws naming the variable.
+    /// XETPS_VERIFY, XETPS_DIRECT_WRITES, XETPS_DIRECT_WRITE_MINIMUM (xet-core has no name for these). A malformed value throws naming the variable.
     /// </summary>
     public static XetSessionOptions FromEnvironment(IDictionary? environment = null)
     {
@@ -131,6 +151,10 @@ public sealed class XetSessionOptions
             options.StallTimeout = ParseDuration("XETPS_STALL_TIMEOUT", stall);
         if (Get("XETPS_VERIFY") is { } verify)
             options.Verify = ParseBool("XETPS_VERIFY", verify);
+        if (Get("XETPS_DIRECT_WRITES") is { } direct)
+            options.DirectWrites = ParseBool("XETPS_DIRECT_WRITES", direct);
+        if (Get("XETPS_DIRECT_WRITE_MINIMUM") is { } directMinimum)
+            options.DirectWriteMinimum = ParseByteSize("XETPS_DIRECT_WRITE_MINIMUM", directMinimum);
         options.Validate();
         return options;
     }

@@ -450,6 +450,54 @@ public class FileReconstructorTests
         Assert.Equal(0, f.Cas.Reconstructions);
     }
 
+    [Fact]
+    public async Task A_file_written_past_the_page_cache_is_byte_exact_and_says_so_in_the_log()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 21, xorbs: 10, chunksPerXorb: 20, terms: 200);
+        var options = ReconstructionFixture.Options(buffer: 1 << 20, cas: 2, segment: 256 * 1024);
+        options.DirectWriteMinimum = 0;
+        options.DirectWriteStageSize = 64 * 1024;
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var session = new SessionResources(options, new CallbackLogger((_, line) => lines.Enqueue(line)), CancellationToken.None);
+        var destination = f.Destination();
+
+        await f.RunAsync(session, id, bytes.Length, destination).WaitAsync(Bound);
+
+        Assert.True(bytes.Length > 3 * options.DirectWriteStageSize, $"the file ({bytes.Length} bytes) should span several stages");
+        Assert.Contains(lines, line => line.Contains("with direct I/O", StringComparison.Ordinal));
+        Assert.Equal(bytes, File.ReadAllBytes(destination));
+        Assert.Equal(0, session.Registry.Permits.Held);
+    }
+
+    [Fact]
+    public async Task A_cancelled_direct_write_journals_only_what_reached_the_file_and_the_rerun_resumes_byte_exact()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 22, xorbs: 10, chunksPerXorb: 20, terms: 200);
+        f.Cas.MaxFetchDelayMs = 3;
+        var options = ReconstructionFixture.Options(buffer: 256 * 1024, cas: 2, segment: 128 * 1024);
+        options.JournalCommitInterval = 16 * 1024;
+        options.DirectWriteMinimum = 0;
+        options.DirectWriteStageSize = 64 * 1024;
+        var destination = f.Destination();
+        using var cts = new CancellationTokenSource();
+        var progress = new SyncProgress(p => { if (p.BytesWritten >= bytes.Length / 2) cts.Cancel(); });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            FileReconstructor.RunAsync(ReconstructionFixture.Session(options), f.Cas, id, bytes.Length, "model.bin", destination, progress, cts.Token).WaitAsync(Bound));
+        Assert.False(File.Exists(destination));
+        var state = ResumeJournal.TryRead(ResumeJournal.JournalPathFor(destination, "model.bin"), id, bytes.Length);
+        var partialLength = new FileInfo(ResumeJournal.PartialPathFor(destination, "model.bin")).Length;
+        Assert.True(state is not null && state.CommittedLength > 0 && state.CommittedLength <= partialLength,
+            $"journal commits {state?.CommittedLength} bytes, the partial file holds {partialLength}");
+
+        var outcome = await f.RunAsync(ReconstructionFixture.Session(options), id, bytes.Length, destination).WaitAsync(Bound);
+
+        Assert.True(outcome.Resumed);
+        Assert.Equal(bytes, File.ReadAllBytes(destination));
+    }
+
     /// <summary>Reports synchronously on the reporting thread (Progress&lt;T&gt; would post to the pool).</summary>
     private sealed class SyncProgress(Action<FileProgress> report) : IProgress<FileProgress>
     {

@@ -18,6 +18,8 @@ public class XetSessionOptionsTests
         Assert.Equal(64, options.CasConcurrency);
         Assert.Equal(4, options.MaxFilesInFlight);
         Assert.True(options.Verify);
+        Assert.True(options.DirectWrites);
+        Assert.Equal(4L << 30, options.DirectWriteMinimum);
         Assert.Null(options.HubToken);
     }
 
@@ -37,6 +39,8 @@ public class XetSessionOptionsTests
             ["HF_XET_CLIENT_READ_TIMEOUT"] = "45s",
             ["XETPS_STALL_TIMEOUT"] = "90",
             ["XETPS_VERIFY"] = "0",
+            ["XETPS_DIRECT_WRITES"] = "0",
+            ["XETPS_DIRECT_WRITE_MINIMUM"] = "1gib",
         });
 
         Assert.Equal(new Uri("http://127.0.0.1:9999"), options.Endpoint);
@@ -50,6 +54,8 @@ public class XetSessionOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(45), options.ReadTimeout);
         Assert.Equal(TimeSpan.FromSeconds(90), options.StallTimeout);
         Assert.False(options.Verify);
+        Assert.False(options.DirectWrites);
+        Assert.Equal(1L << 30, options.DirectWriteMinimum);
     }
 
     [Fact]
@@ -94,6 +100,8 @@ public class XetSessionOptionsTests
     [InlineData("HF_XET_CLIENT_READ_TIMEOUT", "soon")]
     [InlineData("HF_XET_DATA_MAX_CONCURRENT_FILE_DOWNLOADS", "four")]
     [InlineData("XETPS_VERIFY", "maybe")]
+    [InlineData("XETPS_DIRECT_WRITES", "sometimes")]
+    [InlineData("XETPS_DIRECT_WRITE_MINIMUM", "big")]
     public void A_malformed_value_is_refused_naming_the_variable(string name, string value)
     {
         var error = Assert.ThrowsAny<ArgumentException>(() => XetSessionOptions.FromEnvironment(new Hashtable { [name] = value }));
