@@ -34,6 +34,8 @@ public sealed record BenchClient(string Name, string Description, bool WritesFil
             d => d.IsSingleFile && d.Group != "scaling", (env, d, dest) => Curl(env, d, dest, curlParallel, save: false)),
         new("engine", "XetPs engine (XetSession) from a console driver, verification on", true,
             _ => true, (env, d, dest) => Engine(env, d, dest, env.BufferBytes)),
+        new("engine-default", "XetPs engine with its default settings (512 MiB buffer), verification on", true,
+            d => d.Group == "incompressible", (env, d, dest) => Engine(env, d, dest, XetPs.Reconstruction.XetSessionOptions.DefaultBufferSize)),
         new("engine-buf2g", "XetPs engine with a 2 GiB buffer (the seed shape's reference)", true,
             d => d.Group == "seed", (env, d, dest) => Engine(env, d, dest, 2L << 30)),
         new("cmdlet", "Save-XetFile through the hosted PowerShell (tools/ps)", true,

@@ -110,6 +110,23 @@ public class BenchReportTests
     }
 
     [Fact]
+    public void The_engine_at_its_defaults_is_reported_beside_the_summary_and_changes_none_of_its_figures()
+    {
+        var sets = new[] { Dataset("inc", "incompressible", GiB) };
+        var rows = BenchReport.Rows(
+        [
+            Run("curl", "inc", 2.0), Run("engine", "inc", 2.5, rssMiB: 150), Run("engine-default", "inc", 1.6, rssMiB: 700),
+        ], sets, "curl-p16");
+
+        var summary = BenchReport.Summarize(rows, bufferMiB: 64);
+
+        Assert.Equal(2.0 / 2.5, summary.XetPsOverCurl!.Value, 9);     // the 64 MiB engine, as before
+        Assert.Equal(2.0 / 1.6, summary.XetPsDefaultsOverCurl!.Value, 9);
+        Assert.Equal(150 - 64, summary.PeakRssOverBufferMiB!.Value, 9); // the 512 MiB run is not held to the 64 MiB budget
+        Assert.EndsWith("engine at its defaults (512 MiB buffer) / curl=1.25", BenchReport.TransferLimitLine(summary));
+    }
+
+    [Fact]
     public void Scaling_fit_separates_the_fixed_cost_per_run_from_the_cost_per_GiB()
     {
         var sizes = new[] { GiB / 4, GiB, 4 * GiB };
