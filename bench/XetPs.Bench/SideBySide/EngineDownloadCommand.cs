@@ -28,7 +28,8 @@ public static class EngineDownloadCommand
         var trace = false;
         var memory = false;
         JitTimeListener? jitReport = null;
-        var options = new XetSessionOptions();
+        // The same environment the module reads (HF_XET_*, XETPS_*), so a knob works the same on both; the flags below win.
+        var options = XetSessionOptions.FromEnvironment();
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
