@@ -19,7 +19,7 @@ public class XetSessionOptionsTests
         Assert.Equal(4, options.MaxFilesInFlight);
         Assert.True(options.Verify);
         Assert.True(options.DirectWrites);
-        Assert.Equal(4L << 30, options.DirectWriteMinimum);
+        Assert.Equal(1L << 30, options.DirectWriteMinimum);
         Assert.Null(options.HubToken);
     }
 
@@ -40,7 +40,7 @@ public class XetSessionOptionsTests
             ["XETPS_STALL_TIMEOUT"] = "90",
             ["XETPS_VERIFY"] = "0",
             ["XETPS_DIRECT_WRITES"] = "0",
-            ["XETPS_DIRECT_WRITE_MINIMUM"] = "1gib",
+            ["XETPS_DIRECT_WRITE_MINIMUM"] = "2gib",
         });
 
         Assert.Equal(new Uri("http://127.0.0.1:9999"), options.Endpoint);
@@ -55,7 +55,7 @@ public class XetSessionOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(90), options.StallTimeout);
         Assert.False(options.Verify);
         Assert.False(options.DirectWrites);
-        Assert.Equal(1L << 30, options.DirectWriteMinimum);
+        Assert.Equal(2L << 30, options.DirectWriteMinimum);
     }
 
     [Fact]
