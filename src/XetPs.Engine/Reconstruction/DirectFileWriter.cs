@@ -10,7 +10,8 @@ namespace XetPs.Reconstruction;
 
 /// <summary>
 /// Writes one file's bytes, in file order, past the page cache (Linux <c>O_DIRECT</c>): bytes are copied into one of
-/// two aligned stages, and a full stage is written by the device while the other fills.
+/// the file's aligned stages (rented from the session's <see cref="DirectWriteStages"/>), and full stages are written
+/// by the device while the next one fills.
 /// Why: the kernel's copy into the page cache with its page faults is the engine's largest cost on large files; on a
 /// VM every fault of a new page-cache page exits to the hypervisor, and a file larger than the free memory makes the
 /// kernel reclaim as it writes. Measured (4 GiB, 64 MiB buffer, same run): system time 4.4-8.2 s buffered, 1.7-2.3 s
@@ -18,27 +19,27 @@ namespace XetPs.Reconstruction;
 /// kernel's copy, now in user time; see <see cref="XetSessionOptions.DirectWriteMinimum"/> for why smaller files stay
 /// buffered.
 /// Invariants: every device write is whole aligned blocks at an aligned offset from aligned memory;
-/// <see cref="Durable"/> &lt;= <see cref="Position"/>, and every byte below <see cref="Durable"/> is in the file; at most
-/// one stage is being written at a time. The last partial block is written padded, then the file is cut to its length.
+/// <see cref="Durable"/> &lt;= <see cref="Position"/>, and every byte below <see cref="Durable"/> is in the file; the
+/// stage being filled is never one being written; the stages go back to the session only when no write reads them.
+/// The last partial block is written padded, then the file is cut to its length.
 /// Not thread-safe: owned by one file's writer.
 /// </summary>
 internal sealed class DirectFileWriter : IDisposable
 {
-    /// <summary>Bytes per device write: 2 GiB in 4 MiB writes took 1.4-2.1 s one at a time, in 8 MiB writes 1.0-1.4 s.</summary>
-    internal const int StageSize = 8 << 20;
-
     /// <summary>
-    /// Stages: one filling while up to two are written (2 GiB of 8 MiB writes: 1.4 s one at a time, 1.0 s two at
-    /// once, 0.9 s four). Engine runs with 2, 3 and 4 stages were within the noise of each other.
+    /// Default bytes per device write: 2 GiB in 4 MiB writes took 1.4-2.1 s one at a time, in 8 MiB writes 1.0-1.4 s;
+    /// two at once 1.0 s, four 0.9 s. Engine runs with 2, 3 and 4 stages of 4 or 8 MiB were within the noise of each
+    /// other (see <see cref="DirectWriteStages"/> for how many a file gets).
     /// </summary>
-    internal const int StageCount = 3;
+    internal const int StageSize = 8 << 20;
 
     private readonly string _path;
     private readonly SafeFileHandle _direct;
     private readonly SafeFileHandle _buffered;
     private readonly int _alignment;
     private readonly int _stageSize;
-    private readonly Memory<byte>[] _stages = new Memory<byte>[StageCount];
+    private readonly DirectWriteStages _pool;
+    private readonly Memory<byte>[] _stages; // rented from _pool, returned on Dispose
     private int _current;
     private int _filled;           // bytes in the current stage
     private long _stageOffset;     // file offset of the current stage's first byte (aligned)
@@ -46,14 +47,16 @@ internal sealed class DirectFileWriter : IDisposable
     private readonly System.Collections.Generic.Queue<(Task Write, long End)> _inFlight = new();
     private bool _disposed;
 
-    private DirectFileWriter(string path, SafeFileHandle direct, SafeFileHandle buffered, int alignment, long position, int stageSize)
+    private DirectFileWriter(string path, SafeFileHandle direct, SafeFileHandle buffered, int alignment, long position,
+        DirectWriteStages pool, Memory<byte>[] stages)
     {
         _path = path;
-        _stageSize = stageSize;
+        _pool = pool;
+        _stages = stages;
+        _stageSize = pool.StageSize;
         _direct = direct;
         _buffered = buffered;
         _alignment = alignment;
-        for (var i = 0; i < _stages.Length; i++) _stages[i] = AlignedBuffer(stageSize, alignment);
         _stageOffset = position - position % alignment;
         _filled = (int)(position - _stageOffset);
         Durable = _stageOffset;
@@ -75,10 +78,10 @@ internal sealed class DirectFileWriter : IDisposable
     /// returns null where direct I/O is not available: not Linux, a CPU whose O_DIRECT value is not known here, or a
     /// file system that does not report its direct-I/O alignment (statx STATX_DIOALIGN, Linux 6.1+; tmpfs and many
     /// FUSE file systems report none). <paramref name="buffered"/> is the file's ordinary handle: it reads a resumed
-    /// block back and sets the final length. <paramref name="stageSize"/> (a multiple of the alignment) is smaller
-    /// only in specifications.
+    /// block back and sets the final length. Also null when <paramref name="stages"/> has no free set (other files
+    /// write directly already).
     /// </summary>
-    public static DirectFileWriter? TryOpen(string path, SafeFileHandle buffered, long position, int stageSize = StageSize)
+    public static DirectFileWriter? TryOpen(string path, SafeFileHandle buffered, long position, DirectWriteStages stages)
     {
         if (!OperatingSystem.IsLinux()) return null;
         var oDirect = RuntimeInformation.ProcessArchitecture switch
@@ -89,26 +92,33 @@ internal sealed class DirectFileWriter : IDisposable
         };
         if (oDirect == 0) return null;
         var alignment = DirectIoAlignment(path);
-        if (alignment == 0 || stageSize % alignment != 0) return null;
+        if (alignment == 0 || DirectWriteStages.Alignment % alignment != 0) return null;
+        if (stages.TryRent() is not { } set) return null;
 
         SafeFileHandle direct;
         try
         {
             var fd = Open(path, OWriteOnly | OCloseOnExec | oDirect);
-            if (fd < 0) return null; // EINVAL and friends: this file system refuses O_DIRECT after all
+            if (fd < 0)
+            {
+                stages.Return(set);
+                return null; // EINVAL and friends: this file system refuses O_DIRECT after all
+            }
             direct = new SafeFileHandle((IntPtr)fd, ownsHandle: true);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
+            stages.Return(set);
             return null;
         }
         try
         {
-            return new DirectFileWriter(path, direct, buffered, alignment, position, stageSize);
+            return new DirectFileWriter(path, direct, buffered, alignment, position, stages, set);
         }
         catch
         {
             direct.Dispose();
+            stages.Return(set);
             throw;
         }
     }
@@ -198,17 +208,7 @@ internal sealed class DirectFileWriter : IDisposable
         }
         _inFlight.Clear();
         _direct.Dispose();
-    }
-
-    /// <summary>A pinned buffer whose first byte is at a multiple of <paramref name="alignment"/>.</summary>
-    private static unsafe Memory<byte> AlignedBuffer(int length, int alignment)
-    {
-        var array = GC.AllocateUninitializedArray<byte>(length + alignment, pinned: true);
-        fixed (byte* start = array)
-        {
-            var skip = (int)((alignment - (long)start % alignment) % alignment);
-            return new Memory<byte>(array, skip, length);
-        }
+        _pool.Return(_stages); // no write reads from the stages any more
     }
 
     private static void ReadExactly(SafeFileHandle file, Span<byte> buffer, long offset)
@@ -244,7 +244,7 @@ internal sealed class DirectFileWriter : IDisposable
         var offset = *(uint*)(buffer + 156);
         if (memory == 0 || offset == 0) return 0; // the file system does not do direct I/O
         var alignment = Math.Max(4096u, Math.Max(memory, offset));
-        if ((alignment & (alignment - 1)) != 0 || alignment > (1 << 20)) return 0;
+        if ((alignment & (alignment - 1)) != 0) return 0;
         return (int)alignment;
     }
 

@@ -35,7 +35,7 @@ internal static class FileReconstructor
 
         using var run = new RunState(cancellationToken, session.SessionToken);
         var writer = SequentialWriter.Open(destinationPath, repoPath, fileId, size, options.Verify, options.JournalCommitInterval, logger,
-            options.DirectWrites ? options.DirectWriteMinimum : -1, options.DirectWriteStageSize);
+            options.DirectWrites ? options.DirectWriteMinimum : -1, session.DirectWriteStages);
         var resumed = writer.ResumedFrom > 0;
         var segments = new List<ReconstructionSegment>();
         var startedLoads = new List<XorbRegistry.StartedLoad>();

@@ -79,7 +79,7 @@ internal sealed class SequentialWriter : IDisposable
     /// a negative value never does.
     /// </summary>
     public static SequentialWriter Open(string destinationPath, string repoPath, XetHash fileId, long size, bool verify, long commitEvery, ILogger? logger,
-        long directWriteMinimum = -1, int directStageSize = 8 << 20)
+        long directWriteMinimum = -1, DirectWriteStages? directStages = null)
     {
         var partialPath = ResumeJournal.PartialPathFor(destinationPath, repoPath);
         var journalPath = ResumeJournal.JournalPathFor(destinationPath, repoPath);
@@ -104,10 +104,10 @@ internal sealed class SequentialWriter : IDisposable
             if (Length(file) != kept) SetLength(file, kept);
 #if NET8_0_OR_GREATER
             DirectFileWriter? direct = null;
-            if (directWriteMinimum >= 0 && size - kept >= directWriteMinimum)
+            if (directWriteMinimum >= 0 && directStages is not null && size - kept >= directWriteMinimum)
             {
-                direct = DirectFileWriter.TryOpen(partialPath, file, kept, directStageSize);
-                logger?.LogDebug(direct is null ? "Writing {Path} through the page cache (no direct I/O here)" : "Writing {Path} with direct I/O",
+                direct = DirectFileWriter.TryOpen(partialPath, file, kept, directStages);
+                logger?.LogDebug(direct is null ? "Writing {Path} through the page cache (no direct I/O here, or two files write directly already)" : "Writing {Path} with direct I/O",
                     repoPath);
             }
             try

@@ -5,7 +5,8 @@ namespace XetPs.Reconstruction;
 
 /// <summary>
 /// What every file of one session shares: the xorb registry (with the buffer and CAS permits inside it), the
-/// progress counters the watchdog reads, the validated options, the logger and the session's lifetime token.
+/// direct-write stages, the progress counters the watchdog reads, the validated options, the logger and the session's
+/// lifetime token.
 /// </summary>
 internal sealed class SessionResources
 {
@@ -16,7 +17,10 @@ internal sealed class SessionResources
         SessionToken = sessionToken;
         Activity = new TransferActivity();
         Registry = new XorbRegistry(options.BufferSize, options.CasConcurrency, options.Verify, Activity, logger, sessionToken);
+        DirectWriteStages = new DirectWriteStages(options.DirectWriteStageSize);
     }
+
+    public DirectWriteStages DirectWriteStages { get; }
 
     public XetSessionOptions Options { get; }
 

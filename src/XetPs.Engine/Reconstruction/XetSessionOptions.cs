@@ -57,7 +57,8 @@ public sealed class XetSessionOptions
 
     /// <summary>
     /// Write files of <see cref="DirectWriteMinimum"/> bytes or more past the page cache (Linux O_DIRECT, where the
-    /// file system reports its direct-I/O alignment; elsewhere nothing changes). On by default: on large files the
+    /// file system reports its direct-I/O alignment; elsewhere nothing changes), two files at a time at most (24 MiB of
+    /// stages each, outside the buffer). On by default: on large files the
     /// kernel's page-cache work was the engine's largest cost, and a file larger than the free memory makes the
     /// kernel reclaim as it writes. XETPS_DIRECT_WRITES=0 turns it off.
     /// </summary>
@@ -72,7 +73,7 @@ public sealed class XetSessionOptions
     /// </summary>
     public long DirectWriteMinimum { get; set; } = 1L << 30;
 
-    /// <summary>Bytes per direct write (<see cref="DirectFileWriter"/>). Small values only in specifications.</summary>
+    /// <summary>Bytes per direct write (a multiple of 4096; 8 MiB). Small values only in specifications.</summary>
     internal int DirectWriteStageSize { get; set; } = 8 << 20;
 
     /// <summary>How often (in written bytes) the resume journal is committed. Small values only in specifications.</summary>
@@ -96,6 +97,7 @@ public sealed class XetSessionOptions
         Check(StallTimeout > TimeSpan.Zero && StallTimeout <= TimeSpan.FromHours(24), nameof(StallTimeout), StallTimeout, "(0, 24 h]");
         Check(SegmentSize >= 64 * 1024 && SegmentSize <= (8L << 30), nameof(SegmentSize), SegmentSize, "64 KiB..8 GiB");
         Check(DirectWriteMinimum >= 0, nameof(DirectWriteMinimum), DirectWriteMinimum, "0 or more bytes");
+        Check(DirectWriteStageSize > 0 && DirectWriteStageSize % 4096 == 0, nameof(DirectWriteStageSize), DirectWriteStageSize, "a positive multiple of 4096");
     }
 
     private static void Check(bool ok, string name, object value, string range)

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 using Microsoft.Win32.SafeHandles;
 using XetPs.Reconstruction;
@@ -16,6 +17,7 @@ public sealed class DirectFileWriterTests : IDisposable
 {
     private const int Stage = 64 * 1024;
     private readonly string _root = Path.Combine(Path.GetTempPath(), "xetps-direct-" + Guid.NewGuid().ToString("N"));
+    private readonly DirectWriteStages _stages = new(Stage);
 
     public DirectFileWriterTests() => Directory.CreateDirectory(_root);
 
@@ -26,7 +28,7 @@ public sealed class DirectFileWriterTests : IDisposable
         var path = Path.Combine(_root, "model.bin.incomplete");
         if (head is not null) File.WriteAllBytes(path, head);
         var buffered = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-        var direct = DirectFileWriter.TryOpen(path, buffered, position, Stage);
+        var direct = DirectFileWriter.TryOpen(path, buffered, position, _stages);
         Assert.True(direct is not null,
             $"{Path.GetTempPath()} reports no direct-I/O alignment (statx STATX_DIOALIGN: {DirectFileWriter.DirectIoAlignment(path)}); these specifications need a file system that does direct I/O");
         return (path, buffered, direct!);
@@ -60,6 +62,7 @@ public sealed class DirectFileWriterTests : IDisposable
 
         Assert.Equal(bytes.Length, direct.Durable);
         Assert.Equal(bytes, File.ReadAllBytes(path));
+        Assert.Equal(0, _stages.Rented);
     }
 
     [Fact]
@@ -89,6 +92,7 @@ public sealed class DirectFileWriterTests : IDisposable
         buffered.Dispose();
 
         Assert.Equal(4 * Stage, direct.Durable); // the half stage never left memory
+        Assert.Equal(0, _stages.Rented);          // back to the session once no write reads them
         var file = File.ReadAllBytes(path);
         Assert.True(file.Length >= direct.Durable);
         Assert.Equal(bytes.AsSpan(0, (int)direct.Durable).ToArray(), file.AsSpan(0, (int)direct.Durable).ToArray());
@@ -104,6 +108,63 @@ public sealed class DirectFileWriterTests : IDisposable
         Assert.Contains("1000", error.Message);
         direct.Dispose();
         buffered.Dispose();
+    }
+
+    [Fact]
+    public void At_most_two_files_write_directly_at_once_and_a_returned_set_of_stages_is_reused()
+    {
+        var first = _stages.TryRent();
+        var second = _stages.TryRent();
+
+        Assert.NotNull(first);
+        Assert.NotNull(second);
+        Assert.Null(_stages.TryRent()); // a third file writes through the page cache
+        _stages.Return(first!);
+        var third = _stages.TryRent();
+        Assert.Same(first, third);
+        Assert.All(third!, stage => Assert.Equal(Stage, stage.Length));
+        _stages.Return(second!);
+        _stages.Return(third!);
+        Assert.Throws<InvalidOperationException>(() => _stages.Return(third!));
+    }
+
+    [Fact]
+    public void Stages_start_on_an_aligned_address_so_the_device_can_read_them_directly()
+    {
+        var set = _stages.TryRent()!;
+        try
+        {
+            foreach (var stage in set)
+            {
+                Assert.True(MemoryMarshal.TryGetArray<byte>(stage, out var segment));
+                var address = Marshal.UnsafeAddrOfPinnedArrayElement(segment.Array!, segment.Offset); // a pinned array
+                Assert.Equal(0, address.ToInt64() % DirectWriteStages.Alignment);
+            }
+        }
+        finally
+        {
+            _stages.Return(set);
+        }
+    }
+
+    [Fact]
+    public async Task A_third_file_opened_while_two_write_directly_gets_no_direct_writer()
+    {
+        var (_, buffered1, direct1) = Open();
+        var path2 = Path.Combine(_root, "b.incomplete");
+        var path3 = Path.Combine(_root, "c.incomplete");
+        using var buffered2 = File.OpenHandle(path2, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        using var buffered3 = File.OpenHandle(path3, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        var direct2 = DirectFileWriter.TryOpen(path2, buffered2, 0, _stages);
+
+        Assert.NotNull(direct2);
+        Assert.Null(DirectFileWriter.TryOpen(path3, buffered3, 0, _stages));
+        await direct1.WriteAsync(new byte[10], default);
+        direct1.Dispose();
+        buffered1.Dispose();
+        using var direct3 = DirectFileWriter.TryOpen(path3, buffered3, 0, _stages); // the first file's stages are free again
+        Assert.NotNull(direct3);
+        direct2!.Dispose();
     }
 
     [Fact]

@@ -468,6 +468,7 @@ public class FileReconstructorTests
         Assert.Contains(lines, line => line.Contains("with direct I/O", StringComparison.Ordinal));
         Assert.Equal(bytes, File.ReadAllBytes(destination));
         Assert.Equal(0, session.Registry.Permits.Held);
+        Assert.Equal(0, session.DirectWriteStages.Rented);
     }
 
     [Fact]
