@@ -38,7 +38,6 @@ public static class SideBySideCommand
             datasets.Add(await BenchDataset.LoadAsync(hub, options.Hub, spec.Name, spec.Repo, spec.Path, spec.Group).ConfigureAwait(false));
 
         var samples = new List<BenchSample>();
-        long freedBefore = 0;
         var load = LoadAverage();
         foreach (var dataset in datasets)
         {
@@ -46,10 +45,10 @@ public static class SideBySideCommand
             for (var rep = 1; rep <= options.Repetitions; rep++)
                 foreach (var client in mine)
                 {
-                    // Every client starts right after a GiB-scale output was freed (see WarmPageCacheAsync).
-                    if (freedBefore < dataset.TotalBytes / 2) await WarmPageCacheAsync(options.Work, dataset.TotalBytes).ConfigureAwait(false);
-                    var (sample, freed) = await RunOnceAsync(client, env, dataset, rep, options.Work).ConfigureAwait(false);
-                    freedBefore = freed;
+                    // Every client starts from the same memory state: right after a data-set-sized scratch file was
+                    // written and freed (see WarmPageCacheAsync).
+                    await WarmPageCacheAsync(options.Work, dataset.TotalBytes).ConfigureAwait(false);
+                    var sample = await RunOnceAsync(client, env, dataset, rep, options.Work).ConfigureAwait(false);
                     samples.Add(sample);
                     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"  {dataset.Name,-22} {client.Name,-13} #{rep} {sample.Cost.WallSeconds,7:F2} s {dataset.TotalBytes / sample.Cost.WallSeconds / 1e6,8:F1} MB/s rss {sample.Cost.PeakRssBytes / BenchReport.MiB,6:F0} MiB cpu {sample.Cost.CpuSeconds,6:F2} s {(sample.Failure is null ? "ok" : "VOID " + sample.Failure)}"));
@@ -94,7 +93,7 @@ public static class SideBySideCommand
     }
 
     /// <summary>Runs one client once; returns its sample and the bytes of output deleted after it (freed page cache).</summary>
-    private static async Task<(BenchSample Sample, long Freed)> RunOnceAsync(BenchClient client, BenchEnvironment env, BenchDataset dataset,
+    private static async Task<BenchSample> RunOnceAsync(BenchClient client, BenchEnvironment env, BenchDataset dataset,
                                                         int rep, string work)
     {
         var dest = Path.Combine(work, $"out-{client.Name}-{rep}");
@@ -112,9 +111,7 @@ public static class SideBySideCommand
                 failure = await VerifyFilesAsync(dataset, dest).ConfigureAwait(false);
             else
                 failure = VerifyRanges(run.StandardOutput, dataset);
-            var sample = new BenchSample(client.Name, dataset.Name, rep, run.Cost, dataset.TotalBytes, failure, BenchReport.InProcessSeconds(run.StandardOutput));
-            var freed = Directory.EnumerateFiles(dest, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-            return (sample, freed);
+            return new BenchSample(client.Name, dataset.Name, rep, run.Cost, dataset.TotalBytes, failure, BenchReport.InProcessSeconds(run.StandardOutput));
         }
         finally
         {
@@ -123,14 +120,13 @@ public static class SideBySideCommand
     }
 
     /// <summary>
-    /// Writes a scratch file of <paramref name="bytes"/> and deletes it at once, outside any measurement, so that the
-    /// next client finds as many just-freed page-cache pages as a client that ran after a writer does. Why: on this
-    /// virtual machine a guest page that has been free for a while is handed back to the host, and the first touch
-    /// after that is slow; pages freed a moment ago are not. Every writer's output is deleted after verification, so
-    /// a client after a writer started warm, and one after curl-null or curl-p16 (which write nothing) started cold:
-    /// in the full run the engine (always after curl-p16) took 4.7 s where the cmdlet (after the engine, same engine
-    /// code) took 4.0 s, with 1.5-2 s more system time; the engine alone, run after a deleted 2 GiB file, takes 3 s.
-    /// Deleting the file drops its dirty pages unwritten, so this costs no disk I/O.
+    /// Writes a scratch file of <paramref name="bytes"/> and deletes it at once, outside any measurement, before every
+    /// run, so that every client starts from the same memory state. Why: on this virtual machine a guest page that has
+    /// been free for a while is handed back to the host and the first touch after that is slow, and how the previous
+    /// client left memory changed the next one's system time severalfold: the engine right after curl's output was
+    /// deleted spent 4.4-4.75 s of system time on 2 GiB, after this warm-up 1.3-2 s; a client after curl-null or
+    /// curl-p16 (which write nothing) started on cold pages; and a file written with O_DIRECT frees no page-cache
+    /// pages when deleted. Deleting the scratch file drops its dirty pages unwritten, so this costs no disk I/O.
     /// </summary>
     private static async Task WarmPageCacheAsync(string work, long bytes)
     {
