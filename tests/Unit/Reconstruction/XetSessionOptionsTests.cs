@@ -19,7 +19,7 @@ public class XetSessionOptionsTests
         Assert.Equal(4, options.MaxFilesInFlight);
         Assert.True(options.Verify);
         Assert.True(options.DirectWrites);
-        Assert.Equal(1L << 30, options.DirectWriteMinimum);
+        Assert.Equal(4L << 30, options.DirectWriteMinimum);
         Assert.Null(options.HubToken);
     }
 
