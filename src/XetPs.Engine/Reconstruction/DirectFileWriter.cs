@@ -1,5 +1,6 @@
 #if NET8_0_OR_GREATER
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Runtime.InteropServices;
 using System.Threading;
@@ -44,7 +45,7 @@ internal sealed class DirectFileWriter : IDisposable
     private int _filled;           // bytes in the current stage
     private long _stageOffset;     // file offset of the current stage's first byte (aligned)
     // Writes in flight, oldest first, with the file offset each ends at; the stage of the oldest is the next to fill.
-    private readonly System.Collections.Generic.Queue<(Task Write, long End)> _inFlight = new();
+    private readonly Queue<(Task Write, long End)> _inFlight = new();
     private bool _disposed;
 
     private DirectFileWriter(string path, SafeFileHandle direct, SafeFileHandle buffered, int alignment, long position,
@@ -61,7 +62,7 @@ internal sealed class DirectFileWriter : IDisposable
         _filled = (int)(position - _stageOffset);
         Durable = _stageOffset;
         // A resumed file continues mid-block: the block's kept head is read back so the first write is whole blocks.
-        if (_filled > 0) ReadExactly(buffered, _stages[0].Span.Slice(0, _filled), _stageOffset);
+        if (_filled > 0) SequentialWriter.ReadExactly(buffered, _stages[0].Span.Slice(0, _filled), _stageOffset);
     }
 
     /// <summary>Bytes accepted so far (file offset of the next byte).</summary>
@@ -209,17 +210,6 @@ internal sealed class DirectFileWriter : IDisposable
         _inFlight.Clear();
         _direct.Dispose();
         _pool.Return(_stages); // no write reads from the stages any more
-    }
-
-    private static void ReadExactly(SafeFileHandle file, Span<byte> buffer, long offset)
-    {
-        while (buffer.Length > 0)
-        {
-            var n = RandomAccess.Read(file, buffer, offset);
-            if (n <= 0) throw new EndOfStreamException("The partial file is shorter than its journal says.");
-            buffer = buffer.Slice(n);
-            offset += n;
-        }
     }
 
     /// <summary>

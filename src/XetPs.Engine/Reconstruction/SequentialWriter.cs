@@ -348,14 +348,18 @@ internal sealed class SequentialWriter : IDisposable
 
     private static void SetLength(SafeFileHandle file, long length) => RandomAccess.SetLength(file, length);
 
-    private static void ReadExactly(SafeFileHandle file, byte[] buffer, int count, long offset)
+    private static void ReadExactly(SafeFileHandle file, byte[] buffer, int count, long offset) =>
+        ReadExactly(file, buffer.AsSpan(0, count), offset);
+
+    /// <summary>Reads exactly <paramref name="buffer"/>'s length at <paramref name="offset"/> (also the direct writer's read-back of a resumed block).</summary>
+    internal static void ReadExactly(SafeFileHandle file, Span<byte> buffer, long offset)
     {
-        var done = 0;
-        while (done < count)
+        while (buffer.Length > 0)
         {
-            var n = RandomAccess.Read(file, buffer.AsSpan(done, count - done), offset + done);
+            var n = RandomAccess.Read(file, buffer, offset);
             if (n <= 0) throw new EndOfStreamException("The partial file is shorter than its journal says.");
-            done += n;
+            buffer = buffer.Slice(n);
+            offset += n;
         }
     }
 #else

@@ -360,11 +360,7 @@ public class FileReconstructorTests
         options.JournalCommitInterval = 16 * 1024;
         const string repoPath = "weights/model.bin";
         var destination = Path.Combine(f.Root, "weights", "model.bin");
-        using var cts = new CancellationTokenSource();
-        var progress = new SyncProgress(p => { if (p.BytesWritten >= bytes.Length / 2) cts.Cancel(); });
-
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            FileReconstructor.RunAsync(ReconstructionFixture.Session(options), f.Cas, id, bytes.Length, repoPath, destination, progress, cts.Token).WaitAsync(Bound));
+        await CancelHalfwayAsync(f, options, id, bytes.Length, repoPath, destination);
 
         Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(f.Root, "weights")));
         var partial = ResumeJournal.PartialPathFor(destination, repoPath);
@@ -384,10 +380,7 @@ public class FileReconstructorTests
         var options = ReconstructionFixture.Options(buffer: 256 * 1024, cas: 1, segment: 128 * 1024);
         options.JournalCommitInterval = 16 * 1024;
         var destination = f.Destination();
-        using var cts = new CancellationTokenSource();
-        var progress = new SyncProgress(p => { if (p.BytesWritten >= bytes.Length / 2) cts.Cancel(); });
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            FileReconstructor.RunAsync(ReconstructionFixture.Session(options), f.Cas, id, bytes.Length, "model.bin", destination, progress, cts.Token).WaitAsync(Bound));
+        await CancelHalfwayAsync(f, options, id, bytes.Length, "model.bin", destination);
         var partial = ResumeJournal.PartialPathFor(destination, "model.bin");
         var damaged = File.ReadAllBytes(partial);
         Assert.True(damaged.Length > 1000);
@@ -482,11 +475,7 @@ public class FileReconstructorTests
         options.DirectWriteMinimum = 0;
         options.DirectWriteStageSize = 64 * 1024;
         var destination = f.Destination();
-        using var cts = new CancellationTokenSource();
-        var progress = new SyncProgress(p => { if (p.BytesWritten >= bytes.Length / 2) cts.Cancel(); });
-
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            FileReconstructor.RunAsync(ReconstructionFixture.Session(options), f.Cas, id, bytes.Length, "model.bin", destination, progress, cts.Token).WaitAsync(Bound));
+        await CancelHalfwayAsync(f, options, id, bytes.Length, "model.bin", destination);
         Assert.False(File.Exists(destination));
         var state = ResumeJournal.TryRead(ResumeJournal.JournalPathFor(destination, "model.bin"), id, bytes.Length);
         var partialLength = new FileInfo(ResumeJournal.PartialPathFor(destination, "model.bin")).Length;
@@ -497,6 +486,15 @@ public class FileReconstructorTests
 
         Assert.True(outcome.Resumed);
         Assert.Equal(bytes, File.ReadAllBytes(destination));
+    }
+
+    /// <summary>Runs the file in a fresh session and cancels it once half its bytes are written; the run must end cancelled.</summary>
+    private static async Task CancelHalfwayAsync(ReconstructionFixture f, XetSessionOptions options, XetHash id, int length, string repoPath, string destination)
+    {
+        using var cts = new CancellationTokenSource();
+        var progress = new SyncProgress(p => { if (p.BytesWritten >= length / 2) cts.Cancel(); });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            FileReconstructor.RunAsync(ReconstructionFixture.Session(options), f.Cas, id, length, repoPath, destination, progress, cts.Token).WaitAsync(Bound));
     }
 
     /// <summary>Reports synchronously on the reporting thread (Progress&lt;T&gt; would post to the pool).</summary>
