@@ -186,36 +186,51 @@ internal sealed class XorbRegistry
                 block.IdleNode = null;
             }
             if (block.Load is not null) return block.Load;
-            charge = Permits.Clamp(LoadFootprint(block.CompressedLength, block.DecodedEstimate, ChunkCount(block.Fetch)));
+            charge = ChargeOf(block);
         }
 
         var acquired = false;
         try
         {
-            await Permits.AcquireAsync(charge, cancellationToken).ConfigureAwait(false);
-            acquired = true;
-            lock (_gate)
+            while (true)
             {
-                if (block.Load is null)
+                await Permits.AcquireAsync(charge, cancellationToken).ConfigureAwait(false);
+                acquired = true;
+                long needed;
+                lock (_gate)
                 {
-                    var generation = ++block.Generation;
-                    var cts = CancellationTokenSource.CreateLinkedTokenSource(_sessionToken);
-                    block.LoadCancellation = cts;
-                    block.State = XorbBlockState.Loading;
-                    Interlocked.Increment(ref _loadsRunning);
-                    Interlocked.Increment(ref _loadsStarted);
-                    // Task.Run: the load must not start running under this lock.
-                    var fetch = block.Fetch;
-                    // The completion signal holds no reference to the bytes, so the file's list of started loads
-                    // never keeps a finished block's memory alive.
-                    var completion = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-                    var load = Task.Run(() => LoadAsync(block, generation, fetch, charge, cts, completion));
-                    block.Load = load;
-                    startedLoads.Add(new StartedLoad(block, generation, completion.Task));
-                    acquired = false; // the load owns the charge now
-                    return load;
+                    if (block.Load is not null) return block.Load; // another claimant started it meanwhile
+                    // While this claim waited, a later plan of the same ranges may have raised the block's estimate
+                    // (terms of another segment or file): the load rents and keeps a buffer sized from the estimate
+                    // it starts with, so it must be charged for that one. Top up only if the bytes are free at once;
+                    // otherwise give everything back and queue again for the whole amount (waiting while holding
+                    // permits is the stall this registry exists to avoid).
+                    needed = ChargeOf(block);
+                    if (needed > charge && Permits.TryAcquire(needed - charge)) charge = needed;
+                    if (needed <= charge)
+                    {
+                        var generation = ++block.Generation;
+                        var cts = CancellationTokenSource.CreateLinkedTokenSource(_sessionToken);
+                        block.LoadCancellation = cts;
+                        block.State = XorbBlockState.Loading; // freezes the estimate (see Plan)
+                        Interlocked.Increment(ref _loadsRunning);
+                        Interlocked.Increment(ref _loadsStarted);
+                        // Task.Run: the load must not start running under this lock.
+                        var fetch = block.Fetch;
+                        // The completion signal holds no reference to the bytes, so the file's list of started loads
+                        // never keeps a finished block's memory alive.
+                        var completion = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                        var chargeOfLoad = charge;
+                        var load = Task.Run(() => LoadAsync(block, generation, fetch, chargeOfLoad, cts, completion));
+                        block.Load = load;
+                        startedLoads.Add(new StartedLoad(block, generation, completion.Task));
+                        acquired = false; // the load owns the charge now
+                        return load;
+                    }
                 }
-                return block.Load;
+                acquired = false;
+                Permits.Release(charge);
+                charge = needed;
             }
         }
         catch
@@ -231,9 +246,13 @@ internal sealed class XorbRegistry
         }
         finally
         {
-            if (acquired) Permits.Release(charge); // another claimant started the load meanwhile
+            if (acquired) Permits.Release(charge);
         }
     }
+
+    /// <summary>What a load of <paramref name="block"/> holds, and is charged, from its current estimate (under the lock).</summary>
+    private long ChargeOf(XorbBlock block) =>
+        Permits.Clamp(LoadFootprint(block.CompressedLength, block.DecodedEstimate, ChunkCount(block.Fetch)));
 
     /// <summary>One planned and claimed term has taken its bytes.</summary>
     public void Consumed(XorbBlock block, long sequence)
