@@ -372,6 +372,26 @@ public class FileReconstructorTests
     }
 
     [Fact]
+    public async Task A_download_cancelled_before_its_first_periodic_commit_still_leaves_a_journal_and_resumes()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 23, xorbs: 6, chunksPerXorb: 20, terms: 120);
+        f.Cas.MaxFetchDelayMs = 2;
+        var options = ReconstructionFixture.Options(buffer: 256 * 1024, cas: 1, segment: 128 * 1024);
+        options.JournalCommitInterval = 1L << 40; // no commit while running: only the one made when the run stops
+        var destination = f.Destination();
+        await CancelHalfwayAsync(f, options, id, bytes.Length, "model.bin", destination);
+        var state = ResumeJournal.TryRead(ResumeJournal.JournalPathFor(destination, "model.bin"), id, bytes.Length);
+        Assert.True(state is not null && state.CommittedLength > 0, "the stopped run should have journaled what it wrote");
+
+        var outcome = await f.RunAsync(ReconstructionFixture.Session(options), id, bytes.Length, destination).WaitAsync(Bound);
+
+        Assert.True(outcome.Resumed);
+        Assert.Equal(bytes, File.ReadAllBytes(destination));
+        Assert.Empty(Directory.GetFiles(Path.Combine(f.Root, ".cache", "xetps"), "*.journal"));
+    }
+
+    [Fact]
     public async Task A_damaged_partial_file_resumes_from_its_last_good_chunk_and_is_still_verified()
     {
         using var f = new ReconstructionFixture();
