@@ -22,21 +22,17 @@ internal static class StallWatchdog
         var period = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(20).Ticks, Math.Min(timeout.Ticks / 4, TimeSpan.FromSeconds(1).Ticks)));
         var limitTicks = (long)(timeout.TotalSeconds * TransferActivity.TicksPerSecond);
         session.Activity.Touch();
-        try
+        while (true)
         {
-            while (!stop.IsCancellationRequested)
-            {
-                await Task.Delay(period, stop).ConfigureAwait(false);
-                if (session.Registry.CasPermitsHeld > 0) session.Activity.Touch();
-                var idle = session.Activity.NowTicks - session.Activity.LastProgressTicks;
-                if (idle < limitTicks) continue;
-                run.Fail(new XetStallException(path, timeout, describeFile() + "; " + session.Registry.Describe()));
-                return;
-            }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            // The file finished (or failed): the watchdog's job is over.
+            // Waits without throwing when stopped: every file stops its watchdog, and an exception per file was a
+            // cost of its own when thousands of small files are downloaded.
+            await Task.WhenAny(Task.Delay(period, stop)).ConfigureAwait(false);
+            if (stop.IsCancellationRequested) return; // the file finished (or failed): the watchdog's job is over
+            if (session.Registry.CasPermitsHeld > 0) session.Activity.Touch();
+            var idle = session.Activity.NowTicks - session.Activity.LastProgressTicks;
+            if (idle < limitTicks) continue;
+            run.Fail(new XetStallException(path, timeout, describeFile() + "; " + session.Registry.Describe()));
+            return;
         }
     }
 }
