@@ -34,49 +34,70 @@ internal static class PlainFileDownloader
         if (File.Exists(partialPath) && File.Exists(markerPath) && SafeRead(markerPath) == marker)
             offset = Math.Min(new FileInfo(partialPath).Length, entry.Size);
         var resumed = offset > 0;
-        File.WriteAllText(markerPath, marker);
+        // The marker says the partial file holds bytes of this very file. A large file writes it before its first
+        // byte, so even a killed process leaves a partial the next run continues; a small one (under the journal's
+        // commit interval, like a Xet file's journal) only when its download stops early, so the common case, a
+        // small file that completes, neither creates nor deletes it.
+        var markEarly = entry.Size >= options.JournalCommitInterval;
+        if (markEarly) File.WriteAllText(markerPath, marker);
         long received = 0;
         var failures = 0;
 
-        using (var file = new FileStream(partialPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1 << 16, FileOptions.Asynchronous))
+        try
         {
-            file.SetLength(offset);
-            file.Position = offset;
-            var buffer = new byte[1 << 16];
-            while (offset < entry.Size || (entry.Size == 0 && file.Length == 0 && received == 0 && failures == 0))
+            using (var file = new FileStream(partialPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1 << 16, FileOptions.Asynchronous))
             {
-                try
+                file.SetLength(offset);
+                file.Position = offset;
+                var buffer = new byte[1 << 16];
+                while (offset < entry.Size || (entry.Size == 0 && file.Length == 0 && received == 0 && failures == 0))
                 {
-                    using var download = await hub.OpenDownloadAsync(entry.Repo, entry.Revision, entry.Path, offset, cancellationToken).ConfigureAwait(false);
-                    if (download.Offset != offset)
+                    try
                     {
-                        // The server ignored the Range: start over from its first byte.
-                        offset = download.Offset;
-                        file.SetLength(offset);
-                        file.Position = offset;
+                        using var download = await hub.OpenDownloadAsync(entry.Repo, entry.Revision, entry.Path, offset, cancellationToken).ConfigureAwait(false);
+                        if (download.Offset != offset)
+                        {
+                            // The server ignored the Range: start over from its first byte.
+                            offset = download.Offset;
+                            file.SetLength(offset);
+                            file.Position = offset;
+                        }
+                        int n;
+                        while ((n = await download.Body.ReadAsync(buffer, 0, buffer.Length, cancellationToken).ConfigureAwait(false)) > 0)
+                        {
+                            if (offset + n > entry.Size)
+                                throw new XetProtocolException($"'{entry.Path}' sent more than its {entry.Size} bytes.");
+                            await file.WriteAsync(buffer, 0, n, cancellationToken).ConfigureAwait(false);
+                            offset += n;
+                            received += n;
+                            session.Activity.Received(n);
+                            progress?.Report(new FileProgress(entry.Path, offset, entry.Size));
+                        }
+                        if (entry.Size == 0) break;
+                        if (offset < entry.Size) throw new IOException($"'{entry.Path}' ended after {offset} of {entry.Size} bytes (truncated response).");
                     }
-                    int n;
-                    while ((n = await download.Body.ReadAsync(buffer, 0, buffer.Length, cancellationToken).ConfigureAwait(false)) > 0)
+                    catch (Exception ex) when (XetHttpTransport.IsTransient(ex) && !cancellationToken.IsCancellationRequested && failures < options.MaxRetries)
                     {
-                        if (offset + n > entry.Size)
-                            throw new XetProtocolException($"'{entry.Path}' sent more than its {entry.Size} bytes.");
-                        await file.WriteAsync(buffer, 0, n, cancellationToken).ConfigureAwait(false);
-                        offset += n;
-                        received += n;
-                        session.Activity.Received(n);
-                        progress?.Report(new FileProgress(entry.Path, offset, entry.Size));
+                        failures++;
+                        session.Logger?.LogDebug("Download of {Path} broke off at byte {Offset} ({Error}); resuming", entry.Path, offset, ex.Message);
+                        await Task.Delay(Backoff(options, failures), cancellationToken).ConfigureAwait(false);
                     }
-                    if (entry.Size == 0) break;
-                    if (offset < entry.Size) throw new IOException($"'{entry.Path}' ended after {offset} of {entry.Size} bytes (truncated response).");
                 }
-                catch (Exception ex) when (XetHttpTransport.IsTransient(ex) && !cancellationToken.IsCancellationRequested && failures < options.MaxRetries)
-                {
-                    failures++;
-                    session.Logger?.LogDebug("Download of {Path} broke off at byte {Offset} ({Error}); resuming", entry.Path, offset, ex.Message);
-                    await Task.Delay(Backoff(options, failures), cancellationToken).ConfigureAwait(false);
-                }
+                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
-            await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch when (!markEarly && offset > 0)
+        {
+            // Stopped early (error or cancellation): what was written is kept for the next run.
+            try
+            {
+                File.WriteAllText(markerPath, marker);
+            }
+            catch (Exception markerError) when (markerError is IOException or UnauthorizedAccessException)
+            {
+                // Without its marker the partial is only downloaded again; the download's own error is the one to report.
+            }
+            throw;
         }
 
         if (options.Verify)

@@ -316,6 +316,29 @@ public class XetSessionTests
     }
 
     [Fact]
+    public async Task A_small_plain_file_that_fails_part_way_is_continued_by_the_next_run_from_where_it_stopped()
+    {
+        var file = ScenarioData.IncompressibleFile("data/table.parquet", 300_000, seed: 9);
+        await using var emulator = await EmulatorFixture.StartAsync(new CommitOptions { XetMinSize = long.MaxValue }, file);
+        var failing = emulator.Options();
+        failing.MaxRetries = 0;
+        await using (var session = new XetSession(failing))
+        {
+            var entry = await session.GetFileAsync(EmulatorFixture.Repo, "main", "data/table.parquet");
+            emulator.Server.Faults.Add("resolve:truncate-after=100000,times=1");
+            await Assert.ThrowsAnyAsync<IOException>(() => session.DownloadAsync(emulator.Request("data/table.parquet") with { Entry = entry }).WaitAsync(Bound));
+        }
+
+        await using var rerun = new XetSession(emulator.Options());
+        var result = await rerun.DownloadAsync(emulator.Request("data/table.parquet")).WaitAsync(Bound);
+
+        Assert.True(result.Resumed);
+        Assert.Equal(EmulatorFixture.Content(file), File.ReadAllBytes(result.DestinationPath));
+        Assert.Contains(emulator.Server.Log.For(EmulatorRoute.Resolve), e => e.Range is not null && e.Range.StartsWith("bytes=100000-"));
+        Assert.Empty(Directory.GetFiles(Path.Combine(emulator.Root, ".cache", "xetps"), "*.journal")); // the marker went with the partial
+    }
+
+    [Fact]
     public async Task A_plain_file_that_does_not_match_its_git_blob_id_is_refused()
     {
         var file = ScenarioData.IncompressibleFile("data/table.parquet", 50_000, seed: 9);
