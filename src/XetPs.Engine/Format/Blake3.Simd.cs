@@ -20,63 +20,48 @@ public static partial class Blake3
 
     /// <summary>Hashes the leading full chunks in groups of <paramref name="lanes"/>; returns how many it hashed.</summary>
     /// <remarks>
-    /// A pass costs about the same at every width (one chunk's 16 blocks, lanes side by side), so the full chunks left
-    /// after the groups of a width take one more pass of that width over the last <c>width</c> full chunks: it hashes
-    /// some chunks a second time, to the same chaining values, where the narrower groups below would take one to three
-    /// passes (a Xet chunk is ~64 full chunks, so its leftovers were a third of its hash time).
+    /// A pass costs about the same at every width (one chunk's 16 blocks, lanes side by side), so the widest width the
+    /// input fills is used throughout, and the full chunks left after its groups take one more pass of that width over
+    /// the last <c>width</c> full chunks: it hashes some chunks a second time, to the same chaining values, where
+    /// narrower groups would take one to three passes (a Xet chunk is ~64 full chunks, so its leftovers were a third
+    /// of its hash time).
     /// </remarks>
     private static unsafe int HashManyChunks(uint* key, uint flags, byte* input, int fullChunks, int lanes, byte* cvs)
     {
-        int done = 0;
-        if (lanes >= 16 && fullChunks >= 16)
+        int width = lanes >= 16 && fullChunks >= 16 ? 16 : lanes >= 8 && fullChunks >= 8 ? 8 : lanes >= 4 && fullChunks >= 4 ? 4 : 0;
+        if (width > 0)
         {
-            for (; done + 16 <= fullChunks; done += 16)
-                HashMany16(input + done * ChunkLen, ChunkLen, 16, key, (ulong)done, true, flags, ChunkStart, ChunkEnd, cvs + done * 32);
+            int done = 0;
+            for (; done + width <= fullChunks; done += width)
+                HashChunkGroup(width, input + done * ChunkLen, key, (ulong)done, flags, cvs + done * 32);
             if (done < fullChunks)
             {
-                int first = fullChunks - 16;
-                HashMany16(input + first * ChunkLen, ChunkLen, 16, key, (ulong)first, true, flags, ChunkStart, ChunkEnd, cvs + first * 32);
-                done = fullChunks;
+                int first = fullChunks - width;
+                HashChunkGroup(width, input + first * ChunkLen, key, (ulong)first, flags, cvs + first * 32);
             }
-            return done;
+            return fullChunks;
         }
-        if (lanes >= 8 && fullChunks >= 8)
+        if (lanes >= 4 && fullChunks > 0)
         {
-            for (; done + 8 <= fullChunks; done += 8)
-                HashMany8(input + done * ChunkLen, ChunkLen, 16, key, (ulong)done, true, flags, ChunkStart, ChunkEnd, cvs + done * 32);
-            if (done < fullChunks)
-            {
-                int first = fullChunks - 8;
-                HashMany8(input + first * ChunkLen, ChunkLen, 16, key, (ulong)first, true, flags, ChunkStart, ChunkEnd, cvs + first * 32);
-                done = fullChunks;
-            }
-            return done;
+            // One to three full chunks in all: one 4-lane pass over a zero-padded copy (the padding lanes' values
+            // are dropped) costs less than 16 scalar compressions per chunk.
+            byte* padded = stackalloc byte[4 * ChunkLen];
+            new Span<byte>(padded, 4 * ChunkLen).Clear();
+            Buffer.MemoryCopy(input, padded, 4 * ChunkLen, fullChunks * ChunkLen);
+            byte* lanesOut = stackalloc byte[4 * 32];
+            HashMany4(padded, ChunkLen, 16, key, 0, true, flags, ChunkStart, ChunkEnd, lanesOut);
+            Buffer.MemoryCopy(lanesOut, cvs, fullChunks * 32, fullChunks * 32);
+            return fullChunks;
         }
-        if (lanes >= 4)
-        {
-            for (; done + 4 <= fullChunks; done += 4)
-                HashMany4(input + done * ChunkLen, ChunkLen, 16, key, (ulong)done, true, flags, ChunkStart, ChunkEnd, cvs + done * 32);
-            int left = fullChunks - done;
-            if (left > 0 && fullChunks >= 4)
-            {
-                int first = fullChunks - 4;
-                HashMany4(input + first * ChunkLen, ChunkLen, 16, key, (ulong)first, true, flags, ChunkStart, ChunkEnd, cvs + first * 32);
-                done = fullChunks;
-            }
-            else if (left > 0)
-            {
-                // One to three full chunks in all: one 4-lane pass over a zero-padded copy (the padding lanes' values
-                // are dropped) costs less than 16 scalar compressions per chunk.
-                byte* padded = stackalloc byte[4 * ChunkLen];
-                new Span<byte>(padded, 4 * ChunkLen).Clear();
-                Buffer.MemoryCopy(input + done * ChunkLen, padded, 4 * ChunkLen, left * ChunkLen);
-                byte* lanesOut = stackalloc byte[4 * 32];
-                HashMany4(padded, ChunkLen, 16, key, (ulong)done, true, flags, ChunkStart, ChunkEnd, lanesOut);
-                Buffer.MemoryCopy(lanesOut, cvs + done * 32, left * 32, left * 32);
-                done = fullChunks;
-            }
-        }
-        return done;
+        return 0;
+    }
+
+    /// <summary><paramref name="width"/> consecutive full chunks from chunk <paramref name="counter"/> on, one lane each.</summary>
+    private static unsafe void HashChunkGroup(int width, byte* input, uint* key, ulong counter, uint flags, byte* cvs)
+    {
+        if (width == 16) HashMany16(input, ChunkLen, 16, key, counter, true, flags, ChunkStart, ChunkEnd, cvs);
+        else if (width == 8) HashMany8(input, ChunkLen, 16, key, counter, true, flags, ChunkStart, ChunkEnd, cvs);
+        else HashMany4(input, ChunkLen, 16, key, counter, true, flags, ChunkStart, ChunkEnd, cvs);
     }
 
     /// <summary>Merges the leading parent pairs of a level in place; returns how many parents it produced.</summary>
