@@ -322,14 +322,8 @@ public class FileReconstructorTests
         options.JournalCommitInterval = 16 * 1024;
         var session = ReconstructionFixture.Session(options);
         var destination = f.Destination();
-        using var cts = new CancellationTokenSource();
-        var progress = new SyncProgress(p =>
-        {
-            if (p.BytesWritten >= bytes.Length / 2) cts.Cancel();
-        });
 
-        var run = FileReconstructor.RunAsync(session, f.Cas, id, bytes.Length, "model.bin", destination, progress, cts.Token);
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(Bound));
+        await CancelHalfwayAsync(f, session, id, bytes.Length, "model.bin", destination);
 
         Assert.Equal(0, session.Registry.LoadsRunning);
         Assert.Equal(0, f.Cas.FetchesInFlight);
@@ -509,12 +503,16 @@ public class FileReconstructorTests
     }
 
     /// <summary>Runs the file in a fresh session and cancels it once half its bytes are written; the run must end cancelled.</summary>
-    private static async Task CancelHalfwayAsync(ReconstructionFixture f, XetSessionOptions options, XetHash id, int length, string repoPath, string destination)
+    private static Task CancelHalfwayAsync(ReconstructionFixture f, XetSessionOptions options, XetHash id, int length, string repoPath, string destination) =>
+        CancelHalfwayAsync(f, ReconstructionFixture.Session(options), id, length, repoPath, destination);
+
+    /// <summary>Runs the file in <paramref name="session"/> and cancels it once half its bytes are written; the run must end cancelled.</summary>
+    private static async Task CancelHalfwayAsync(ReconstructionFixture f, SessionResources session, XetHash id, int length, string repoPath, string destination)
     {
         using var cts = new CancellationTokenSource();
         var progress = new SyncProgress(p => { if (p.BytesWritten >= length / 2) cts.Cancel(); });
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            FileReconstructor.RunAsync(ReconstructionFixture.Session(options), f.Cas, id, length, repoPath, destination, progress, cts.Token).WaitAsync(Bound));
+            FileReconstructor.RunAsync(session, f.Cas, id, length, repoPath, destination, progress, cts.Token).WaitAsync(Bound));
     }
 
     /// <summary>Reports synchronously on the reporting thread (Progress&lt;T&gt; would post to the pool).</summary>
