@@ -116,6 +116,7 @@ public sealed class XetSession : IAsyncDisposable
                     if (!request.Overwrite) throw new XetDestinationExistsException(destination);
                 }
 
+                DiskSpace.EnsureRoomFor(destination, entry.Path, entry.Size);
                 FileReconstructor.Outcome outcome;
                 if (entry.IsXet && entry.XetHash is not null)
                 {

@@ -36,6 +36,7 @@ internal static class XetErrors
                 case "XetAuthenticationException": return ("XetAuthenticationFailed", ErrorCategory.PermissionDenied);
                 case "XetHashMismatchException": return ("XetHashMismatch", ErrorCategory.InvalidResult);
                 case "XetDestinationExistsException": return ("XetDestinationExists", ErrorCategory.ResourceExists);
+                case "XetInsufficientDiskSpaceException": return ("XetInsufficientDiskSpace", ErrorCategory.ResourceUnavailable);
                 case "UnsafeRepoPathException": return (UnsafePath, ErrorCategory.SecurityError);
                 case "XetStallException": return ("XetDownloadStalled", ErrorCategory.OperationTimeout);
                 case "XetProtocolException": return ("XetProtocolError", ErrorCategory.InvalidData);

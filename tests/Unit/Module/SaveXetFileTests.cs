@@ -192,6 +192,25 @@ public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
     }
 
     [Fact]
+    public void A_file_the_disk_cannot_hold_is_refused_up_front_with_the_sizes_and_nothing_lands()
+    {
+        // A listed file as piped from Get-XetFileList, but a petabyte long: more than any test machine has free.
+        using var ps = _ps.Script(
+            "$ErrorActionPreference = 'Stop'; " +
+            "$file = Get-XetFileList -Repo xetps/sample -Recurse -Endpoint $endpoint | Where-Object Path -eq model.safetensors; " +
+            "[pscustomobject]@{ Repo = $file.Repo; Revision = $file.Revision; Path = $file.Path; Size = 1PB; " +
+            "  XetHash = $file.XetHash; IsXet = $true } | Save-XetFile -Destination $destination -Endpoint $endpoint", Variables);
+
+        var thrown = Assert.ThrowsAny<RuntimeException>(() => ps.Invoke());
+
+        var record = ((IContainsErrorRecord)thrown).ErrorRecord;
+        Assert.Equal("XetInsufficientDiskSpace,XetPs.Commands.SaveXetFileCommand", record.FullyQualifiedErrorId);
+        Assert.Equal(ErrorCategory.ResourceUnavailable, record.CategoryInfo.Category);
+        Assert.Contains("(1.0 PiB) more", record.Exception.Message);
+        Assert.Empty(_destination.Files());
+    }
+
+    [Fact]
     public void A_terminating_error_in_a_script_stops_the_statement_and_catch_sees_the_engine_exception()
     {
         var output = _ps.Run(

@@ -285,6 +285,29 @@ public class XetSessionTests
     }
 
     [Fact]
+    public async Task A_file_larger_than_the_free_space_fails_before_its_first_transfer_and_leaves_nothing_behind()
+    {
+        var file = Model();
+        await using var emulator = await EmulatorFixture.StartAsync(file);
+        await using var session = new XetSession(emulator.Options());
+        var listed = await session.GetFileAsync(EmulatorFixture.Repo, "main", Path1).WaitAsync(Bound);
+        // The listing's own entry, but a petabyte long: no disk on a test machine holds that.
+        var request = emulator.Request(Path1) with { Entry = listed with { Size = 1L << 50 } };
+        emulator.Server.Log.Clear();
+
+        var error = await Assert.ThrowsAsync<XetInsufficientDiskSpaceException>(() => session.DownloadAsync(request).WaitAsync(Bound));
+
+        Assert.Equal(1L << 50, error.BytesNeeded);
+        Assert.InRange(error.BytesAvailable, 1, (1L << 50) - 1);
+        Assert.Contains(request.DestinationPath, error.Message);
+        Assert.Contains("1,125,899,906,842,624 bytes (1.0 PiB)", error.Message);
+        Assert.Empty(emulator.Server.Log.For(EmulatorRoute.Reconstruction));
+        Assert.Empty(emulator.Server.Log.For(EmulatorRoute.Xorb));
+        Assert.False(File.Exists(request.DestinationPath));
+        Assert.False(File.Exists(ResumeJournal.PartialPathFor(request.DestinationPath, Path1)));
+    }
+
+    [Fact]
     public async Task Save_downloads_a_plain_file_over_http_and_checks_its_sha256()
     {
         var plain = RepoFile.FromText("config.json", "{\"hidden_size\": 768}"); // below XetMinSize: stored as a plain file
