@@ -6,9 +6,11 @@ namespace XetPs.Reconstruction;
 /// <summary>
 /// Checks, before a download starts, that the destination's volume can hold what the file still needs. Why: an
 /// unattended night run of a 100 GB file on a nearly full disk should fail in the first second with the sizes, not
-/// after hours with "No space left on device". Best effort, never a false refusal: where the volume's free space
-/// cannot be read (a UNC share, a pseudo or network file system that reports no capacity), the check is skipped and
-/// the write itself reports a full disk, as before. Files downloading at the same time are checked one by one.
+/// after hours with "No space left on device". Best effort, leaning towards letting a download start: where the
+/// volume's free space cannot be read (a UNC share, a pseudo or network file system that reports no capacity), the
+/// check is skipped and the write itself reports a full disk, as before. The space counted is what this user may
+/// use (statvfs f_bavail; root's reserved blocks are not counted). Files downloading at the same time are checked
+/// one by one, each against the space free when it starts.
 /// </summary>
 internal static class DiskSpace
 {
