@@ -9,13 +9,16 @@ namespace XetPs.Reconstruction;
 /// </summary>
 public sealed class XetInsufficientDiskSpaceException : IOException
 {
-    public XetInsufficientDiskSpaceException(string destinationPath, long bytesNeeded, long bytesAvailable)
+    public XetInsufficientDiskSpaceException(string destinationPath, long bytesNeeded, long bytesAvailable, long bytesPromised = 0)
         : base($"Not enough free space to save '{destinationPath}': it needs {Describe(bytesNeeded)} more and its volume has " +
-               $"{Describe(bytesAvailable)} free. Free some space or choose another destination. Nothing was written.")
+               $"{Describe(bytesAvailable)} free" +
+               (bytesPromised > 0 ? $", of which {Describe(bytesPromised)} are still to be written by files downloading at the same time" : "") +
+               ". Free some space or choose another destination. Nothing was written.")
     {
         DestinationPath = destinationPath;
         BytesNeeded = bytesNeeded;
         BytesAvailable = bytesAvailable;
+        BytesPromised = bytesPromised;
     }
 
     public string DestinationPath { get; }
@@ -25,6 +28,9 @@ public sealed class XetInsufficientDiskSpaceException : IOException
 
     /// <summary>Bytes free to this user on the destination's volume when the download was about to start.</summary>
     public long BytesAvailable { get; }
+
+    /// <summary>Of <see cref="BytesAvailable"/>, what other downloads of the session into the same folder have yet to write.</summary>
+    public long BytesPromised { get; }
 
     /// <summary>"123,456,789 bytes (117.7 MiB)": exact for scripts that compare, rounded for people.</summary>
     private static string Describe(long bytes)

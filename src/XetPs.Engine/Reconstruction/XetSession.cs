@@ -116,19 +116,20 @@ public sealed class XetSession : IAsyncDisposable
                     if (!request.Overwrite) throw new XetDestinationExistsException(destination);
                 }
 
-                DiskSpace.EnsureRoomFor(destination, entry.Path, entry.Size);
+                using var room = _resources.DiskSpace.Reserve(destination, entry.Path, entry.Size);
+                var tracked = room.Track(progress);
                 FileReconstructor.Outcome outcome;
                 if (entry.IsXet && entry.XetHash is not null)
                 {
                     var fileId = XetHash.Parse(entry.XetHash);
                     var cas = CasFor(entry.Repo, entry.Revision);
                     _logger?.LogDebug("Downloading {Path} ({Size} bytes, Xet {FileId})", entry.Path, entry.Size, entry.XetHash);
-                    outcome = await FileReconstructor.RunAsync(_resources, cas, fileId, entry.Size, entry.Path, destination, progress, token).ConfigureAwait(false);
+                    outcome = await FileReconstructor.RunAsync(_resources, cas, fileId, entry.Size, entry.Path, destination, tracked, token).ConfigureAwait(false);
                 }
                 else
                 {
                     _logger?.LogDebug("Downloading {Path} ({Size} bytes, plain HTTP)", entry.Path, entry.Size);
-                    outcome = await PlainFileDownloader.RunAsync(_resources, _hub, entry, destination, progress, token).ConfigureAwait(false);
+                    outcome = await PlainFileDownloader.RunAsync(_resources, _hub, entry, destination, tracked, token).ConfigureAwait(false);
                 }
                 if (identity is not null) LocalFileRecord.Write(recordPath, identity, destination);
                 _logger?.LogInformation("Downloaded {Path} ({Size} bytes{Resumed}) in {Seconds:0.00} s", entry.Path, entry.Size,

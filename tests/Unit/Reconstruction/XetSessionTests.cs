@@ -308,6 +308,44 @@ public class XetSessionTests
     }
 
     [Fact]
+    public async Task A_file_that_fits_alone_but_not_beside_one_under_way_is_refused_until_that_one_ends()
+    {
+        const string Path2 = "weights/second.bin";
+        await using var emulator = await EmulatorFixture.StartAsync(Model(), ScenarioData.IncompressibleFile(Path2, 1 << 20, 12));
+        await using var session = new XetSession(emulator.Options());
+        var share = DiskSpaceLedger.AvailableBytes(emulator.Root)!.Value / 5 * 3; // either fits alone, both do not
+        var first = emulator.Request(Path1) with { Entry = (await session.GetFileAsync(EmulatorFixture.Repo, "main", Path1)) with { Size = share } };
+        var second = emulator.Request(Path2) with { Entry = (await session.GetFileAsync(EmulatorFixture.Repo, "main", Path2)) with { Size = share } };
+        emulator.Server.Faults.Add("reconstruction:stall=60s"); // a download that got its room stays under way
+
+        using var stopFirst = new CancellationTokenSource();
+        var firstStarted = new Started();
+        var running = session.DownloadAsync(first, firstStarted, stopFirst.Token);
+        await firstStarted.Task.WaitAsync(Bound);
+        var refused = await Assert.ThrowsAsync<XetInsufficientDiskSpaceException>(() => session.DownloadAsync(second).WaitAsync(Bound));
+        stopFirst.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running.WaitAsync(Bound));
+
+        using var stopSecond = new CancellationTokenSource();
+        var secondStarted = new Started();
+        var admitted = session.DownloadAsync(second, secondStarted, stopSecond.Token);
+        await secondStarted.Task.WaitAsync(Bound); // its room was granted once the first had ended
+        stopSecond.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => admitted.WaitAsync(Bound));
+
+        Assert.Equal(share, refused.BytesNeeded);
+        Assert.Equal(share, refused.BytesPromised);
+    }
+
+    /// <summary>Completes at a download's first progress report: it has its room and is under way.</summary>
+    private sealed class Started : TaskCompletionSource, IProgress<FileProgress>
+    {
+        public Started() : base(TaskCreationOptions.RunContinuationsAsynchronously) { }
+
+        public void Report(FileProgress value) => TrySetResult();
+    }
+
+    [Fact]
     public async Task Save_downloads_a_plain_file_over_http_and_checks_its_sha256()
     {
         var plain = RepoFile.FromText("config.json", "{\"hidden_size\": 768}"); // below XetMinSize: stored as a plain file
