@@ -38,9 +38,7 @@ internal sealed class DiskSpaceLedger
         var available = needed > 0 ? AvailableBytes(folder) : null;
         lock (_gate)
         {
-            long promised = 0;
-            foreach (var other in _claims)
-                if (string.Equals(other.Folder, folder, StringComparison.Ordinal)) promised += other.Outstanding;
+            var promised = PromisedLocked(folder);
             if (available is { } free && free - promised < needed)
                 throw new XetInsufficientDiskSpaceException(destinationPath, needed, free, promised);
             var claim = new Claim(this, folder, size, present);
@@ -53,10 +51,15 @@ internal sealed class DiskSpaceLedger
     internal long Outstanding(string destinationPath, string repoPath)
     {
         var folder = Path.GetDirectoryName(ResumeJournal.PartialPathFor(destinationPath, repoPath))!;
+        lock (_gate) return PromisedLocked(folder);
+    }
+
+    /// <summary>What the live claims on <paramref name="folder"/> have yet to write (lock held by the caller).</summary>
+    private long PromisedLocked(string folder)
+    {
         long promised = 0;
-        lock (_gate)
-            foreach (var claim in _claims)
-                if (string.Equals(claim.Folder, folder, StringComparison.Ordinal)) promised += claim.Outstanding;
+        foreach (var claim in _claims)
+            if (string.Equals(claim.Folder, folder, StringComparison.Ordinal)) promised += claim.Outstanding;
         return promised;
     }
 

@@ -5,8 +5,8 @@ namespace XetPs.Reconstruction;
 
 /// <summary>
 /// What every file of one session shares: the xorb registry (with the buffer and CAS permits inside it), the
-/// direct-write stages, the disk-space claims, the progress counters the watchdog reads, the validated options, the logger and the session's
-/// lifetime token.
+/// direct-write stages, the disk-space claims, the progress counters the watchdog reads, the validated options, the
+/// logger and the session's lifetime token.
 /// </summary>
 internal sealed class SessionResources
 {
