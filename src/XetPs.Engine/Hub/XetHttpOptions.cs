@@ -1,4 +1,5 @@
 using System;
+using System.Net;
 using System.Net.Http;
 
 namespace XetPs.Hub;
@@ -33,6 +34,12 @@ public sealed class XetHttpOptions
     /// <summary>Concurrent connections per server. Default 64 (the default CAS concurrency).</summary>
     public int MaxConnectionsPerServer { get; set; } = 64;
 
+    /// <summary>The proxy to send every request through; null: the platform's (see <see cref="UseProxy"/>).</summary>
+    public IWebProxy? Proxy { get; set; }
+
+    /// <summary>False: connect directly, ignoring <see cref="Proxy"/> and the platform's proxy settings.</summary>
+    public bool UseProxy { get; set; } = true;
+
     /// <summary>
     /// A handler to send requests with (tests and benchmarks inject a real SocketsHttpHandler, e.g. with other
     /// limits). It must not follow redirects: the Hub token must never follow a redirect to another host. Not disposed
@@ -55,6 +62,8 @@ public sealed class XetHttpOptions
             throw new ArgumentOutOfRangeException(nameof(ConnectTimeout), ConnectTimeout, "ConnectTimeout must be positive and at most 1 hour.");
         if (MaxConnectionsPerServer < 1 || MaxConnectionsPerServer > 4096)
             throw new ArgumentOutOfRangeException(nameof(MaxConnectionsPerServer), MaxConnectionsPerServer, "MaxConnectionsPerServer must be between 1 and 4096.");
+        if (Handler is not null && (Proxy is not null || !UseProxy))
+            throw new ArgumentException("Proxy settings apply to the transport's own handler; set them on the injected Handler instead.", nameof(Proxy));
     }
 
     /// <summary>A copy, so a validated snapshot cannot be changed under a running transport.</summary>

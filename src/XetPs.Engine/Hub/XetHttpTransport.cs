@@ -152,7 +152,9 @@ public sealed class XetHttpTransport : IDisposable
     internal static HttpRequestException StatusError(HttpResponseMessage response, string what)
     {
         var status = (int)response.StatusCode;
-        var message = $"{what} answered {status} {response.ReasonPhrase}.";
+        var message = status == 407
+            ? $"{what} was refused by the HTTP proxy: 407 {response.ReasonPhrase}. The proxy wants credentials it was not given or did not accept."
+            : $"{what} answered {status} {response.ReasonPhrase}.";
 #if NET8_0_OR_GREATER
         var error = new HttpRequestException(message, null, response.StatusCode);
 #else
@@ -261,6 +263,8 @@ public sealed class XetHttpTransport : IDisposable
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
             UseCookies = false,
+            UseProxy = options.UseProxy,
+            Proxy = options.UseProxy ? options.Proxy : null,
         };
 #else
         var handler = new HttpClientHandler
@@ -268,6 +272,8 @@ public sealed class XetHttpTransport : IDisposable
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
             UseCookies = false,
+            UseProxy = options.UseProxy,
+            Proxy = options.UseProxy ? options.Proxy : null,
         };
         try
         {

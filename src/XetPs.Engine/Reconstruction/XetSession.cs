@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
+using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
@@ -47,6 +48,9 @@ public sealed class XetSession : IAsyncDisposable
             ReadTimeout = options.ReadTimeout,
             MaxConnectionsPerServer = Math.Max(options.CasConcurrency, 4),
             Handler = options.Handler,
+            // Through a proxy, the credentials are the proxy's alone: WebProxy answers only its own 407 challenges.
+            Proxy = options.Proxy is null ? null : new WebProxy(options.Proxy) { Credentials = options.ProxyCredential },
+            UseProxy = !options.NoProxy,
         }, logger);
         _hub = new HubClient(_transport, options.Endpoint, options.HubToken);
         _resources = new SessionResources(options, logger, _lifetime.Token);

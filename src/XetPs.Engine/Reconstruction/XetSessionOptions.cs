@@ -2,6 +2,7 @@ using System;
 using System.Collections;
 using System.Globalization;
 using System.IO;
+using System.Net;
 using System.Net.Http;
 
 namespace XetPs.Reconstruction;
@@ -80,6 +81,20 @@ public sealed class XetSessionOptions
     /// <summary>How often (in written bytes) the resume journal is committed. Small values only in specifications.</summary>
     internal long JournalCommitInterval { get; set; } = 8L << 20;
 
+    /// <summary>
+    /// Send every request (Hub, CAS and the presigned xorb URLs) through this HTTP proxy: an absolute http:// or
+    /// https:// URL without credentials in it (they go in <see cref="ProxyCredential"/>, so they never reach a
+    /// message). Null: the platform's proxy, which on .NET (PowerShell 7) is HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and
+    /// NO_PROXY, then on Windows the system's settings; on .NET Framework (Windows PowerShell 5.1) the system's settings.
+    /// </summary>
+    public Uri? Proxy { get; set; }
+
+    /// <summary>Credentials for <see cref="Proxy"/> when it asks for them (407). Never logged or put in a message.</summary>
+    public NetworkCredential? ProxyCredential { get; set; }
+
+    /// <summary>Connect directly, ignoring the platform's proxy settings (HTTPS_PROXY and the like).</summary>
+    public bool NoProxy { get; set; }
+
     /// <summary>Tests and benchmarks may inject a handler (a real SocketsHttpHandler, never a mock).</summary>
     public HttpMessageHandler? Handler { get; set; }
 
@@ -99,7 +114,23 @@ public sealed class XetSessionOptions
         Check(SegmentSize >= 64 * 1024 && SegmentSize <= (8L << 30), nameof(SegmentSize), SegmentSize, "64 KiB..8 GiB");
         Check(DirectWriteMinimum >= 0, nameof(DirectWriteMinimum), DirectWriteMinimum, "0 or more bytes");
         Check(DirectWriteStageSize > 0 && DirectWriteStageSize % 4096 == 0, nameof(DirectWriteStageSize), DirectWriteStageSize, "a positive multiple of 4096");
+        if (Proxy is not null)
+        {
+            if (!Proxy.IsAbsoluteUri || (Proxy.Scheme != Uri.UriSchemeHttp && Proxy.Scheme != Uri.UriSchemeHttps))
+                throw new ArgumentException($"Proxy must be an absolute http:// or https:// URL, not '{Describe(Proxy)}'.", nameof(Proxy));
+            if (!string.IsNullOrEmpty(Proxy.UserInfo))
+                throw new ArgumentException("Proxy must not carry credentials in the URL; give them as ProxyCredential.", nameof(Proxy));
+            if (NoProxy) throw new ArgumentException("Proxy and NoProxy exclude each other.", nameof(NoProxy));
+        }
+        else if (ProxyCredential is not null)
+        {
+            throw new ArgumentException("ProxyCredential needs a Proxy to give it to.", nameof(ProxyCredential));
+        }
     }
+
+    /// <summary>A URL for a message: without its user info, which may hold a password.</summary>
+    private static string Describe(Uri url) =>
+        !url.IsAbsoluteUri || string.IsNullOrEmpty(url.UserInfo) ? url.OriginalString : url.GetComponents(UriComponents.AbsoluteUri & ~UriComponents.UserInfo, UriFormat.UriEscaped);
 
     private static void Check(bool ok, string name, object value, string range)
     {

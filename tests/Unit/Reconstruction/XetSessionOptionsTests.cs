@@ -120,3 +120,62 @@ public class XetSessionOptionsTests
         Assert.Equal("CasConcurrency", error.ParamName);
     }
 }
+
+public class XetSessionOptionsProxyTests
+{
+    [Theory]
+    [InlineData("ftp://proxy.example:21")]
+    [InlineData("socks5://proxy.example:1080")]
+    public void A_proxy_that_is_not_http_or_https_is_refused_before_any_request(string proxy)
+    {
+        var options = new XetSessionOptions { Proxy = new Uri(proxy) };
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Equal("Proxy", error.ParamName);
+        Assert.Contains(proxy.Split(':')[0], error.Message);
+    }
+
+    [Fact]
+    public void A_proxy_url_carrying_a_password_is_refused_without_repeating_it()
+    {
+        var options = new XetSessionOptions { Proxy = new Uri("http://alice:pr0xy-s3cret@proxy.example:3128") };
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Contains("ProxyCredential", error.Message);
+        Assert.DoesNotContain("pr0xy-s3cret", error.Message);
+    }
+
+    [Fact]
+    public void A_socks_proxy_with_a_password_is_named_without_it()
+    {
+        var options = new XetSessionOptions { Proxy = new Uri("socks5://alice:pr0xy-s3cret@proxy.example:1080") };
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Contains("proxy.example", error.Message);
+        Assert.DoesNotContain("pr0xy-s3cret", error.Message);
+    }
+
+    [Fact]
+    public void Proxy_and_NoProxy_exclude_each_other()
+    {
+        var options = new XetSessionOptions { Proxy = new Uri("http://proxy.example:3128"), NoProxy = true };
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Equal("NoProxy", error.ParamName);
+    }
+
+    [Fact]
+    public void Proxy_credentials_without_a_proxy_are_refused()
+    {
+        var options = new XetSessionOptions { ProxyCredential = new System.Net.NetworkCredential("alice", "pr0xy-s3cret") };
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Equal("ProxyCredential", error.ParamName);
+        Assert.DoesNotContain("pr0xy-s3cret", error.Message);
+    }
+}
