@@ -65,13 +65,31 @@ public sealed class GetXetFileListCommand : PSCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public string? Endpoint { get; set; }
 
+    /// <summary>
+    /// An HTTP proxy for every request (http:// or https://, no credentials in the URL). Default: HTTPS_PROXY,
+    /// HTTP_PROXY, ALL_PROXY and NO_PROXY, then the system's settings.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNull]
+    public Uri? Proxy { get; set; }
+
+    /// <summary>The account the proxy given with -Proxy asks for.</summary>
+    [Parameter]
+    [Credential]
+    [ValidateNotNull]
+    public PSCredential? ProxyCredential { get; set; }
+
+    /// <summary>Connect directly, ignoring HTTPS_PROXY and the system's proxy settings.</summary>
+    [Parameter]
+    public SwitchParameter NoProxy { get; set; }
+
     protected override void BeginProcessing()
     {
         XetSessionOptions options;
         try
         {
             _filter = new RepoPathFilter(Include, Exclude);
-            options = SessionSettings.Resolve(Endpoint, Token, Environment.GetEnvironmentVariables());
+            options = SessionSettings.Resolve(Endpoint, Token, Environment.GetEnvironmentVariables(), Proxy, ProxyCredential, NoProxy);
         }
         catch (Exception e) when (e is ArgumentException or IOException or WildcardPatternException)
         {

@@ -78,6 +78,24 @@ public sealed class SaveXetFileCommand : PSCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public string? Endpoint { get; set; }
 
+    /// <summary>
+    /// An HTTP proxy for every request (http:// or https://, no credentials in the URL). Default: HTTPS_PROXY,
+    /// HTTP_PROXY, ALL_PROXY and NO_PROXY, then the system's settings.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNull]
+    public Uri? Proxy { get; set; }
+
+    /// <summary>The account the proxy given with -Proxy asks for.</summary>
+    [Parameter]
+    [Credential]
+    [ValidateNotNull]
+    public PSCredential? ProxyCredential { get; set; }
+
+    /// <summary>Connect directly, ignoring HTTPS_PROXY and the system's proxy settings.</summary>
+    [Parameter]
+    public SwitchParameter NoProxy { get; set; }
+
     /// <summary>Files downloaded at the same time (default: HF_XET_DATA_MAX_CONCURRENT_FILE_DOWNLOADS, else 4).</summary>
     [Parameter]
     [ValidateRange(1, 256)]
@@ -201,7 +219,7 @@ public sealed class SaveXetFileCommand : PSCmdlet, IDisposable
     {
         try
         {
-            var options = SessionSettings.Resolve(endpoint, Token, Environment.GetEnvironmentVariables());
+            var options = SessionSettings.Resolve(endpoint, Token, Environment.GetEnvironmentVariables(), Proxy, ProxyCredential, NoProxy);
             if (MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit))) options.MaxFilesInFlight = ThrottleLimit;
             if (MyInvocation.BoundParameters.ContainsKey(nameof(BufferSize))) options.BufferSize = BufferSize;
             if (MyInvocation.BoundParameters.ContainsKey(nameof(Concurrency))) options.CasConcurrency = Concurrency;

@@ -1,5 +1,6 @@
 using System;
 using System.Collections;
+using System.Management.Automation;
 using System.Net;
 using System.Security;
 using XetPs.Reconstruction;
@@ -18,11 +19,21 @@ internal static class SessionSettings
 {
     public const string DefaultEndpoint = "https://huggingface.co";
 
-    public static XetSessionOptions Resolve(string? endpoint, SecureString? token, IDictionary environment)
+    /// <summary>
+    /// The settings for one session. <paramref name="proxy"/> null and <paramref name="noProxy"/> off leave the
+    /// platform's proxy (HTTPS_PROXY and the like, then the system's), as Invoke-WebRequest does. Validated here, so a
+    /// bad combination is a parameter error before any request.
+    /// </summary>
+    public static XetSessionOptions Resolve(string? endpoint, SecureString? token, IDictionary environment,
+        Uri? proxy = null, PSCredential? proxyCredential = null, bool noProxy = false)
     {
         var options = XetSessionOptions.FromEnvironment(environment);
         if (endpoint is not null) options.Endpoint = ParseEndpoint(endpoint);
         if (token is not null && token.Length > 0) options.HubToken = new NetworkCredential(string.Empty, token).Password;
+        options.Proxy = proxy;
+        options.ProxyCredential = proxyCredential?.GetNetworkCredential();
+        options.NoProxy = noProxy;
+        options.Validate();
         return options;
     }
 

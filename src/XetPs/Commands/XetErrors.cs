@@ -45,6 +45,7 @@ internal static class XetErrors
         }
         return exception switch
         {
+            HttpRequestException when XetPs.Hub.XetHttpTransport.StatusOf(exception) == 407 => ("XetProxyAuthenticationFailed", ErrorCategory.PermissionDenied),
             HttpRequestException => ("XetDownloadFailed", ErrorCategory.ConnectionError),
             TimeoutException => ("XetDownloadFailed", ErrorCategory.OperationTimeout),
             // Not a stop (those never become errors): a request that gave up, e.g. an HTTP timeout.

@@ -314,6 +314,10 @@ public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
             "Save-XetFile -Repo xetps/sample -Path config.json -Destination $destination -Endpoint 'ftp://127.0.0.1/'",
             "Save-XetFile -Repo datasets/xetps/sample -RepoType Model -Path config.json -Destination $destination -Endpoint $endpoint",
             "Get-XetFileList -Repo 'a/b/c/d' -Endpoint $endpoint",
+            "Save-XetFile -Repo xetps/sample -Path config.json -Destination $destination -Endpoint $endpoint -Proxy 'ftp://127.0.0.1:21'",
+            "Save-XetFile -Repo xetps/sample -Path config.json -Destination $destination -Endpoint $endpoint -Proxy 'http://alice:secret@127.0.0.1:9'",
+            "Save-XetFile -Repo xetps/sample -Path config.json -Destination $destination -Endpoint $endpoint -Proxy $endpoint -NoProxy",
+            "Get-XetFileList -Repo xetps/sample -Endpoint $endpoint -Proxy 'socks5://127.0.0.1:1080'",
         };
         foreach (var script in scripts)
         {
@@ -326,6 +330,80 @@ public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
         Assert.Empty(_hub.Server.Log.Entries);
         Assert.Empty(_destination.Files());
         Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(_destination.Path)!, "outside.bin")));
+    }
+
+    [Fact]
+    public void Proxy_and_ProxyCredential_carry_the_listing_and_every_download_through_that_proxy()
+    {
+        using var proxy = new ProxyScope("alice", "pr0xy-s3cret");
+        var variables = Variables;
+        variables["proxy"] = proxy.Server.Url;
+        variables["proxyCredential"] = new PSCredential("alice", SampleHub.Secure("pr0xy-s3cret"));
+        _hub.Server.Log.Clear();
+
+        _ps.Run(ListAll + " -Proxy $proxy -ProxyCredential $proxyCredential | " +
+            "Save-XetFile -Destination $destination -Proxy $proxy -ProxyCredential $proxyCredential", variables);
+
+        Assert.Equal(_hub.SampleFiles.Count, _destination.Files().Length);
+        Assert.Equal(_hub.Server.Log.Entries.Count, proxy.Server.Requests.Count(seen => !seen.Refused));
+        Assert.Contains(_hub.Server.Log.Entries, e => e.Route == EmulatorRoute.Tree);
+        Assert.Contains(_hub.Server.Log.Entries, e => e.Route == EmulatorRoute.Xorb);
+    }
+
+    [Fact]
+    public void A_proxy_that_refuses_the_credentials_is_a_XetProxyAuthenticationFailed_error_and_nothing_lands()
+    {
+        using var proxy = new ProxyScope("alice", "another-password");
+        var variables = Variables;
+        variables["proxy"] = proxy.Server.Url;
+        variables["proxyCredential"] = new PSCredential("alice", SampleHub.Secure("pr0xy-s3cret"));
+        _hub.Server.Log.Clear();
+        using var ps = _ps.Script("$ErrorActionPreference = 'Stop'; Save-XetFile -Repo xetps/sample -Path model.safetensors " +
+            "-Destination $destination -Endpoint $endpoint -Proxy $proxy -ProxyCredential $proxyCredential", variables);
+
+        var thrown = Assert.ThrowsAny<RuntimeException>(() => ps.Invoke());
+
+        var record = ((IContainsErrorRecord)thrown).ErrorRecord;
+        Assert.StartsWith("XetProxyAuthenticationFailed,", record.FullyQualifiedErrorId, StringComparison.Ordinal);
+        Assert.Equal(ErrorCategory.PermissionDenied, record.CategoryInfo.Category);
+        Assert.Contains("407", record.Exception.Message);
+        Assert.DoesNotContain("pr0xy-s3cret", record.Exception.ToString());
+        Assert.Empty(_hub.Server.Log.Entries);
+        Assert.Empty(_destination.Files());
+    }
+
+    [Fact]
+    public void The_proxy_in_HTTP_PROXY_is_followed_and_NoProxy_goes_around_it()
+    {
+        using var proxy = new ProxyScope();
+        // Only this proxy: any other proxy or exception list the test run inherits is removed (an empty value).
+        var environment = new Dictionary<string, string>
+        {
+            ["HTTP_PROXY"] = proxy.Server.Url.ToString(),
+            ["http_proxy"] = "", ["ALL_PROXY"] = "", ["all_proxy"] = "", ["NO_PROXY"] = "", ["no_proxy"] = "",
+        };
+        var save = $"Save-XetFile -Repo xetps/sample -Path config.json -Endpoint '{_hub.Endpoint}' -Destination ";
+
+        var through = HostProcess.Run(environment, "-Command", save + $"'{Path.Combine(_destination.Path, "through")}'");
+        var forwarded = proxy.Server.Requests.Count;
+        var around = HostProcess.Run(environment, "-Command", save + $"'{Path.Combine(_destination.Path, "around")}' -NoProxy");
+
+        Assert.True(through.ExitCode == 0, through.ToString());
+        Assert.True(around.ExitCode == 0, around.ToString());
+        Assert.True(forwarded >= 2, $"the proxy forwarded {forwarded} requests"); // resolve, then the file
+        Assert.Equal(forwarded, proxy.Server.Requests.Count);
+        Assert.True(File.Exists(Path.Combine(_destination.Path, "through", "config.json")));
+        Assert.True(File.Exists(Path.Combine(_destination.Path, "around", "config.json")));
+    }
+
+    /// <summary>A <see cref="XetPs.Tests.Hub.ForwardProxy"/> for one test (these tests are synchronous).</summary>
+    private sealed class ProxyScope : IDisposable
+    {
+        public ProxyScope(string? user = null, string? password = null) => Server = XetPs.Tests.Hub.ForwardProxy.Start(user, password);
+
+        public XetPs.Tests.Hub.ForwardProxy Server { get; }
+
+        public void Dispose() => Server.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 
     [Theory]
