@@ -49,59 +49,28 @@ internal sealed record LocalFileRecord(string Identity, long Size, long LastWrit
     /// <summary>Where XetPs keeps its own files under a destination root (records, partial files, journals).</summary>
     public static string CacheFolder(string root) => Path.Combine(root, ".cache", "xetps");
 
-    public static LocalFileRecord? TryRead(string recordPath)
+    /// <summary>A record from its text, or null when the text is not a whole record (empty, cut short, foreign).</summary>
+    public static LocalFileRecord? Parse(string text)
     {
-        try
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in text.Split('\n'))
         {
-            if (!File.Exists(recordPath)) return null;
-            var values = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var line in File.ReadAllLines(recordPath))
-            {
-                var eq = line.IndexOf('=');
-                if (eq > 0) values[line.Substring(0, eq)] = line.Substring(eq + 1);
-            }
-            if (values.TryGetValue("identity", out var identity) &&
-                values.TryGetValue("size", out var size) && long.TryParse(size, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) &&
-                values.TryGetValue("mtime", out var mtime) && long.TryParse(mtime, NumberStyles.Integer, CultureInfo.InvariantCulture, out var m))
-                return new LocalFileRecord(identity, s, m);
-            return null;
+            var eq = line.IndexOf('=');
+            if (eq > 0) values[line.Substring(0, eq)] = line.Substring(eq + 1).TrimEnd('\r');
         }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
+        if (values.TryGetValue("identity", out var identity) &&
+            values.TryGetValue("size", out var size) && long.TryParse(size, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) &&
+            values.TryGetValue("mtime", out var mtime) && long.TryParse(mtime, NumberStyles.Integer, CultureInfo.InvariantCulture, out var m))
+            return new LocalFileRecord(identity, s, m);
+        return null;
     }
 
-    /// <summary>Writes the record for the file now at <paramref name="destinationPath"/> (best effort).</summary>
-    public static void Write(string recordPath, string identity, string destinationPath)
-    {
-        try
-        {
-            var info = new FileInfo(destinationPath);
-            Directory.CreateDirectory(Path.GetDirectoryName(recordPath)!);
-            var text = new StringBuilder()
-                .Append("identity=").Append(identity).Append('\n')
-                .Append("size=").Append(info.Length.ToString(CultureInfo.InvariantCulture)).Append('\n')
-                .Append("mtime=").Append(info.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture)).Append('\n')
-                .ToString();
-            var temp = recordPath + ".tmp";
-            File.WriteAllText(temp, text);
-            if (File.Exists(recordPath)) File.Delete(recordPath);
-            File.Move(temp, recordPath);
-        }
-        catch (IOException)
-        {
-            // Without a record the next run hashes the file once: slower, never wrong.
-        }
-        catch (UnauthorizedAccessException)
-        {
-            // Same.
-        }
-    }
+    /// <summary>The text of the record of <paramref name="file"/> as <paramref name="identity"/>: its size and mtime now.</summary>
+    public static string Format(string identity, FileInfo file) => new StringBuilder()
+        .Append("identity=").Append(identity).Append('\n')
+        .Append("size=").Append(file.Length.ToString(CultureInfo.InvariantCulture)).Append('\n')
+        .Append("mtime=").Append(file.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture)).Append('\n')
+        .ToString();
 
     /// <summary>True when the record still describes the file on disk.</summary>
     public bool Describes(FileInfo file, string identity) =>

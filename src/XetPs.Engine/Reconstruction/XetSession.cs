@@ -102,16 +102,19 @@ public sealed class XetSession : IAsyncDisposable
         try
         {
             var destination = Path.GetFullPath(request.DestinationPath);
+            // Taken before a file slot: waiting for another download of this destination (another session or process)
+            // holds no slot that other files could use.
+            using var destinationLock = await DestinationLock.AcquireAsync(
+                LocalFileRecord.PathFor(destination, request.Entry?.Path ?? request.Path), destination, _logger, token).ConfigureAwait(false);
             await _files.WaitAsync(token).ConfigureAwait(false);
             try
             {
                 var entry = request.Entry ?? await GetFileAsync(request.Repo, request.Revision, request.Path, token).ConfigureAwait(false);
                 var identity = LocalFileRecord.IdentityOf(entry);
-                var recordPath = LocalFileRecord.PathFor(destination, entry.Path);
                 if (File.Exists(destination))
                 {
                     if (identity is not null &&
-                        await Task.Run(() => IsUpToDate(destination, entry, identity, recordPath, token), token).ConfigureAwait(false))
+                        await Task.Run(() => IsUpToDate(destination, entry, identity, destinationLock, token), token).ConfigureAwait(false))
                     {
                         _logger?.LogInformation("{Path} is up to date at {Destination}", entry.Path, destination);
                         progress?.Report(new FileProgress(entry.Path, entry.Size, entry.Size));
@@ -135,7 +138,7 @@ public sealed class XetSession : IAsyncDisposable
                     _logger?.LogDebug("Downloading {Path} ({Size} bytes, plain HTTP)", entry.Path, entry.Size);
                     outcome = await PlainFileDownloader.RunAsync(_resources, _hub, entry, destination, tracked, token).ConfigureAwait(false);
                 }
-                if (identity is not null) LocalFileRecord.Write(recordPath, identity, destination);
+                if (identity is not null) destinationLock.Write(identity, destination);
                 _logger?.LogInformation("Downloaded {Path} ({Size} bytes{Resumed}) in {Seconds:0.00} s", entry.Path, entry.Size,
                     outcome.Resumed ? ", resumed" : "", clock.Elapsed.TotalSeconds);
                 return new FileDownloadResult(destination, entry.Size, entry.XetHash, Skipped: false, outcome.Resumed, outcome.BytesReceived, clock.Elapsed);
@@ -169,17 +172,17 @@ public sealed class XetSession : IAsyncDisposable
         if (Interlocked.Decrement(ref _running) == 0 && Volatile.Read(ref _disposed) != 0) _drained.TrySetResult(true);
     }
 
-    private bool IsUpToDate(string destination, RepoEntry entry, string identity, string recordPath, CancellationToken cancellationToken)
+    private static bool IsUpToDate(string destination, RepoEntry entry, string identity, DestinationLock record, CancellationToken cancellationToken)
     {
         var info = new FileInfo(destination);
         if (info.Length != entry.Size) return false;
-        if (LocalFileRecord.TryRead(recordPath) is { } record && record.Describes(info, identity)) return true;
+        if (record.Read() is { } known && known.Describes(info, identity)) return true;
         // No (valid) record: hash the local file once, then remember.
         string actual = entry.XetHash is not null ? "xet:" + LocalFileHasher.XetFileId(destination, cancellationToken)
             : entry.Sha256 is not null ? "sha256:" + LocalFileHasher.Sha256Hex(destination, cancellationToken)
             : "git:" + LocalFileHasher.GitBlobSha1Hex(destination, cancellationToken);
         if (!string.Equals(actual, identity, StringComparison.Ordinal)) return false;
-        LocalFileRecord.Write(recordPath, identity, destination);
+        record.Write(identity, destination);
         return true;
     }
 

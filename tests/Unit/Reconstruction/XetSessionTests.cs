@@ -337,6 +337,54 @@ public class XetSessionTests
         Assert.Equal(share, refused.BytesPromised);
     }
 
+    [Fact]
+    public async Task Two_sessions_saving_the_same_file_at_once_take_turns_and_the_later_one_finds_it_up_to_date()
+    {
+        // Two runs of a nightly job that overlap, as two sessions (two processes alike): the second waits for the
+        // first to finish the file instead of writing the same partial file beside it, then skips it.
+        var file = Model(4 << 20, seed: 21);
+        await using var emulator = await EmulatorFixture.StartAsync(file);
+        emulator.Server.Faults.Add("xorb:throughput=8M,latency=1ms"); // half a second of transfer: the second starts meanwhile
+        await using var earlier = new XetSession(emulator.Options());
+        await using var later = new XetSession(emulator.Options());
+        var started = new Started();
+        var running = earlier.DownloadAsync(emulator.Request(Path1), started);
+        await started.Task.WaitAsync(Bound);
+
+        var waited = await later.DownloadAsync(emulator.Request(Path1)).WaitAsync(Bound);
+        var finished = await running.WaitAsync(Bound);
+
+        Assert.False(finished.Skipped);
+        Assert.True(waited.Skipped);
+        Assert.Equal(0, waited.BytesReceived);
+        Assert.Equal(EmulatorFixture.Content(file), File.ReadAllBytes(finished.DestinationPath));
+    }
+
+    [Fact]
+    public async Task A_download_waiting_for_another_of_the_same_file_stops_at_once_when_cancelled()
+    {
+        await using var emulator = await EmulatorFixture.StartAsync(Model());
+        emulator.Server.Faults.Add("reconstruction:stall=60s");
+        await using var earlier = new XetSession(emulator.Options());
+        await using var later = new XetSession(emulator.Options());
+        using var stopEarlier = new CancellationTokenSource();
+        var started = new Started();
+        var running = earlier.DownloadAsync(emulator.Request(Path1), started, stopEarlier.Token);
+        await started.Task.WaitAsync(Bound);
+        using var stopLater = new CancellationTokenSource();
+        var waiting = later.DownloadAsync(emulator.Request(Path1), null, stopLater.Token);
+        await Task.Delay(200);
+        var resolves = emulator.Server.Log.For(EmulatorRoute.Resolve).Count;
+
+        stopLater.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(Bound));
+        stopEarlier.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running.WaitAsync(Bound));
+
+        Assert.Equal(1, resolves); // the earlier one's: the later one, waiting, asked the Hub nothing
+        Assert.False(File.Exists(emulator.Request(Path1).DestinationPath));
+    }
+
     /// <summary>Completes at a download's first progress report: it has its room and is under way.</summary>
     private sealed class Started : TaskCompletionSource, IProgress<FileProgress>
     {
