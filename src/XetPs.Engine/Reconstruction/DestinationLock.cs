@@ -58,9 +58,9 @@ internal sealed class DestinationLock : IDisposable
             }
             catch (IOException e) when (IsHeldElsewhere(e))
             {
-                if (!told)
+                if (!told) // a warning, so -Verbose shows why a file seems to make no progress
                 {
-                    logger?.LogInformation("Waiting for another download of {Destination} to end (it holds {Record})", destination, recordPath);
+                    logger?.LogWarning("Waiting for another download of {Destination} to end (it holds {Record})", destination, recordPath);
                     told = true;
                 }
             }
