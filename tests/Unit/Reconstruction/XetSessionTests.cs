@@ -346,7 +346,8 @@ public class XetSessionTests
         await using var emulator = await EmulatorFixture.StartAsync(file);
         emulator.Server.Faults.Add("xorb:throughput=8M,latency=1ms"); // half a second of transfer: the second starts meanwhile
         await using var earlier = new XetSession(emulator.Options());
-        await using var later = new XetSession(emulator.Options());
+        var warnings = new ConcurrentQueue<string>();
+        await using var later = new XetSession(emulator.Options(), (level, text) => { if (level == XetLogLevel.Warning) warnings.Enqueue(text); });
         var started = new Started();
         var running = earlier.DownloadAsync(emulator.Request(Path1), started);
         await started.Task.WaitAsync(Bound);
@@ -357,6 +358,7 @@ public class XetSessionTests
         Assert.False(finished.Skipped);
         Assert.True(waited.Skipped);
         Assert.Equal(0, waited.BytesReceived);
+        Assert.Contains(warnings, w => w.StartsWith("Waiting for another download of " + finished.DestinationPath, StringComparison.Ordinal));
         Assert.Equal(EmulatorFixture.Content(file), File.ReadAllBytes(finished.DestinationPath));
     }
 
