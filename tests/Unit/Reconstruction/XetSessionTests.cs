@@ -387,6 +387,28 @@ public class XetSessionTests
         Assert.False(File.Exists(emulator.Request(Path1).DestinationPath));
     }
 
+    [Fact]
+    public async Task A_disk_that_fills_during_the_download_fails_the_file_with_the_disks_own_error_and_a_rerun_completes()
+    {
+        var file = Model(2 << 20, seed: 23);
+        await using var emulator = await EmulatorFixture.StartAsync(file);
+        await using var session = new XetSession(emulator.Options());
+        var request = emulator.Request(Path1);
+        // The partial file is where the bytes go before the move; pointed at /dev/full, every write to it fails as on a
+        // full disk (ENOSPC), whatever free space the check before the download saw.
+        var partial = ResumeJournal.PartialPathFor(request.DestinationPath, Path1);
+        Directory.CreateDirectory(Path.GetDirectoryName(partial)!);
+        File.CreateSymbolicLink(partial, "/dev/full");
+
+        var error = await Assert.ThrowsAsync<IOException>(() => session.DownloadAsync(request).WaitAsync(Bound));
+
+        Assert.Contains("No space left on device", error.Message);
+        Assert.False(File.Exists(request.DestinationPath));
+        File.Delete(partial); // room again
+        var result = await session.DownloadAsync(request).WaitAsync(Bound);
+        Assert.Equal(EmulatorFixture.Content(file), File.ReadAllBytes(result.DestinationPath));
+    }
+
     /// <summary>Completes at a download's first progress report: it has its room and is under way.</summary>
     private sealed class Started : TaskCompletionSource, IProgress<FileProgress>
     {
