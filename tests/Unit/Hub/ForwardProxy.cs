@@ -14,7 +14,7 @@ namespace XetPs.Tests.Hub;
 /// A forward HTTP proxy on loopback, for specifications: it takes absolute-form requests
 /// (<c>GET http://127.0.0.1:port/path HTTP/1.1</c>), asks for Basic credentials first when built with some (407), sends
 /// each request on a new connection to its origin with <c>Connection: close</c>, relays the answer byte for byte and
-/// closes. Every request it forwarded or refused is recorded. Bounded: a request head larger than 64 KiB or a
+/// closes. A CONNECT (a tunnel to an https origin) gets the same 407 check, then a 502: no https origin runs here. Every request it forwarded or refused is recorded. Bounded: a request head larger than 64 KiB or a
 /// connection idle for 30 s is dropped.
 /// </summary>
 internal sealed class ForwardProxy : IAsyncDisposable
@@ -77,7 +77,8 @@ internal sealed class ForwardProxy : IAsyncDisposable
             var lines = head.Split(new[] { "\r\n" }, StringSplitOptions.None);
             var requestLine = lines[0].Split(' ');
             var method = requestLine[0];
-            var target = new Uri(requestLine[1]);
+            // CONNECT names host:port (the client wants a tunnel to an https origin); anything else an absolute URL.
+            var target = method == "CONNECT" ? new Uri("https://" + requestLine[1]) : new Uri(requestLine[1]);
             var headers = new List<(string Name, string Value)>();
             foreach (var line in lines[1..])
             {
@@ -93,6 +94,14 @@ internal sealed class ForwardProxy : IAsyncDisposable
                 var refusal = Encoding.ASCII.GetBytes("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"specs\"\r\n" +
                     "Content-Length: 0\r\nConnection: close\r\n\r\n");
                 await downstream.WriteAsync(refusal, idle.Token).ConfigureAwait(false);
+                return;
+            }
+
+            if (method == "CONNECT")
+            {
+                // No https origin runs in these specs: an authorized tunnel is answered 502, and recorded as forwarded.
+                Requests.Enqueue(new Seen(method, target, hadAuthorization, proxyAuthorization, Refused: false));
+                await downstream.WriteAsync(Encoding.ASCII.GetBytes("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"), idle.Token).ConfigureAwait(false);
                 return;
             }
 

@@ -84,4 +84,39 @@ public class ProxyTests
         // Not retried: a refused credential does not get better by asking again.
         Assert.True(proxy.Requests.Count <= 2, $"{proxy.Requests.Count} requests reached the proxy");
     }
+
+    [Fact]
+    public async Task A_tunnel_to_an_https_hub_that_the_proxy_refuses_fails_at_once_with_its_407()
+    {
+        // An https:// Hub is reached through a CONNECT tunnel; the proxy's 407 comes back on the CONNECT itself.
+        await using var proxy = ForwardProxy.Start("alice", "another-password");
+        var options = new XetSessionOptions
+        {
+            Endpoint = new Uri("https://hub.invalid/"),
+            Proxy = proxy.Url,
+            ProxyCredential = new NetworkCredential("alice", ProxyPassword),
+            RetryBaseDelay = TimeSpan.FromMilliseconds(10),
+            MaxRetryDelay = TimeSpan.FromMilliseconds(100),
+        };
+        await using var session = new XetSession(options);
+        var root = Path.Combine(Path.GetTempPath(), "xetps-proxy-" + Guid.NewGuid().ToString("N"));
+        var destination = Path.Combine(root, "model.bin");
+        try
+        {
+            var request = new FileDownloadRequest(EmulatorFixture.Repo, "main", "model.bin", destination);
+
+            var error = await Assert.ThrowsAsync<HttpRequestException>(() => session.DownloadAsync(request).WaitAsync(Bound));
+
+            Assert.Equal(407, XetPs.Hub.XetHttpTransport.StatusOf(error));
+            Assert.Contains("407", error.Message);
+            Assert.DoesNotContain(ProxyPassword, error.ToString());
+            Assert.All(proxy.Requests, seen => Assert.Equal(("CONNECT", "hub.invalid"), (seen.Method, seen.Target.Host)));
+            Assert.True(proxy.Requests.Count <= 2, $"{proxy.Requests.Count} CONNECTs: a refused credential was retried");
+            Assert.False(File.Exists(destination));
+        }
+        finally
+        {
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        }
+    }
 }
