@@ -90,6 +90,18 @@ Describe 'Parameters refused before any request' {
         [System.IO.File]::Exists([System.IO.Path]::Combine($scratch, '..', 'escape.txt')) | Should -BeFalse
     }
 
+    It 'refuses a proxy URL that carries a password, without repeating it' {
+        $err = { Get-XetFileList -Repo org/name -Endpoint $unreachable -Proxy 'http://alice:pr0xy-s3cret@127.0.0.1:9' } |
+            Should -Throw -ErrorId 'XetInvalidArgument' -PassThru
+        $err.Exception.Message | Should -Match 'ProxyCredential'
+        $err.Exception.Message | Should -Not -Match 'pr0xy-s3cret'
+    }
+
+    It 'refuses -Proxy together with -NoProxy' {
+        { Save-XetFile -Repo org/name -Path x.bin -Destination $scratch -Endpoint $unreachable -Proxy 'http://127.0.0.1:9' -NoProxy } |
+            Should -Throw -ErrorId 'XetInvalidArgument'
+    }
+
     It 'refuses a ThrottleLimit of 0' {
         { Save-XetFile -Repo org/name -Path x.bin -ThrottleLimit 0 -Endpoint $unreachable } | Should -Throw -ErrorId 'ParameterArgumentValidationError'
     }
