@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
-using System.Security;
 using System.Threading;
 using XetPs.Hub;
 using XetPs.Reconstruction;
@@ -18,7 +17,7 @@ namespace XetPs.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "XetFileList")]
 [OutputType(typeof(XetFileEntry))]
-public sealed class GetXetFileListCommand : PSCmdlet, IDisposable
+public sealed class GetXetFileListCommand : HubCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _cancellation = new();
     private readonly Outbox _outbox = new();
@@ -59,29 +58,8 @@ public sealed class GetXetFileListCommand : PSCmdlet, IDisposable
     public SwitchParameter Recurse { get; set; }
 
     [Parameter]
-    public SecureString? Token { get; set; }
-
-    [Parameter]
     [ValidateNotNullOrEmpty]
     public string? Endpoint { get; set; }
-
-    /// <summary>
-    /// An HTTP proxy for every request (http:// or https://, no credentials in the URL). Default: HTTPS_PROXY,
-    /// HTTP_PROXY, ALL_PROXY and NO_PROXY, then the system's settings.
-    /// </summary>
-    [Parameter]
-    [ValidateNotNull]
-    public Uri? Proxy { get; set; }
-
-    /// <summary>The account the proxy given with -Proxy asks for.</summary>
-    [Parameter]
-    [Credential]
-    [ValidateNotNull]
-    public PSCredential? ProxyCredential { get; set; }
-
-    /// <summary>Connect directly, ignoring HTTPS_PROXY and the system's proxy settings.</summary>
-    [Parameter]
-    public SwitchParameter NoProxy { get; set; }
 
     protected override void BeginProcessing()
     {
@@ -89,7 +67,7 @@ public sealed class GetXetFileListCommand : PSCmdlet, IDisposable
         try
         {
             _filter = new RepoPathFilter(Include, Exclude);
-            options = SessionSettings.Resolve(Endpoint, Token, Environment.GetEnvironmentVariables(), Proxy, ProxyCredential, NoProxy);
+            options = ResolveSettings(Endpoint);
         }
         catch (Exception e) when (e is ArgumentException or IOException or WildcardPatternException)
         {

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
-using System.Security;
 using System.Text.RegularExpressions;
 using System.Threading;
 using XetPs.Hub;
@@ -20,7 +19,7 @@ namespace XetPs.Commands;
 /// </summary>
 [Cmdlet(VerbsData.Save, "XetFile", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(FileInfo))]
-public sealed class SaveXetFileCommand : PSCmdlet, IDisposable
+public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
 {
     private static readonly Regex CommitId = new("^[0-9a-f]{40}$", RegexOptions.CultureInvariant);
     private static readonly TimeSpan StopGrace = TimeSpan.FromMilliseconds(1500);
@@ -70,31 +69,10 @@ public sealed class SaveXetFileCommand : PSCmdlet, IDisposable
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    [Parameter]
-    public SecureString? Token { get; set; }
-
     /// <summary>The Hub; bound by property name from Get-XetFileList's entries (the Hub they were listed from).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string? Endpoint { get; set; }
-
-    /// <summary>
-    /// An HTTP proxy for every request (http:// or https://, no credentials in the URL). Default: HTTPS_PROXY,
-    /// HTTP_PROXY, ALL_PROXY and NO_PROXY, then the system's settings.
-    /// </summary>
-    [Parameter]
-    [ValidateNotNull]
-    public Uri? Proxy { get; set; }
-
-    /// <summary>The account the proxy given with -Proxy asks for.</summary>
-    [Parameter]
-    [Credential]
-    [ValidateNotNull]
-    public PSCredential? ProxyCredential { get; set; }
-
-    /// <summary>Connect directly, ignoring HTTPS_PROXY and the system's proxy settings.</summary>
-    [Parameter]
-    public SwitchParameter NoProxy { get; set; }
 
     /// <summary>Files downloaded at the same time (default: HF_XET_DATA_MAX_CONCURRENT_FILE_DOWNLOADS, else 4).</summary>
     [Parameter]
@@ -219,7 +197,7 @@ public sealed class SaveXetFileCommand : PSCmdlet, IDisposable
     {
         try
         {
-            var options = SessionSettings.Resolve(endpoint, Token, Environment.GetEnvironmentVariables(), Proxy, ProxyCredential, NoProxy);
+            var options = ResolveSettings(endpoint);
             if (MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit))) options.MaxFilesInFlight = ThrottleLimit;
             if (MyInvocation.BoundParameters.ContainsKey(nameof(BufferSize))) options.BufferSize = BufferSize;
             if (MyInvocation.BoundParameters.ContainsKey(nameof(Concurrency))) options.CasConcurrency = Concurrency;
