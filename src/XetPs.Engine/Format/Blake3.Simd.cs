@@ -57,6 +57,7 @@ public static partial class Blake3
     }
 
     /// <summary><paramref name="width"/> consecutive full chunks from chunk <paramref name="counter"/> on, one lane each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per Xet chunk: quick-jitted code here showed in perf
     private static unsafe void HashChunkGroup(int width, byte* input, uint* key, ulong counter, uint flags, byte* cvs)
     {
         if (width == 16) HashMany16(input, ChunkLen, 16, key, counter, true, flags, ChunkStart, ChunkEnd, cvs);
