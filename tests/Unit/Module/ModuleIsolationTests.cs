@@ -41,6 +41,59 @@ public sealed class ModuleIsolationTests : IClassFixture<SampleHub>
         Assert.Contains("Microsoft.Extensions.Logging.Abstractions 6 Default", lines);
     }
 
+    /// <summary>This process's .NET and platform, as the module names its ReadyToRun sets: r2r/net10.0/linux-x64.</summary>
+    private static string ImagesFolder(string module) => Path.Combine(module, "core", "Dependencies", "r2r",
+        $"net{Environment.Version.Major}.0",
+        $"{(OperatingSystem.IsWindows() ? "win" : OperatingSystem.IsMacOS() ? "osx" : "linux")}-{System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant()}");
+
+    private const string EngineLocation =
+        "[System.AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -in 'XetPs.Engine', 'K4os.Compression.LZ4' } | " +
+        "ForEach-Object { $_.GetName().Name + ' ' + $_.Location }";
+
+    [Fact]
+    public void On_PowerShell_7_the_engine_and_LZ4_run_from_the_ReadyToRun_images_built_for_this_dotnet_and_platform()
+    {
+        using var destination = new ScratchFolder();
+        var images = ImagesFolder(ModuleRunspace.ModuleDirectory);
+        var script = $"Save-XetFile -Repo xetps/sample -Path model.safetensors -Endpoint '{_hub.Endpoint}' -Destination '{destination.Path}'; " + EngineLocation;
+
+        var outcome = HostProcess.Run("-Command", script);
+
+        Assert.True(outcome.ExitCode == 0, outcome.ToString());
+        var lines = outcome.Stdout.Split('\n').Select(l => l.Trim()).ToList();
+        Assert.Contains("XetPs.Engine " + Path.Combine(images, "XetPs.Engine.dll"), lines);
+        Assert.Contains("K4os.Compression.LZ4 " + Path.Combine(images, "K4os.Compression.LZ4.dll"), lines);
+    }
+
+    [Fact]
+    public void A_ReadyToRun_image_of_another_build_is_passed_over_for_the_IL_beside_it()
+    {
+        // A module folder whose engine image is not the engine's (a stale file left by an earlier build, say).
+        using var copy = new ScratchFolder();
+        var module = Path.Combine(copy.Path, "XetPs");
+        CopyFolder(ModuleRunspace.ModuleDirectory, module);
+        var images = ImagesFolder(module);
+        File.Copy(Path.Combine(images, "Polly.Core.dll"), Path.Combine(images, "XetPs.Engine.dll"), overwrite: true);
+        using var destination = new ScratchFolder();
+        var script = $"Save-XetFile -Repo xetps/sample -Path config.json -Endpoint '{_hub.Endpoint}' -Destination '{destination.Path}'; " + EngineLocation;
+
+        var outcome = HostProcess.Run(new Dictionary<string, string> { ["XETPS_MODULE_PATH"] = module }, "-Command", script);
+
+        Assert.True(outcome.ExitCode == 0, outcome.ToString());
+        var lines = outcome.Stdout.Split('\n').Select(l => l.Trim()).ToList();
+        Assert.Contains("XetPs.Engine " + Path.Combine(module, "core", "Dependencies", "XetPs.Engine.dll"), lines);
+        Assert.True(File.Exists(Path.Combine(destination.Path, "config.json")));
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var directory in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, directory)));
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+    }
+
     [Fact]
     public void The_netstandard2_0_build_that_Windows_PowerShell_loads_also_lists_and_downloads()
     {
