@@ -29,6 +29,10 @@ $module = if ($Configuration -eq 'Release') { [IO.Path]::Combine($root, 'artifac
 
 dotnet build ([IO.Path]::Combine($root, 'src', 'XetPs', 'XetPs.csproj')) -c $Configuration -nologo -v q
 if ($LASTEXITCODE -ne 0) { throw "dotnet build failed (exit code $LASTEXITCODE)." }
+# PowerShell 7 on Windows x64 and Linux x64: the engine and its dependencies compiled ahead, one set per .NET
+# (core/Dependencies/r2r); the module runs on its IL files where no set fits.
+dotnet build ([IO.Path]::Combine($root, 'module', 'ReadyToRun', 'XetPs.ReadyToRun.csproj')) -c $Configuration -nologo -v q
+if ($LASTEXITCODE -ne 0) { throw "dotnet build of the ReadyToRun images failed (exit code $LASTEXITCODE)." }
 $manifest = Test-ModuleManifest -Path ([IO.Path]::Combine($module, 'XetPs.psd1')) -ErrorAction Stop
 "Built $($manifest.Name) $($manifest.Version) in $module"
 
