@@ -34,7 +34,7 @@ internal sealed class DependencyLoadContext : AssemblyLoadContext
     }
 
     /// <summary>The ReadyToRun images of <paramref name="directory"/> for this .NET and platform, or null when none.</summary>
-    internal static string? ImagesFolder(string directory, int dotnetMajor, Architecture architecture)
+    private static string? ImagesFolder(string directory, int dotnetMajor, Architecture architecture)
     {
         var os = OperatingSystem.IsWindows() ? "win" : OperatingSystem.IsLinux() ? "linux" : OperatingSystem.IsMacOS() ? "osx" : null;
         var arch = architecture switch { Architecture.X64 => "x64", Architecture.Arm64 => "arm64", _ => null };
@@ -47,7 +47,7 @@ internal sealed class DependencyLoadContext : AssemblyLoadContext
         Contexts.GetOrAdd(Path.GetFullPath(directory), d => new DependencyLoadContext(d));
 
     /// <summary>True when <paramref name="image"/> exists and is the same build of the assembly as <paramref name="il"/>.</summary>
-    internal static bool SameBuild(string il, string image)
+    private static bool SameBuild(string il, string image)
     {
         try
         {

@@ -36,9 +36,6 @@ internal sealed class DestinationLock : IDisposable
         _recordPath = recordPath;
     }
 
-    /// <summary>False when the record could not be opened for writing, so nothing is locked.</summary>
-    public bool Held => _record is not null;
-
     /// <summary>
     /// Takes the lock of <paramref name="recordPath"/>, waiting (polling, with no bound but
     /// <paramref name="cancellationToken"/>) while another download of the same destination holds it: that one may take
@@ -81,15 +78,8 @@ internal sealed class DestinationLock : IDisposable
         {
             if (_record is null) return File.Exists(_recordPath) ? LocalFileRecord.Parse(File.ReadAllText(_recordPath)) : null;
             _record.Position = 0;
-            var bytes = new byte[(int)Math.Min(_record.Length, 64 * 1024)];
-            var read = 0;
-            while (read < bytes.Length)
-            {
-                var n = _record.Read(bytes, read, bytes.Length - read);
-                if (n == 0) break;
-                read += n;
-            }
-            return LocalFileRecord.Parse(Encoding.UTF8.GetString(bytes, 0, read));
+            using var reader = new StreamReader(_record, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, 4096, leaveOpen: true);
+            return LocalFileRecord.Parse(reader.ReadToEnd());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -112,11 +102,9 @@ internal sealed class DestinationLock : IDisposable
             _record.Write(bytes, 0, bytes.Length);
             _record.Flush();
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-        }
-        catch (UnauthorizedAccessException)
-        {
+            // Without a record the next run hashes the file once.
         }
     }
 
