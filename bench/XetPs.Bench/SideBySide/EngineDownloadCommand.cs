@@ -67,6 +67,7 @@ public static class EngineDownloadCommand
             : null;
         await using var session = logLine is null ? new XetSession(options)
             : new XetSession(options, new CallbackLogger(logLine, trace ? XetLogLevel.Trace : XetLogLevel.Debug));
+        logLine?.Invoke(XetLogLevel.Trace, "Session created");
         using var sampler = memory ? new MemorySampler(session.Resources.Registry) : null;
         var entries = new List<RepoEntry>();
         if (all)
@@ -77,6 +78,7 @@ public static class EngineDownloadCommand
         else
         {
             entries.Add(await session.GetFileAsync(repo, null, path!).ConfigureAwait(false));
+            logLine?.Invoke(XetLogLevel.Trace, $"Resolved {path}");
         }
 
         long bytes = 0;
@@ -196,6 +198,11 @@ internal sealed class JitTimeListener : System.Diagnostics.Tracing.EventListener
     {
         var all = _done.ToArray();
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"jit events: {all.Length} methods, {all.Sum(d => d.Ms):F0} ms"));
+        // By namespace first (the async plumbing of generic instantiations that no ReadyToRun image holds shows as
+        // System.Runtime.CompilerServices), then the costliest methods.
+        var byNamespace = all.GroupBy(d => string.Join('.', d.Name.Split('`', '[', '+')[0].Split('.').Take(3)));
+        foreach (var g in byNamespace.OrderByDescending(g => g.Sum(d => d.Ms)).Take(25))
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {g.Sum(d => d.Ms),8:F1} ms {g.Count(),5}  {g.Key}"));
         foreach (var (name, ms) in all.OrderByDescending(d => d.Ms).Take(25))
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {ms,8:F1} ms  {name}"));
     }

@@ -40,6 +40,8 @@ public sealed class XetSession : IAsyncDisposable
         _options = options ?? throw new ArgumentNullException(nameof(options));
         options.Validate();
         _logger = logger;
+        // The JIT compiles the hashing loops while this session's first requests are in flight, not on the first xorb.
+        HotLoopWarmUp.Start();
         _transport = new XetHttpTransport(new XetHttpOptions
         {
             MaxRetries = options.MaxRetries,

@@ -40,6 +40,19 @@ public class XetSessionTests
     }
 
     [Fact]
+    public async Task A_session_has_the_hashing_loops_compiled_in_the_background_once_per_process()
+    {
+        // Before any request: the warm-up overlaps the first requests, and a second session starts no other.
+        await using var first = new XetSession(new XetSessionOptions());
+        var warmUp = HotLoopWarmUp.Completion;
+        Assert.NotNull(warmUp);
+        await using var second = new XetSession(new XetSessionOptions());
+
+        await warmUp!.WaitAsync(Bound); // a fault in the kernels would surface here
+        Assert.Same(warmUp, HotLoopWarmUp.Completion);
+    }
+
+    [Fact]
     public async Task Save_downloads_a_compressible_file_split_over_segments_with_a_small_buffer()
     {
         var file = ScenarioData.TextFile("notes/corpus.txt", 3 << 20, seed: 5);
