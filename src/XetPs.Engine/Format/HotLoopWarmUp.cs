@@ -6,14 +6,15 @@ namespace XetPs.Format;
 
 /// <summary>
 /// Compiles the hot loops of a download (the BLAKE3 chunk and parent kernels at every SIMD width this machine uses,
-/// and the BG4 regroup) on a thread-pool thread, once per process, while a session's first requests are in flight.
+/// and the BG4 regroup) on a thread of its own, once per process, while a session's first requests are in flight.
 /// </summary>
 /// <remarks>
 /// Those loops carry <c>AggressiveOptimization</c> (a tier-0 body is many times slower), which also keeps them out
 /// of the ReadyToRun images: the JIT compiles them on first call, about 70 ms here for the BLAKE3 kernels, and the
 /// first xorbs of every run used to wait for it (first decode and hash 37-60 ms against 5 ms later on). Compiled here,
 /// that time overlaps the resolve, token and reconstruction requests instead. Calling the loops the way a download
-/// does (rather than naming methods) compiles exactly the widths this machine dispatches to.
+/// does (rather than naming methods) compiles exactly the widths this machine dispatches to. Not on a pool thread:
+/// the first requests' continuations need the few workers the pool starts with.
 /// </remarks>
 internal static class HotLoopWarmUp
 {
@@ -26,7 +27,7 @@ internal static class HotLoopWarmUp
     internal static void Start()
     {
         if (Volatile.Read(ref _completion) is not null) return;
-        var run = new Task(Run, TaskCreationOptions.DenyChildAttach);
+        var run = new Task(Run, TaskCreationOptions.DenyChildAttach | TaskCreationOptions.LongRunning);
         if (Interlocked.CompareExchange(ref _completion, run, null) is null)
             run.Start(TaskScheduler.Default);
     }
