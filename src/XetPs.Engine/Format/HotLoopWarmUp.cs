@@ -34,7 +34,7 @@ internal static class HotLoopWarmUp
 
     private static void Run()
     {
-        // 65 full BLAKE3 chunks and a partial one: the chunk kernel at the widest width, then parent levels of 33,
+        // 65 full BLAKE3 chunks and a partial one: the chunk kernel at the widest width, then parent levels of 66, 33,
         // 17, 9, 5 and 3 nodes, which take the 16-, 8- and 4-lane parent kernels and the scalar compression.
         var input = new byte[65 * 1024 + 100];
         XetHashing.ChunkHash(input);
