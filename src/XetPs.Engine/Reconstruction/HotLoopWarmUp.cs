@@ -1,8 +1,9 @@
 using System;
 using System.Threading;
 using System.Threading.Tasks;
+using XetPs.Format;
 
-namespace XetPs.Format;
+namespace XetPs.Reconstruction;
 
 /// <summary>
 /// Compiles the hot loops of a download (the BLAKE3 chunk and parent kernels at every SIMD width this machine uses,
