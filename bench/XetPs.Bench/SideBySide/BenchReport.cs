@@ -112,14 +112,17 @@ public static class BenchReport
         double? CmdletOverEngineInProcess, string? CmdletOverEngineInProcessDataset,
         double? PeakRssOverBufferMiB, string? PeakRssOverBufferDataset,
         double? ScalingSecondsPerGibSpreadPercent, double? ScalingFixedSeconds, double? ScalingMarginalSecondsPerGib,
-        double? SeedBuf64OverBuf2g, double? XetPsDefaultsOverCurl = null);
+        double? SeedBuf64OverBuf2g, double? XetPsDefaultsOverCurl = null,
+        double? ScalingCurlSpreadPercent = null, double? ScalingInProcessSpreadPercent = null);
 
     /// <summary>
     /// xetps/curl: the engine against curl single stream writing the ranges to files, on the incompressible data set
     /// (curl-null, the same without writing, and curl-parallel are kept beside it as the pure transfer limit). xetps/hfjs: the worst (lowest)
     /// engine-over-hfjs speed ratio among the large single-file data sets (incompressible, float, seed shape).
     /// cmdlet/engine: the worst (highest) ratio of the cmdlet's wall time to the engine's on the same data sets (target &lt;= 1.05). peak_rss_over_buffer: the largest engine peak
-    /// RSS minus its buffer over every data set. Scaling: (max - min) / min of s/GiB across the scaling series.
+    /// RSS minus its buffer over every data set. Scaling: (max - min) / min of s/GiB across the scaling series, for the
+    /// engine's wall time (the target), and beside it for curl's wall time and the engine's own clock: how much of the
+    /// spread is this machine and every process's start, and how much is the engine.
     /// </summary>
     public static Summary Summarize(IReadOnlyList<BenchRow> rows, double bufferMiB)
     {
@@ -150,8 +153,13 @@ public static class BenchReport
             d => Row("engine", d) is { } e4 ? e4.MaxPeakRssMib - bufferMiB : null, lowest: false);
 
         var scalingRows = rows.Where(r => r.Group == "scaling" && r.Client == "engine" && r.Void is null).ToList();
-        var scaling = scalingRows.Select(r => r.SecondsPerGib).ToList();
-        double? scalingSpread = scaling.Count >= 2 ? (scaling.Max() - scaling.Min()) / scaling.Min() * 100 : null;
+        var scalingSpread = SpreadPercent(scalingRows.Select(r => r.SecondsPerGib).ToList());
+        var curlScalingSpread = SpreadPercent(rows.Where(r => r.Group == "scaling" && r.Client == "curl" && r.Void is null)
+            .Select(r => r.SecondsPerGib).ToList());
+        // Only when every member reports the engine's own clock: a series with holes would not be the same series.
+        var inProcessScaling = scalingRows.Where(r => r.MedianInProcessSeconds is > 0)
+            .Select(r => r.MedianInProcessSeconds!.Value / (r.FileBytes / (1024.0 * MiB))).ToList();
+        var inProcessSpread = inProcessScaling.Count == scalingRows.Count ? SpreadPercent(inProcessScaling) : null;
         // Least-squares line wall = fixed + marginal * GiB: separates the per-run cost (process start, JIT, resolve)
         // that makes small members look slow per GiB from the cost that grows with the file.
         double? fixedSeconds = null, marginal = null;
@@ -179,8 +187,19 @@ public static class BenchReport
 
         return new Summary(overCurl, overCurlSet, overCurlNull, overCurlParallel, overHfjs.Value, overHfjs.Dataset, cmdlet.Value, cmdlet.Dataset,
                            cmdletInProcess.Value, cmdletInProcess.Dataset,
-                           rss.Value, rss.Dataset, scalingSpread, fixedSeconds, marginal, seed, defaultsOverCurl);
+                           rss.Value, rss.Dataset, scalingSpread, fixedSeconds, marginal, seed, defaultsOverCurl,
+                           curlScalingSpread, inProcessSpread);
     }
+
+    /// <summary>(max - min) / min in percent; null for fewer than two values.</summary>
+    private static double? SpreadPercent(IReadOnlyList<double> values) =>
+        values.Count >= 2 && values.Min() > 0 ? (values.Max() - values.Min()) / values.Min() * 100 : null;
+
+    /// <summary>The scaling target's line: the engine's wall-time spread, then curl's and the engine's own clock for scale.</summary>
+    public static string ScalingLine(Summary s) =>
+        Inv($"scaling: engine s/GiB spread across the series = {Percent(s.ScalingSecondsPerGibSpreadPercent)} (target <= 15%); curl's own = {Percent(s.ScalingCurlSpreadPercent)}; engine in process = {Percent(s.ScalingInProcessSpreadPercent)}; fit wall = {Ratio(s.ScalingFixedSeconds)} s + {Ratio(s.ScalingMarginalSecondsPerGib)} s/GiB");
+
+    private static string Percent(double? value) => value is { } v ? v.ToString("F1", CultureInfo.InvariantCulture) + "%" : "n/a";
 
     private static (double? Value, string? Dataset) Worst(IReadOnlyList<string> datasets, Func<string, double?> ratio,
                                                           bool lowest)

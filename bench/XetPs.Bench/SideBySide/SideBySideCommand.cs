@@ -81,9 +81,8 @@ public static class SideBySideCommand
         Console.WriteLine();
         Console.Write(markdown);
         Console.WriteLine();
-        if (summary.ScalingSecondsPerGibSpreadPercent is { } spread)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"scaling: engine s/GiB spread across the series = {spread:F1}% (target <= 15%); fit wall = {summary.ScalingFixedSeconds:F2} s + {summary.ScalingMarginalSecondsPerGib:F2} s/GiB"));
+        if (summary.ScalingSecondsPerGibSpreadPercent is not null)
+            Console.WriteLine(BenchReport.ScalingLine(summary));
         if (summary.SeedBuf64OverBuf2g is { } seed)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"seed shape: 64 MiB buffer / 2 GiB buffer wall = {seed:F2} (target <= 1.25)"));
         Console.WriteLine(BenchReport.TransferLimitLine(summary));

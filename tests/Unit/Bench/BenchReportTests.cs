@@ -142,6 +142,44 @@ public class BenchReportTests
     }
 
     [Fact]
+    public void Scaling_line_puts_curls_own_spread_and_the_engines_clock_beside_the_target()
+    {
+        var sizes = new[] { GiB / 4, GiB, 4 * GiB };
+        var sets = sizes.Select(s => Dataset("s" + s, "scaling", s)).ToArray();
+        // The engine: 0.5 s of process start, then its own clock reads exactly 1 s/GiB. curl: 2 s/GiB, then 1 s/GiB.
+        var samples = sizes.Select(s => Run("engine", "s" + s, 0.5 + 1.0 * s / GiB) with { InProcessSeconds = 1.0 * s / GiB })
+            .Concat(sizes.Select(s => Run("curl", "s" + s, (s == GiB / 4 ? 2.0 : 1.0) * s / GiB)))
+            .ToArray();
+
+        var summary = BenchReport.Summarize(BenchReport.Rows(samples, sets, "curl-p16"), bufferMiB: 64);
+
+        Assert.Equal((3.0 - 1.125) / 1.125 * 100, summary.ScalingSecondsPerGibSpreadPercent!.Value, 9); // 3.0 at 256 MiB, 1.125 at 4 GiB
+        Assert.Equal(100.0, summary.ScalingCurlSpreadPercent!.Value, 9);
+        Assert.Equal(0.0, summary.ScalingInProcessSpreadPercent!.Value, 9);
+        Assert.Equal("scaling: engine s/GiB spread across the series = 166.7% (target <= 15%); curl's own = 100.0%; engine in process = 0.0%; fit wall = 0.50 s + 1.00 s/GiB",
+            BenchReport.ScalingLine(summary));
+    }
+
+    [Fact]
+    public void Scaling_spread_on_the_engines_clock_needs_every_member_to_report_it()
+    {
+        var sizes = new[] { GiB / 4, GiB };
+        var sets = sizes.Select(s => Dataset("s" + s, "scaling", s)).ToArray();
+        var samples = new[]
+        {
+            Run("engine", "s" + GiB / 4, 1.0) with { InProcessSeconds = 0.5 },
+            Run("engine", "s" + GiB, 2.0), // printed no clock
+        };
+
+        var summary = BenchReport.Summarize(BenchReport.Rows(samples, sets, "curl-p16"), bufferMiB: 64);
+
+        Assert.NotNull(summary.ScalingSecondsPerGibSpreadPercent);
+        Assert.Null(summary.ScalingInProcessSpreadPercent);
+        Assert.Null(summary.ScalingCurlSpreadPercent);
+        Assert.Contains("curl's own = n/a; engine in process = n/a", BenchReport.ScalingLine(summary));
+    }
+
+    [Fact]
     public void GNU_time_output_is_read_from_its_last_line_after_an_exit_status_note()
     {
         var cost = MeasuredProcess.ParseTimeOutput("Command exited with non-zero status 1\n12.34 204800 3.50 1.25\n", "curl");
