@@ -171,7 +171,21 @@ internal sealed class MemorySampler : IDisposable
 internal sealed class JitTimeListener : System.Diagnostics.Tracing.EventListener
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<long, (string Name, DateTime Start)> _started = new();
-    private readonly System.Collections.Concurrent.ConcurrentBag<(string Name, double Ms)> _done = new();
+    private readonly System.Collections.Concurrent.ConcurrentBag<(string Name, string Tier, double Ms)> _done = new();
+
+    /// <summary>The code's tier, from MethodLoadVerbose's MethodFlags (bits 7-9). A hot method is compiled again as a
+    /// process runs on: Tier0 (or its ReadyToRun code), then instrumented (dynamic PGO), then Tier1.</summary>
+    private static string Tier(uint methodFlags) => ((methodFlags >> 7) & 7) switch
+    {
+        1 => "MinOpts",
+        2 => "FullOpts",
+        3 => "Tier0",
+        4 => "Tier1",
+        5 => "Tier1 OSR",
+        6 => "Tier0 instrumented",
+        7 => "Tier1 instrumented",
+        _ => "unknown",
+    };
 
     protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
     {
@@ -190,20 +204,24 @@ internal sealed class JitTimeListener : System.Diagnostics.Tracing.EventListener
         else if (e.EventName is "MethodLoadVerbose_V1" or "MethodLoadVerbose_V2")
         {
             if (_started.TryRemove((long)(ulong)e.Payload[0]!, out var start))
-                _done.Add(($"{start.Name} [{e.Payload[7]}]", (e.TimeStamp - start.Start).TotalMilliseconds));
+                _done.Add(($"{start.Name} [{e.Payload[7]}]", Tier(Convert.ToUInt32(e.Payload[5], CultureInfo.InvariantCulture)), (e.TimeStamp - start.Start).TotalMilliseconds));
         }
     }
 
     public void Report()
     {
         var all = _done.ToArray();
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"jit events: {all.Length} methods, {all.Sum(d => d.Ms):F0} ms"));
-        // By namespace first (the async plumbing of generic instantiations that no ReadyToRun image holds shows as
-        // System.Runtime.CompilerServices), then the costliest methods.
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"jit events: {all.Length} compilations of {all.Select(d => d.Name).Distinct().Count()} methods, {all.Sum(d => d.Ms):F0} ms (start to load, not CPU)"));
+        // By tier (a long run pays for its hot methods' instrumented and Tier1 versions), by namespace (the async
+        // plumbing of generic instantiations that no ReadyToRun image holds shows as System.Runtime.CompilerServices),
+        // then the costliest compilations.
+        foreach (var t in all.GroupBy(d => d.Tier).OrderByDescending(g => g.Sum(d => d.Ms)))
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {t.Sum(d => d.Ms),8:F1} ms {t.Count(),5}  {t.Key}"));
         var byNamespace = all.GroupBy(d => string.Join('.', d.Name.Split('`', '[', '+')[0].Split('.').Take(3)));
         foreach (var g in byNamespace.OrderByDescending(g => g.Sum(d => d.Ms)).Take(25))
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {g.Sum(d => d.Ms),8:F1} ms {g.Count(),5}  {g.Key}"));
-        foreach (var (name, ms) in all.OrderByDescending(d => d.Ms).Take(25))
-            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {ms,8:F1} ms  {name}"));
+        foreach (var (name, tier, ms) in all.OrderByDescending(d => d.Ms).Take(25))
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {ms,8:F1} ms  {name} ({tier})"));
     }
 }
