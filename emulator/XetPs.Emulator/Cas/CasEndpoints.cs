@@ -8,7 +8,6 @@ using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Win32.SafeHandles;
 using XetPs.Format;
 using XetPs.Emulator.Faults;
 
@@ -90,7 +89,8 @@ internal sealed class CasEndpoints
             return;
         }
         context.Response.StatusCode = 200;
-        context.Response.ContentLength = new FileInfo(_server.Store.Xorbs.PathOf(hash)).Length;
+        using (var bytes = _server.Store.Xorbs.Open(hash))
+            context.Response.ContentLength = bytes.Length;
     }
 
     public async Task ReconstructionAsync(HttpContext context, FaultRule? fault, string fileId, bool v2)
@@ -257,9 +257,9 @@ internal sealed class CasEndpoints
         var response = context.Response;
         response.StatusCode = 206;
         bool hostileHeader = fault?.Hostile == HostileMetadata.OversizedChunkHeader;
-        // A synchronous handle: on Linux an "asynchronous" file read is a pread queued to the thread pool, one hop per
+        // Synchronous reads: on Linux an "asynchronous" file read is a pread queued to the thread pool, one hop per
         // read, which cost this server more CPU than the bytes themselves; the store sits in the page cache.
-        using var handle = File.OpenHandle(_server.Store.Xorbs.PathOf(hash), FileMode.Open, FileAccess.Read, FileShare.Read);
+        using var handle = _server.Store.Xorbs.Open(hash);
         if (ranges.Count == 1)
         {
             var r = ranges[0];
@@ -284,7 +284,7 @@ internal sealed class CasEndpoints
         await response.Body.WriteAsync(closing, context.RequestAborted).ConfigureAwait(false);
     }
 
-    private static async Task CopyRangeAsync(SafeFileHandle handle, InclusiveRange range, Stream destination, bool hostileHeader, CancellationToken ct)
+    private static async Task CopyRangeAsync(XorbBytes handle, InclusiveRange range, Stream destination, bool hostileHeader, CancellationToken ct)
     {
         byte[] buf = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 18);
         try
@@ -293,7 +293,7 @@ internal sealed class CasEndpoints
             bool first = true;
             while (left > 0)
             {
-                int n = RandomAccess.Read(handle, buf.AsSpan(0, (int)Math.Min(buf.Length, left)), offset);
+                int n = handle.Read(buf.AsSpan(0, (int)Math.Min(buf.Length, left)), offset);
                 if (n == 0) throw new EndOfStreamException($"Xorb file ends before byte {offset}.");
                 if (first && hostileHeader && n >= XorbChunkHeader.Size)
                 {

@@ -19,6 +19,8 @@ namespace XetPs.Emulator.Scenario;
 /// and 2 are the same range, X terms apart, and use 1 is a second, separate range of the same xorb (so one URL entry
 /// carries two byte ranges: multipart). Half the xorbs hold float-like chunks (BG4), half
 /// random (None). The file is composed from terms in the store (as a server holds it), not chunked from a stream.
+/// With <see cref="Generated"/>, every xorb is random and generated on request (<see cref="GeneratedXorb"/>): the
+/// store keeps only its chunk hashes, so the reported 48.5 GB fits beside the client's copy on one disk.
 /// </summary>
 public sealed record SeedIncident
 {
@@ -29,6 +31,9 @@ public sealed record SeedIncident
     public long FileSize { get; init; } = 8L << 20;
 
     public int Seed { get; init; } = 2366;
+
+    /// <summary>Every xorb random and generated when read, none written (the store holds metas only).</summary>
+    public bool Generated { get; init; }
 
     /// <summary>Chunks per term; 0 (default) = enough 64 KiB chunks to reach <see cref="FileSize"/>, at least 1.
     /// Tests set it (e.g. 4) to get overlapping ranges with small chunks.</summary>
@@ -41,7 +46,7 @@ public sealed record SeedIncident
 
     public long ActualFileSize => (long)TermCount * EffectiveChunksPerTerm * ChunkSize;
 
-    internal string CacheKey => string.Create(CultureInfo.InvariantCulture, $"gen:seed-incident:{TermCount}:{XorbCount}:{FileSize}:{EffectiveChunksPerTerm}:{Seed}");
+    internal string CacheKey => string.Create(CultureInfo.InvariantCulture, $"gen:seed-incident:{TermCount}:{XorbCount}:{FileSize}:{EffectiveChunksPerTerm}:{Seed}{(Generated ? ":generated" : "")}");
 
     /// <summary>The xorb and chunk range of term <paramref name="t"/>.</summary>
     public (int Xorb, int Start, int End) TermAt(int t)
@@ -67,6 +72,12 @@ public sealed record SeedIncident
         for (int x = 0; x < XorbCount; x++)
         {
             ct.ThrowIfCancellationRequested();
+            if (Generated)
+            {
+                // Not added to the chunk index: these chunks exist for downloads, and no upload dedups against them.
+                hashes[x] = store.Xorbs.PutGenerated(new GeneratedXorb(Seed, x, chunksPerXorb, size)).Hash;
+                continue;
+            }
             var builder = new XorbBuilder();
             bool floats = x % 2 == 0;
             for (int k = 0; k < chunksPerXorb; k++)

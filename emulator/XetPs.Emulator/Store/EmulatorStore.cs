@@ -398,12 +398,13 @@ public sealed class EmulatorStore
                 byte[] raw = ArrayPool<byte>.Shared.Rent(checked((int)(byteEnd - byteStart)));
                 try
                 {
-                    using (var handle = File.OpenHandle(Xorbs.PathOf(term.Xorb), FileMode.Open, FileAccess.Read, FileShare.Read))
+                    using (var handle = Xorbs.Open(term.Xorb))
                     {
                         int read = 0;
                         while (read < byteEnd - byteStart)
                         {
-                            int n = await RandomAccess.ReadAsync(handle, raw.AsMemory(read, (int)(byteEnd - byteStart) - read), byteStart + read, ct).ConfigureAwait(false);
+                            ct.ThrowIfCancellationRequested();
+                            int n = handle.Read(raw.AsSpan(read, (int)(byteEnd - byteStart) - read), byteStart + read);
                             if (n == 0) throw new EndOfStreamException($"Xorb {term.Xorb} is shorter than its meta says.");
                             read += n;
                         }

@@ -40,14 +40,16 @@ internal sealed class XorbMeta
 
 /// <summary>
 /// The content-addressed xorb files of the store: <c>xorbs/{hash}.xorb</c> (chunk series + V1 footer) beside a
-/// small <c>{hash}.meta</c> sidecar with the offsets, so answering a reconstruction never reads a xorb. Writes are
-/// atomic (temp file, then rename): a crashed build leaves no half xorb under a real name.
+/// small <c>{hash}.meta</c> sidecar with the offsets, so answering a reconstruction never reads a xorb. A generated
+/// xorb (<see cref="GeneratedXorb"/>) has a <c>{hash}.gen</c> sidecar instead of its bytes. Writes are atomic (temp
+/// file, then rename): a crashed build leaves no half xorb under a real name.
 /// </summary>
 internal sealed class XorbCatalog
 {
     private static readonly byte[] Magic = "XEMETA1\0"u8.ToArray();
     private readonly string _dir;
     private readonly ConcurrentDictionary<XetHash, XorbMeta> _metas = new();
+    private readonly ConcurrentDictionary<XetHash, GeneratedXorb?> _generators = new();
 
     public XorbCatalog(string storeDirectory)
     {
@@ -70,6 +72,33 @@ internal sealed class XorbCatalog
         }
         _metas[xorb.Hash] = meta;
         return meta;
+    }
+
+    /// <summary>Registers a generated xorb (hashing its chunks unless its meta is already stored) and returns its meta.</summary>
+    public XorbMeta PutGenerated(GeneratedXorb spec)
+    {
+        var meta = spec.Describe();
+        if (!Contains(meta.Hash))
+        {
+            // The generator first: a meta without it would name a xorb with no bytes.
+            AtomicFile.Write(Path.Combine(_dir, meta.Hash + ".gen"), spec.Encode());
+            AtomicFile.Write(Path.Combine(_dir, meta.Hash + ".meta"), Encode(meta));
+        }
+        _metas[meta.Hash] = meta;
+        _generators[meta.Hash] = spec;
+        return meta;
+    }
+
+    /// <summary>The stored bytes of a xorb, for reading ranges: its file, or its generator.</summary>
+    public XorbBytes Open(XetHash hash)
+    {
+        var generator = _generators.GetOrAdd(hash, h =>
+        {
+            string gen = Path.Combine(_dir, h + ".gen");
+            return File.Exists(gen) ? GeneratedXorb.Decode(h, File.ReadAllBytes(gen)) : null;
+        });
+        return generator is not null ? new GeneratedXorbBytes(generator)
+            : new FileXorbBytes(File.OpenHandle(PathOf(hash), FileMode.Open, FileAccess.Read, FileShare.Read));
     }
 
     /// <summary>The meta of a stored xorb; <see cref="FileNotFoundException"/> naming the hash when it is missing.</summary>
@@ -119,6 +148,35 @@ internal sealed class XorbCatalog
         for (int i = 0; i < a.Length; i++) a[i] = list[i];
         return a;
     }
+}
+
+/// <summary>A stored xorb's bytes, read by offset (<see cref="RandomAccess"/> semantics: fewer bytes only at the end).</summary>
+internal abstract class XorbBytes : IDisposable
+{
+    /// <summary>Bytes that can be read: the whole file, or a generated xorb's chunk data (it has no footer).</summary>
+    public abstract long Length { get; }
+
+    public abstract int Read(Span<byte> destination, long offset);
+
+    public virtual void Dispose() { }
+}
+
+internal sealed class FileXorbBytes(Microsoft.Win32.SafeHandles.SafeFileHandle handle) : XorbBytes
+{
+    public override long Length => RandomAccess.GetLength(handle);
+
+    public override int Read(Span<byte> destination, long offset) => RandomAccess.Read(handle, destination, offset);
+
+    public override void Dispose() => handle.Dispose();
+}
+
+internal sealed class GeneratedXorbBytes(GeneratedXorb generator) : XorbBytes
+{
+    private readonly byte[] _scratch = new byte[Scenario.GeneratedStream.BlockSize];
+
+    public override long Length => generator.ChunkDataLength;
+
+    public override int Read(Span<byte> destination, long offset) => generator.Read(destination, offset, _scratch);
 }
 
 /// <summary>Write-then-rename, so readers (and other processes sharing the store) never see half a file.</summary>
