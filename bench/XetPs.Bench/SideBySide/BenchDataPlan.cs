@@ -56,6 +56,19 @@ public static class BenchDataPlan
         return list;
     }
 
+    /// <summary>The size of the file in the reported incident: 48.5 GB.</summary>
+    public const long SoakDefaultBytes = 48_500_000_000;
+
+    /// <summary>The seed incident at full size, for the soak (<c>bench/soak</c>): its xorbs are generated on request
+    /// (the store keeps only their chunk hashes), so the disk holds one copy of the file, the client's.</summary>
+    public static IReadOnlyList<PlannedDataset> Soak(long bytes) =>
+    [
+        Single("seed-incident-soak", "soak", "bench/soak", SoakPath(bytes),
+               p => ScenarioData.SeedIncidentFile(p, new SeedIncident { FileSize = bytes, Seed = Seed, Generated = true })),
+    ];
+
+    public static string SoakPath(long bytes) => $"seed-{bytes}.bin";
+
     private static PlannedDataset Single(string name, string group, string repo, string path, Func<string, RepoFile> file) =>
         new(name, group, RepoId.Parse(repo), path, () => [file(path)], XetMinSize: 1 << 20);
 

@@ -18,11 +18,12 @@ namespace XetPs.Bench.SideBySide;
 /// </summary>
 public static class BenchEmulatorCommand
 {
-    [BenchCommand("emulator", "--store DIR --profile quick|full [--port N]: serve the benchmark data sets")]
+    [BenchCommand("emulator", "--store DIR --profile quick|full|soak [--soak-bytes N] [--port N]: serve the benchmark data sets")]
     private static async Task<int> RunAsync(string[] args)
     {
         string? store = null, profile = null;
         var port = 0;
+        var soakBytes = BenchDataPlan.SoakDefaultBytes;
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -31,11 +32,12 @@ public static class BenchEmulatorCommand
                 case "--store": store = Value(); break;
                 case "--profile": profile = Value(); break;
                 case "--port": port = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--soak-bytes": soakBytes = long.Parse(Value(), CultureInfo.InvariantCulture); break;
                 default: throw new ArgumentException($"unknown argument {args[i]}");
             }
         }
-        if (store is null || profile is null) throw new ArgumentException("--store DIR and --profile quick|full are required");
-        var plan = BenchDataPlan.For(profile);
+        if (store is null || profile is null) throw new ArgumentException("--store DIR and --profile quick|full|soak are required");
+        var plan = profile == "soak" ? BenchDataPlan.Soak(soakBytes) : BenchDataPlan.For(profile);
         Directory.CreateDirectory(store);
 
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

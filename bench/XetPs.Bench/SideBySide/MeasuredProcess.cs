@@ -27,8 +27,11 @@ public static class MeasuredProcess
 {
     public const string TimeTool = "/usr/bin/time";
 
+    /// <param name="monitor">Runs beside the process with GNU time's pid (the client is its child), until the client
+    /// exits and the token is cancelled: the soak samples the client's memory and writes with it.</param>
     public static async Task<MeasuredRun> RunAsync(string fileName, IReadOnlyList<string> arguments, string workDirectory,
-                                                   IReadOnlyDictionary<string, string>? environment = null)
+                                                   IReadOnlyDictionary<string, string>? environment = null,
+                                                   Func<int, System.Threading.CancellationToken, Task>? monitor = null)
     {
         if (!File.Exists(TimeTool))
             throw new FileNotFoundException($"{TimeTool} (GNU time) is needed to measure peak RSS and CPU: apt-get install time", TimeTool);
@@ -55,7 +58,12 @@ public static class MeasuredProcess
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
+        using var exited = new System.Threading.CancellationTokenSource();
+        var monitoring = monitor is null ? Task.CompletedTask : Task.Run(() => monitor(process.Id, exited.Token));
         await process.WaitForExitAsync().ConfigureAwait(false);
+        exited.Cancel();
+        try { await monitoring.ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
         var output = await stdout.ConfigureAwait(false);
         var error = await stderr.ConfigureAwait(false);
         try

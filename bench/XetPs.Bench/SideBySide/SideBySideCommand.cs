@@ -149,14 +149,14 @@ public static class SideBySideCommand
     /// kernel's dirty ratio every writer is throttled; on this machine that alone made one client 2-3x slower than
     /// the same code a minute later (2 GiB Dirty in /proc/meminfo). Each client now starts from the same clean cache.
     /// </summary>
-    private static async Task FlushDirtyPagesAsync()
+    internal static async Task FlushDirtyPagesAsync()
     {
         using var sync = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sync") { UseShellExecute = false });
         if (sync is not null) await sync.WaitForExitAsync().ConfigureAwait(false);
     }
 
     /// <summary>Every expected file is at its repo path under the destination, with the listed size and sha256.</summary>
-    private static async Task<string?> VerifyFilesAsync(BenchDataset dataset, string dest)
+    internal static async Task<string?> VerifyFilesAsync(BenchDataset dataset, string dest)
     {
         foreach (var file in dataset.Files)
         {
@@ -194,10 +194,10 @@ public static class SideBySideCommand
         }
     }
 
-    private static string LastLine(string text) =>
+    internal static string LastLine(string text) =>
         text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
 
-    private static string LoadAverage()
+    internal static string LoadAverage()
     {
         try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
         catch (IOException) { return "unknown"; }
@@ -252,12 +252,12 @@ public static class SideBySideCommand
             if (parts.Length < 2) throw new ArgumentException($"--dataset '{text}': expected NAME=GROUP:REPO[:PATH]");
             return new DatasetSpec(text[..eq], parts[0], RepoId.Parse(parts[1]), parts.Length == 3 ? parts[2] : null);
         }
+    }
 
-        private static string FindRepoRoot()
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "XetPs.sln"))) return dir.FullName;
-            throw new DirectoryNotFoundException("cannot find the repository root (XetPs.sln) above the bench assembly; pass --repo-root");
-        }
+    internal static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "XetPs.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException("cannot find the repository root (XetPs.sln) above the bench assembly; pass --repo-root");
     }
 }
