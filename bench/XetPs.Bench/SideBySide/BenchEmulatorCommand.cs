@@ -18,12 +18,13 @@ namespace XetPs.Bench.SideBySide;
 /// </summary>
 public static class BenchEmulatorCommand
 {
-    [BenchCommand("emulator", "--store DIR --profile quick|full|soak [--soak-bytes N] [--port N]: serve the benchmark data sets")]
+    [BenchCommand("emulator", "--store DIR --profile quick|full|soak [--soak-bytes N] [--port N] [--fault route:key=value,...]...: serve the benchmark data sets")]
     private static async Task<int> RunAsync(string[] args)
     {
         string? store = null, profile = null;
         var port = 0;
         var soakBytes = BenchDataPlan.SoakDefaultBytes;
+        var faults = new System.Collections.Generic.List<string>();
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -33,6 +34,7 @@ public static class BenchEmulatorCommand
                 case "--profile": profile = Value(); break;
                 case "--port": port = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--soak-bytes": soakBytes = long.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--fault": faults.Add(Value()); break;
                 default: throw new ArgumentException($"unknown argument {args[i]}");
             }
         }
@@ -55,8 +57,12 @@ public static class BenchEmulatorCommand
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"emulator: {repo.Name}: {files.Count} file(s) ready in {watch.Elapsed.TotalSeconds:F1} s"));
         }
+        // Faults after the data is built (building reads the store, not the routes): the soak's steadiness under them.
+        foreach (var fault in faults) server.Faults.Add(fault);
         Console.WriteLine("ready");
         await stop.Task.ConfigureAwait(false);
+        foreach (var rule in server.Faults.Rules)
+            Console.Error.WriteLine($"emulator: fault {rule}: applied {server.Faults.AppliedCount(rule)} times");
         return 0;
     }
 }
