@@ -74,7 +74,8 @@ internal sealed class XorbCatalog
         return meta;
     }
 
-    /// <summary>Registers a generated xorb (hashing its chunks unless its meta is already stored) and returns its meta.</summary>
+    /// <summary>Registers a generated xorb and returns its meta: its chunks are hashed (the hash names the xorb), then its
+    /// generator and meta are stored unless they already are.</summary>
     public XorbMeta PutGenerated(GeneratedXorb spec)
     {
         var meta = spec.Describe();
