@@ -81,7 +81,8 @@ public static class EngineDownloadCommand
             logLine?.Invoke(XetLogLevel.Trace, $"Resolved {path}");
         }
 
-        long bytes = 0;
+        long bytes = 0, received = 0;
+        var resumed = 0;
         await Parallel.ForEachAsync(entries,
             new ParallelOptions { MaxDegreeOfParallelism = options.MaxFilesInFlight },
             async (entry, ct) =>
@@ -93,9 +94,11 @@ public static class EngineDownloadCommand
                 };
                 var result = await session.DownloadAsync(request, null, ct).ConfigureAwait(false);
                 Interlocked.Add(ref bytes, result.Size);
+                Interlocked.Add(ref received, result.BytesReceived);
+                if (result.Resumed) Interlocked.Increment(ref resumed);
             }).ConfigureAwait(false);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"files\":{entries.Count},\"bytes\":{bytes},\"seconds\":{watch.Elapsed.TotalSeconds:F3}}}"));
+            $"{{\"files\":{entries.Count},\"bytes\":{bytes},\"received\":{received},\"resumed\":{resumed},\"seconds\":{watch.Elapsed.TotalSeconds:F3}}}"));
         sampler?.Report();
         jitReport?.Report();
         return 0;

@@ -22,13 +22,14 @@ public static class SoakCommand
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
 
-    [BenchCommand("soak", "--hub URL [--bytes N] [--client engine|cmdlet] [--buffer-mib 64] [--work DIR] [--json FILE] [--keep-output] [--repo-root DIR]")]
+    [BenchCommand("soak", "--hub URL [--bytes N] [--client engine|cmdlet] [--buffer-mib 64] [--interrupt-at PERCENT] [--work DIR] [--json FILE] [--keep-output] [--repo-root DIR]")]
     private static async Task<int> RunAsync(string[] args)
     {
         Uri? hub = null;
         long bytes = BenchDataPlan.SoakDefaultBytes, bufferMiB = 64;
         string clientName = "engine", work = Path.Combine(Path.GetTempPath(), "xetps-soak");
         string? json = null, root = null;
+        double? interruptAt = null;
         var keep = false;
         for (var i = 0; i < args.Length; i++)
         {
@@ -42,12 +43,14 @@ public static class SoakCommand
                 case "--work": work = Value(); break;
                 case "--json": json = Value(); break;
                 case "--keep-output": keep = true; break;
+                case "--interrupt-at": interruptAt = double.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--repo-root": root = Value(); break;
                 default: throw new ArgumentException($"unknown argument {args[i]}");
             }
         }
         if (hub is null) throw new ArgumentException("--hub URL is required (bench/soak starts the emulator and passes it)");
         if (clientName is not ("engine" or "cmdlet")) throw new ArgumentException("--client is engine or cmdlet");
+        if (interruptAt is not (null or > 0 and < 100)) throw new ArgumentException("--interrupt-at is a percentage between 0 and 100");
         root ??= SideBySideCommand.FindRepoRoot();
 
         using var http = new HttpClient();
@@ -69,25 +72,39 @@ public static class SoakCommand
         if (Directory.Exists(dest)) Directory.Delete(dest, recursive: true);
         Directory.CreateDirectory(dest);
         var load = SideBySideCommand.LoadAverage();
-        var samples = new List<SoakSample>();
         try
         {
             var command = client.Command(env, dataset, dest);
-            await SideBySideCommand.FlushDirtyPagesAsync().ConfigureAwait(false);
+            SoakInterruption? interruption = null;
+            List<SoakSample>? killedSamples = null;
+            if (interruptAt is double percent)
+            {
+                // A first run killed part-way, as a reboot would end a nightly job: nothing may reach the destination,
+                // and the run below must continue the partial file rather than start again.
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"soak: {clientName} downloading {dataset.Path} ({fileBytes / 1e9:F1} GB), to be killed at {percent:F0}%..."));
+                var (killed, early) = await RunClientAsync(command, work, fileBytes, (long)(fileBytes * percent / 100)).ConfigureAwait(false);
+                killedSamples = early;
+                var partials = Directory.Exists(Path.Combine(dest, ".cache"))
+                    ? Directory.EnumerateFiles(Path.Combine(dest, ".cache"), "*.incomplete", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length)
+                    : 0;
+                interruption = new SoakInterruption(percent, killed.Cost.WallSeconds, early.Count > 0 ? early[^1].WrittenBytes : 0,
+                                                    !File.Exists(Path.Combine(dest, dataset.Path!)), partials, null);
+            }
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"soak: {clientName} downloading {dataset.Path} ({fileBytes / 1e9:F1} GB) with a {bufferMiB} MiB buffer into {dest}..."));
-            var run = await MeasuredProcess.RunAsync(command.FileName, command.Arguments, work, command.Environment,
-                (pid, ct) => SampleAsync(pid, samples, fileBytes, ct)).ConfigureAwait(false);
+            var (run, taken) = await RunClientAsync(command, work, fileBytes, killAtBytes: null).ConfigureAwait(false);
             string? failure = run.ExitCode != 0
                 ? $"exit {run.ExitCode}: {SideBySideCommand.LastLine(run.StandardError)}"
+                : interruption is { DestinationUntouched: false } ? "the killed run changed the destination"
                 : await SideBySideCommand.VerifyFilesAsync(dataset, dest).ConfigureAwait(false);
+            if (interruption is not null)
+                interruption = interruption with { RerunReceivedBytes = ReceivedBytes(run.StandardOutput) };
 
-            List<SoakSample> taken;
-            lock (samples) taken = [.. samples];
             var (min, median, max) = SoakReport.SteadyRss(taken);
             var summary = new SoakSummary(fileBytes, clientName, bufferMiB << 20, run.Cost.WallSeconds, run.Cost.PeakRssBytes,
                                           run.Cost.CpuSeconds, SoakReport.LongestWritePause(taken), min, median, max,
-                                          SoakReport.Timeline(taken, fileBytes), failure);
+                                          SoakReport.Timeline(taken, fileBytes), failure, interruption);
             var loadAfter = SideBySideCommand.LoadAverage();
             Console.WriteLine($"load average before: {load}; after: {loadAfter}; {Environment.ProcessorCount} processors");
             Console.WriteLine("timeline (share written, seconds, RSS): " + string.Join("; ", summary.Timeline));
@@ -102,6 +119,7 @@ public static class SoakCommand
                     summary,
                     line = SoakReport.Line(summary),
                     samples = taken,
+                    killed_run_samples = killedSamples,
                 };
                 await File.WriteAllTextAsync(json, BenchReport.Json(document)).ConfigureAwait(false);
             }
@@ -113,8 +131,26 @@ public static class SoakCommand
         }
     }
 
-    /// <summary>Samples the client (GNU time's child) until it exits; prints a progress line now and then.</summary>
-    private static async Task SampleAsync(int timePid, List<SoakSample> samples, long fileBytes, CancellationToken ct)
+    private static async Task<(MeasuredRun Run, List<SoakSample> Samples)> RunClientAsync(ClientCommand command, string work,
+                                                                                           long fileBytes, long? killAtBytes)
+    {
+        await SideBySideCommand.FlushDirtyPagesAsync().ConfigureAwait(false);
+        var samples = new List<SoakSample>();
+        var run = await MeasuredProcess.RunAsync(command.FileName, command.Arguments, work, command.Environment,
+            (pid, ct) => SampleAsync(pid, samples, fileBytes, killAtBytes, ct)).ConfigureAwait(false);
+        lock (samples) return (run, [.. samples]);
+    }
+
+    /// <summary>The engine driver's <c>"received":N</c> (bytes from the network), or null for a client that does not say.</summary>
+    private static long? ReceivedBytes(string standardOutput)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(standardOutput, "\"received\":\\s*([0-9]+)");
+        return match.Success ? long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : null;
+    }
+
+    /// <summary>Samples the client (GNU time's child) until it exits; prints a progress line now and then; kills it
+    /// (SIGKILL) once it has written <paramref name="killAtBytes"/>.</summary>
+    private static async Task SampleAsync(int timePid, List<SoakSample> samples, long fileBytes, long? killAtBytes, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         int? client = null;
@@ -125,6 +161,13 @@ public static class SoakCommand
             if (client is int pid && TryRead(pid, out var rss, out var written))
             {
                 lock (samples) samples.Add(new SoakSample(clock.Elapsed.TotalSeconds, rss, written));
+                if (written >= killAtBytes)
+                {
+                    try { Process.GetProcessById(pid).Kill(); }
+                    catch (ArgumentException) { } // it had already exited
+                    catch (InvalidOperationException) { }
+                    killAtBytes = null;
+                }
                 if (clock.Elapsed - lastPrint >= TimeSpan.FromSeconds(10))
                 {
                     lastPrint = clock.Elapsed;

@@ -9,10 +9,19 @@ namespace XetPs.Bench.SideBySide;
 /// (the kernel's <c>wchar</c>: every byte passed to write calls, whether through the page cache or direct).</summary>
 public sealed record SoakSample(double Seconds, long RssBytes, long WrittenBytes);
 
+/// <summary>
+/// A first run killed (SIGKILL, as a reboot or a killed scheduled task would end it) once it had written
+/// <see cref="AtPercent"/> of the file: how far it got, whether the destination stayed untouched, what partial file it
+/// left for the next run, and what that next run received from the network (the engine driver says; null otherwise).
+/// </summary>
+public sealed record SoakInterruption(double AtPercent, double Seconds, long WrittenBytes, bool DestinationUntouched,
+                                      long PartialBytes, long? RerunReceivedBytes);
+
 /// <summary>What the soak found, from the client's samples and its GNU time figures.</summary>
 public sealed record SoakSummary(long FileBytes, string Client, long BufferBytes, double WallSeconds, long PeakRssBytes,
                                  double CpuSeconds, double LongestWritePauseSeconds, long SteadyRssMinBytes,
-                                 long SteadyRssMedianBytes, long SteadyRssMaxBytes, IReadOnlyList<string> Timeline, string? Failure)
+                                 long SteadyRssMedianBytes, long SteadyRssMaxBytes, IReadOnlyList<string> Timeline, string? Failure,
+                                 SoakInterruption? Interruption = null)
 {
     /// <summary>Issue 4's memory target: peak RSS at most the buffer plus 150 MiB.</summary>
     public const long RssAllowanceBytes = 150L << 20;
@@ -79,6 +88,17 @@ public static class SoakReport
             $"soak: {s.FileBytes / 1e9:F1} GB seed incident shape, {s.Client}, {s.BufferBytes / BenchReport.MiB:F0} MiB buffer: {outcome}; " +
             $"peak RSS {s.PeakRssBytes / BenchReport.MiB:F0} MiB = buffer + {s.PeakRssOverBufferMiB:F0} MiB (target <= 150: {(s.WithinMemoryTarget ? "met" : "missed")}); " +
             $"RSS while writing {s.SteadyRssMinBytes / BenchReport.MiB:F0}/{s.SteadyRssMedianBytes / BenchReport.MiB:F0}/{s.SteadyRssMaxBytes / BenchReport.MiB:F0} MiB (min/median/max); " +
-            $"longest stretch without a written byte {s.LongestWritePauseSeconds:F1} s; CPU {s.CpuSeconds:F1} s");
+            $"longest stretch without a written byte {s.LongestWritePauseSeconds:F1} s; CPU {s.CpuSeconds:F1} s{InterruptionText(s.Interruption)}");
+    }
+
+    private static string InterruptionText(SoakInterruption? i)
+    {
+        if (i is null) return "";
+        var rerun = i.RerunReceivedBytes is long r
+            ? string.Create(CultureInfo.InvariantCulture, $"the rerun above received {r / 1e9:F1} GB")
+            : "the rerun above continued it";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"; a first run killed at {i.AtPercent:F0}% ({i.WrittenBytes / 1e9:F1} GB written, {i.Seconds:F1} s) left the destination " +
+            $"{(i.DestinationUntouched ? "untouched" : "CHANGED")} and a {i.PartialBytes / 1e9:F1} GB partial file; {rerun}");
     }
 }

@@ -69,4 +69,17 @@ public class SoakReportTests
         Assert.Contains("FAILED (exit 1: stalled) after 100.0 s", SoakReport.Line(failed));
         Assert.DoesNotContain("sha256 verified", SoakReport.Line(failed));
     }
+
+    [Fact]
+    public void The_line_tells_what_a_killed_first_run_left_and_what_the_rerun_fetched()
+    {
+        var summary = new SoakSummary(48_500_000_000, "engine", 64 * MiB, 50, 200 * MiB, 40, 0.5, 150 * MiB, 160 * MiB, 170 * MiB, [], null,
+                                      new SoakInterruption(50, 37.5, 24_300_000_000, DestinationUntouched: true, 24_200_000_000, 24_400_000_000));
+        var changed = summary with { Interruption = summary.Interruption! with { DestinationUntouched = false, RerunReceivedBytes = null } };
+
+        Assert.EndsWith("; a first run killed at 50% (24.3 GB written, 37.5 s) left the destination untouched and a 24.2 GB partial file; " +
+                        "the rerun above received 24.4 GB", SoakReport.Line(summary));
+        Assert.Contains("left the destination CHANGED", SoakReport.Line(changed));
+        Assert.EndsWith("the rerun above continued it", SoakReport.Line(changed));
+    }
 }
