@@ -67,76 +67,101 @@ internal sealed class ResumeJournal : IDisposable
         return Path.Combine(LocalFileRecord.CacheFolder(root), key.ToString());
     }
 
-    /// <summary>What an earlier run left: the committed length and the chunks (hash, size) it covers.</summary>
-    internal sealed record State(long CommittedLength, List<(XetHash Hash, int Size)> Chunks, bool HasHashes);
+    /// <summary>What an earlier run left: the committed length and how many chunk records (from the first) it covers.</summary>
+    internal sealed record State(long CommittedLength, int CommittedChunks, bool HasHashes);
 
     /// <summary>
     /// Reads the journal at <paramref name="journalPath"/> if it belongs to <paramref name="fileId"/> of
-    /// <paramref name="size"/> bytes; returns null (start afresh) when it is absent, foreign or unreadable.
+    /// <paramref name="size"/> bytes; returns null (start afresh) when it is absent, foreign or unreadable. Streams the
+    /// records in one pass and holds only the chunk ends recorded since the last commit (a commit interval's worth),
+    /// never the whole journal: a resumed file of hundreds of GB has millions of records.
     /// </summary>
     public static State? TryRead(string journalPath, XetHash fileId, long size)
     {
         if (!File.Exists(journalPath)) return null;
-        byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(journalPath);
+            using var stream = OpenForReading(journalPath);
+            var header = new byte[HeaderSize];
+            if (!TryReadExactly(stream, header, header.Length)) return null;
+            if (!header.AsSpan(0, 8).SequenceEqual(Magic)) return null;
+            if (new XetHash(header.AsSpan(8, XetHash.Size)) != fileId) return null;
+            if (BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(8 + XetHash.Size, 8)) != size) return null;
+            var hasHashes = header[HeaderSize - 1] == 1;
+
+            // Ends of the chunks recorded after the last good commit: the next commit must land on one of them.
+            var endsAhead = new Queue<long>();
+            int committedChunks = 0;
+            long committed = 0, sum = 0;
+            var record = new byte[ChunkRecordSize - 1];
+            while (true)
+            {
+                var tag = stream.ReadByte();
+                if (tag == ChunkRecord && TryReadExactly(stream, record, ChunkRecordSize - 1))
+                {
+                    var length = BinaryPrimitives.ReadInt32LittleEndian(record.AsSpan(XetHash.Size, 4));
+                    if (length <= 0 || length > XorbChunkHeader.MaxUncompressedLength) break;
+                    sum += length;
+                    endsAhead.Enqueue(sum);
+                }
+                else if (tag == CommitRecord && TryReadExactly(stream, record, CommitRecordSize - 1))
+                {
+                    // A commit names a chunk boundary at or before the chunks recorded so far (a chunk may be recorded
+                    // before all of it is written).
+                    var length = BinaryPrimitives.ReadInt64LittleEndian(record.AsSpan(0, 8));
+                    if (length < committed || length > size) break;
+                    if (hasHashes && length > committed)
+                    {
+                        var passed = 0;
+                        while (endsAhead.Count > 0 && endsAhead.Peek() < length)
+                        {
+                            endsAhead.Dequeue();
+                            passed++;
+                        }
+                        if (endsAhead.Count == 0 || endsAhead.Peek() != length) break; // not a chunk boundary
+                        endsAhead.Dequeue();
+                        committedChunks += passed + 1;
+                    }
+                    committed = length;
+                }
+                else
+                {
+                    break; // a torn record at the end: everything after the last commit is dropped
+                }
+            }
+            return committed == 0 ? null : new State(committed, hasHashes ? committedChunks : 0, hasHashes);
         }
         catch (IOException)
         {
             return null;
         }
-        if (bytes.Length < HeaderSize || !bytes.AsSpan(0, 8).SequenceEqual(Magic)) return null;
-        if (new XetHash(bytes.AsSpan(8, XetHash.Size)) != fileId) return null;
-        if (BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(8 + XetHash.Size, 8)) != size) return null;
-        var hasHashes = bytes[HeaderSize - 1] == 1;
-
-        var chunks = new List<(XetHash, int)>();
-        var ends = new List<long>();
-        var committedChunks = 0;
-        long committed = 0, sum = 0;
-        var position = HeaderSize;
-        while (position < bytes.Length)
-        {
-            var tag = bytes[position];
-            if (tag == ChunkRecord && position + ChunkRecordSize <= bytes.Length)
-            {
-                var hash = new XetHash(bytes.AsSpan(position + 1, XetHash.Size));
-                var length = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(position + 1 + XetHash.Size, 4));
-                if (length <= 0 || length > XorbChunkHeader.MaxUncompressedLength) break;
-                chunks.Add((hash, length));
-                sum += length;
-                ends.Add(sum);
-                position += ChunkRecordSize;
-            }
-            else if (tag == CommitRecord && position + CommitRecordSize <= bytes.Length)
-            {
-                // A commit names a chunk boundary at or before the chunks recorded so far (a chunk may be recorded
-                // before all of it is written).
-                var length = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(position + 1, 8));
-                if (length < committed || length > size) break;
-                if (hasHashes)
-                {
-                    var index = ends.BinarySearch(length);
-                    if (index < 0) break;
-                    committedChunks = index + 1;
-                }
-                committed = length;
-                position += CommitRecordSize;
-            }
-            else
-            {
-                break; // a torn record at the end: everything after the last commit is dropped
-            }
-        }
-        if (hasHashes) chunks.RemoveRange(committedChunks, chunks.Count - committedChunks);
-        else chunks.Clear();
-        return committed == 0 ? null : new State(committed, chunks, hasHashes);
     }
 
-    /// <summary>Starts a journal (replacing any) that already holds <paramref name="kept"/> up to <paramref name="committed"/>.</summary>
-    public static ResumeJournal Create(string journalPath, XetHash fileId, long size, bool withHashes,
-        IReadOnlyList<(XetHash Hash, int Size)> kept, long committed)
+    /// <summary>
+    /// Streams the first <paramref name="count"/> chunk records (commit records skipped) to <paramref name="onChunk"/>,
+    /// with the journal offset just past each record, until it returns false. Records that <see cref="TryRead"/>
+    /// vouched for; if the file changed since, it ends where its records stop.
+    /// </summary>
+    internal static void ForEachChunk(string journalPath, int count, Func<XetHash, int, long, bool> onChunk)
+    {
+        using var stream = OpenForReading(journalPath);
+        stream.Position = HeaderSize;
+        var record = new byte[ChunkRecordSize - 1];
+        for (var seen = 0; seen < count;)
+        {
+            var tag = stream.ReadByte();
+            if (tag == CommitRecord && TryReadExactly(stream, record, CommitRecordSize - 1)) continue;
+            if (tag != ChunkRecord || !TryReadExactly(stream, record, ChunkRecordSize - 1)) return;
+            var hash = new XetHash(record.AsSpan(0, XetHash.Size));
+            var length = BinaryPrimitives.ReadInt32LittleEndian(record.AsSpan(XetHash.Size, 4));
+            seen++;
+            if (!onChunk(hash, length, stream.Position)) return;
+        }
+    }
+
+    /// <summary>Starts a journal (removing any earlier one unless this run keeps <paramref name="committed"/> bytes of it),
+    /// committing <paramref name="committed"/> at once when it is not 0.</summary>
+    public static ResumeJournal Create(string journalPath, XetHash fileId, long size, bool withHashes, long committed)
     {
         // A journal left by an earlier run describes bytes this run may rewrite: it must not outlive this start,
         // even if this run ends before its own first commit.
@@ -150,7 +175,6 @@ internal sealed class ResumeJournal : IDisposable
         journal._pending!.Write(header, 0, header.Length);
         try
         {
-            foreach (var (hash, chunkSize) in kept) journal.AddChunk(hash, chunkSize);
             if (committed > 0) journal.Commit(committed);
             return journal;
         }
@@ -159,6 +183,47 @@ internal sealed class ResumeJournal : IDisposable
             journal.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Continues a resumed run's journal in place, in constant memory: the records past <paramref name="keptRecordsEnd"/>
+    /// (the end of the last chunk record kept: damage found after it, or records past the last commit) are cut, and
+    /// <paramref name="committed"/> (those chunks' length) is committed again. Every earlier commit lies within the kept
+    /// records, since a commit follows the records of the chunks it covers.
+    /// </summary>
+    public static ResumeJournal Continue(string journalPath, long keptRecordsEnd, long committed)
+    {
+        if (keptRecordsEnd <= HeaderSize || committed <= 0)
+            throw new ArgumentOutOfRangeException(nameof(keptRecordsEnd), keptRecordsEnd, "A continued journal keeps at least one chunk record.");
+        var stream = new FileStream(journalPath, FileMode.Open, FileAccess.Write, FileShare.Read, 64 * 1024);
+        try
+        {
+            stream.SetLength(keptRecordsEnd);
+            stream.Seek(0, SeekOrigin.End);
+            var journal = new ResumeJournal(journalPath) { _stream = stream, _pending = null };
+            journal.Commit(committed);
+            return journal;
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    private static FileStream OpenForReading(string path) =>
+        new(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 64 * 1024, FileOptions.SequentialScan);
+
+    private static bool TryReadExactly(Stream stream, byte[] buffer, int count)
+    {
+        var done = 0;
+        while (done < count)
+        {
+            var n = stream.Read(buffer, done, count - done);
+            if (n == 0) return false;
+            done += n;
+        }
+        return true;
     }
 
     /// <summary>Records one chunk (buffered until the next commit).</summary>

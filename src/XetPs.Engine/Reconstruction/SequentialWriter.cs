@@ -25,7 +25,7 @@ internal sealed class SequentialWriter : IDisposable
     private readonly XetHash _fileId;
     private readonly long _size;
     private readonly bool _verify;
-    private readonly MerkleHashBuilder _merkle = new();
+    private readonly MerkleHashBuilder _merkle;
     private readonly ResumeJournal _journal;
 #if NET8_0_OR_GREATER
     private readonly SafeFileHandle _file;
@@ -45,7 +45,7 @@ internal sealed class SequentialWriter : IDisposable
 #else
         FileStream file,
 #endif
-        long resumedFrom, IEnumerable<(XetHash Hash, int Size)> keptChunks, long commitEvery
+        long resumedFrom, MerkleHashBuilder merkle, long commitEvery
 #if NET8_0_OR_GREATER
         , DirectFileWriter? direct
 #endif
@@ -62,7 +62,7 @@ internal sealed class SequentialWriter : IDisposable
         _journal = journal;
         _file = file;
         Written = _hashedEnd = _lastCommit = _committable = ResumedFrom = resumedFrom;
-        if (verify) foreach (var (hash, chunkSize) in keptChunks) _merkle.Add(hash, (ulong)chunkSize);
+        _merkle = merkle; // holds the resumed prefix's chunks already
     }
 
     /// <summary>Bytes of the file written so far (including the resumed prefix).</summary>
@@ -90,12 +90,12 @@ internal sealed class SequentialWriter : IDisposable
         var file = OpenPartial(partialPath);
         try
         {
-            long kept = 0;
-            var keptChunks = new List<(XetHash, int)>();
+            long kept = 0, keptRecordsEnd = 0;
+            var merkle = new MerkleHashBuilder();
             if (state is not null)
             {
-                kept = state.HasHashes && verify ? VerifyPrefix(file, state, keptChunks) : Math.Min(state.CommittedLength, Length(file));
-                if (!verify) keptChunks.Clear();
+                if (state.HasHashes && verify) (kept, keptRecordsEnd) = VerifyPrefix(file, state, journalPath, merkle);
+                else kept = Math.Min(state.CommittedLength, Length(file));
                 if (kept > 0)
                     logger?.LogInformation("Resuming {Path} from byte {Offset} of {Size}", repoPath, kept, size);
             }
@@ -112,8 +112,8 @@ internal sealed class SequentialWriter : IDisposable
             }
             try
             {
-                var journal = ResumeJournal.Create(journalPath, fileId, size, verify, keptChunks, kept);
-                return new SequentialWriter(repoPath, fileId, size, verify, journal, file, kept, keptChunks, commitEvery, direct);
+                var journal = OpenJournal(journalPath, fileId, size, verify, kept, keptRecordsEnd);
+                return new SequentialWriter(repoPath, fileId, size, verify, journal, file, kept, merkle, commitEvery, direct);
             }
             catch
             {
@@ -121,8 +121,8 @@ internal sealed class SequentialWriter : IDisposable
                 throw;
             }
 #else
-            var journal = ResumeJournal.Create(journalPath, fileId, size, verify, keptChunks, kept);
-            return new SequentialWriter(repoPath, fileId, size, verify, journal, file, kept, keptChunks, commitEvery);
+            var journal = OpenJournal(journalPath, fileId, size, verify, kept, keptRecordsEnd);
+            return new SequentialWriter(repoPath, fileId, size, verify, journal, file, kept, merkle, commitEvery);
 #endif
         }
         catch
@@ -322,26 +322,40 @@ internal sealed class SequentialWriter : IDisposable
 #endif
     }
 
-    private static long VerifyPrefix(
+    /// <summary>A verified prefix continues its journal in place; anything else starts a new one (committing an
+    /// unverified kept prefix at once).</summary>
+    private static ResumeJournal OpenJournal(string journalPath, XetHash fileId, long size, bool verify, long kept, long keptRecordsEnd) =>
+        verify && kept > 0
+            ? ResumeJournal.Continue(journalPath, keptRecordsEnd, kept)
+            : ResumeJournal.Create(journalPath, fileId, size, verify, kept);
+
+    /// <summary>
+    /// Re-reads and re-hashes the committed prefix chunk by chunk against the journal, feeding each good chunk to
+    /// <paramref name="merkle"/>; stops at the first chunk that is missing or damaged. Returns the bytes kept and the
+    /// journal offset just past the last kept chunk's record. Memory stays constant whatever the prefix's size.
+    /// </summary>
+    private static (long Kept, long KeptRecordsEnd) VerifyPrefix(
 #if NET8_0_OR_GREATER
         SafeFileHandle file,
 #else
         FileStream file,
 #endif
-        ResumeJournal.State state, List<(XetHash, int)> kept)
+        ResumeJournal.State state, string journalPath, MerkleHashBuilder merkle)
     {
         var available = Math.Min(state.CommittedLength, Length(file));
         var buffer = new byte[XorbChunkHeader.MaxUncompressedLength];
-        long position = 0;
-        foreach (var (hash, size) in state.Chunks)
+        long position = 0, recordsEnd = 0;
+        ResumeJournal.ForEachChunk(journalPath, state.CommittedChunks, (hash, size, recordEnd) =>
         {
-            if (position + size > available) break;
+            if (position + size > available) return false;
             ReadExactly(file, buffer, size, position);
-            if (XetHashing.ChunkHash(buffer.AsSpan(0, size)) != hash) break; // damaged from here on
-            kept.Add((hash, size));
+            if (XetHashing.ChunkHash(buffer.AsSpan(0, size)) != hash) return false; // damaged from here on
+            merkle.Add(hash, (ulong)size);
             position += size;
-        }
-        return position;
+            recordsEnd = recordEnd;
+            return true;
+        });
+        return (position, recordsEnd);
     }
 
 #if NET8_0_OR_GREATER

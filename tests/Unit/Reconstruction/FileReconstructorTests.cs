@@ -503,6 +503,47 @@ public class FileReconstructorTests
     }
 
     /// <summary>Runs the file in a fresh session and cancels it once half its bytes are written; the run must end cancelled.</summary>
+    [Fact]
+    public async Task A_partial_file_damaged_in_its_middle_keeps_the_chunks_before_the_damage_and_its_journal_continues()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 16, xorbs: 6, chunksPerXorb: 20, terms: 120);
+        f.Cas.MaxFetchDelayMs = 2;
+        var options = ReconstructionFixture.Options(buffer: 256 * 1024, cas: 1, segment: 128 * 1024);
+        options.JournalCommitInterval = 16 * 1024;
+        var destination = f.Destination();
+        var partial = ResumeJournal.PartialPathFor(destination, "model.bin");
+        var journal = ResumeJournal.JournalPathFor(destination, "model.bin");
+        await CancelHalfwayAsync(f, options, id, bytes.Length, "model.bin", destination);
+        var first = ResumeJournal.TryRead(journal, id, bytes.Length)!;
+        var damaged = File.ReadAllBytes(partial);
+        var at = (int)(first.CommittedLength / 2);
+        damaged[at] ^= 0xFF;
+        File.WriteAllBytes(partial, damaged);
+
+        // The second run keeps the chunks before the damaged one and continues the journal from there: the records
+        // after the damage are cut, so the journal never describes more bytes than the file has, and what it commits
+        // is exactly its first records.
+        await CancelHalfwayAsync(f, options, id, bytes.Length, "model.bin", destination);
+        var second = ResumeJournal.TryRead(journal, id, bytes.Length);
+        Assert.NotNull(second);
+        long recorded = 0, committedRecords = 0;
+        var records = 0;
+        ResumeJournal.ForEachChunk(journal, int.MaxValue, (_, size, _) =>
+        {
+            recorded += size;
+            if (++records <= second!.CommittedChunks) committedRecords += size;
+            return true;
+        });
+        Assert.True(recorded <= bytes.Length, $"the journal records {recorded} bytes of a {bytes.Length}-byte file");
+        Assert.Equal(second!.CommittedLength, committedRecords);
+
+        var outcome = await f.RunAsync(ReconstructionFixture.Session(options), id, bytes.Length, destination).WaitAsync(Bound);
+
+        Assert.True(outcome.Resumed);
+        Assert.Equal(bytes, File.ReadAllBytes(destination));
+    }
+
     private static Task CancelHalfwayAsync(ReconstructionFixture f, XetSessionOptions options, XetHash id, int length, string repoPath, string destination) =>
         CancelHalfwayAsync(f, ReconstructionFixture.Session(options), id, length, repoPath, destination);
 
