@@ -34,8 +34,11 @@ internal static class FileReconstructor
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
 
         using var run = new RunState(cancellationToken, session.SessionToken);
-        var writer = SequentialWriter.Open(destinationPath, repoPath, fileId, size, options.Verify, options.JournalCommitInterval, logger,
-            options.DirectWrites ? options.DirectWriteMinimum : -1, session.DirectWriteStages);
+        // Off the caller's thread: resuming re-reads and re-hashes the kept prefix first, minutes at hundreds of GB,
+        // cancellable and reported as progress meanwhile.
+        var writer = await Task.Run(() => SequentialWriter.Open(destinationPath, repoPath, fileId, size, options.Verify, options.JournalCommitInterval,
+            logger, options.DirectWrites ? options.DirectWriteMinimum : -1, session.DirectWriteStages, run.Token,
+            verified => progress?.Report(new FileProgress(repoPath, verified, size)), options.PrefixCheckInterval)).ConfigureAwait(false);
         var resumed = writer.ResumedFrom > 0;
         var segments = new List<ReconstructionSegment>();
         var startedLoads = new List<XorbRegistry.StartedLoad>();

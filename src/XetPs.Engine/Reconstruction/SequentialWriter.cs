@@ -78,8 +78,13 @@ internal sealed class SequentialWriter : IDisposable
     /// to write, the bytes go past the page cache where the file system allows it (<see cref="DirectFileWriter"/>);
     /// a negative value never does.
     /// </summary>
+    /// <param name="cancellationToken">Observed while a resumed prefix is re-read (minutes at hundreds of GB); the partial
+    /// file and its journal are left as they were.</param>
+    /// <param name="prefixVerified">Told the bytes of the resumed prefix confirmed so far, every <paramref name="prefixCheckEvery"/>
+    /// bytes while it is re-read (when the token is observed too).</param>
     public static SequentialWriter Open(string destinationPath, string repoPath, XetHash fileId, long size, bool verify, long commitEvery, ILogger? logger,
-        long directWriteMinimum = -1, DirectWriteStages? directStages = null)
+        long directWriteMinimum = -1, DirectWriteStages? directStages = null, CancellationToken cancellationToken = default,
+        Action<long>? prefixVerified = null, long prefixCheckEvery = 64L << 20)
     {
         var partialPath = ResumeJournal.PartialPathFor(destinationPath, repoPath);
         var journalPath = ResumeJournal.JournalPathFor(destinationPath, repoPath);
@@ -94,7 +99,8 @@ internal sealed class SequentialWriter : IDisposable
             var merkle = new MerkleHashBuilder();
             if (state is not null)
             {
-                if (state.HasHashes && verify) (kept, keptRecordsEnd) = VerifyPrefix(file, state, journalPath, merkle);
+                if (state.HasHashes && verify)
+                    (kept, keptRecordsEnd) = VerifyPrefix(file, state, journalPath, merkle, cancellationToken, prefixVerified, prefixCheckEvery);
                 else kept = Math.Min(state.CommittedLength, Length(file));
                 if (kept > 0)
                     logger?.LogInformation("Resuming {Path} from byte {Offset} of {Size}", repoPath, kept, size);
@@ -340,13 +346,20 @@ internal sealed class SequentialWriter : IDisposable
 #else
         FileStream file,
 #endif
-        ResumeJournal.State state, string journalPath, MerkleHashBuilder merkle)
+        ResumeJournal.State state, string journalPath, MerkleHashBuilder merkle, CancellationToken cancellationToken,
+        Action<long>? verified, long checkEvery)
     {
         var available = Math.Min(state.CommittedLength, Length(file));
         var buffer = new byte[XorbChunkHeader.MaxUncompressedLength];
-        long position = 0, recordsEnd = 0;
+        long position = 0, recordsEnd = 0, nextCheck = checkEvery;
         ResumeJournal.ForEachChunk(journalPath, state.CommittedChunks, (hash, size, recordEnd) =>
         {
+            if (position >= nextCheck)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                verified?.Invoke(position);
+                nextCheck = position + checkEvery;
+            }
             if (position + size > available) return false;
             ReadExactly(file, buffer, size, position);
             if (XetHashing.ChunkHash(buffer.AsSpan(0, size)) != hash) return false; // damaged from here on

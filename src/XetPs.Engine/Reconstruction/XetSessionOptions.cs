@@ -81,6 +81,10 @@ public sealed class XetSessionOptions
     /// <summary>How often (in written bytes) the resume journal is committed. Small values only in specifications.</summary>
     internal long JournalCommitInterval { get; set; } = 8L << 20;
 
+    /// <summary>How often, in bytes, re-reading a resumed prefix reports progress and observes cancellation
+    /// (small in specifications, whose files are a few MB).</summary>
+    internal long PrefixCheckInterval { get; set; } = 64L << 20;
+
     /// <summary>
     /// Send every request (Hub, CAS and the presigned xorb URLs) through this HTTP proxy: an absolute http:// or
     /// https:// URL without credentials in it (they go in <see cref="ProxyCredential"/>, so they never reach a

@@ -544,6 +544,40 @@ public class FileReconstructorTests
         Assert.Equal(bytes, File.ReadAllBytes(destination));
     }
 
+    [Fact]
+    public async Task A_rerun_cancelled_while_it_rereads_its_kept_prefix_stops_there_and_keeps_the_partial_file_and_journal()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 17, xorbs: 6, chunksPerXorb: 20, terms: 120);
+        f.Cas.MaxFetchDelayMs = 2;
+        var options = ReconstructionFixture.Options(buffer: 256 * 1024, cas: 1, segment: 128 * 1024);
+        options.JournalCommitInterval = 16 * 1024;
+        options.PrefixCheckInterval = 64 * 1024;
+        var destination = f.Destination();
+        var partial = ResumeJournal.PartialPathFor(destination, "model.bin");
+        var journal = ResumeJournal.JournalPathFor(destination, "model.bin");
+        await CancelHalfwayAsync(f, options, id, bytes.Length, "model.bin", destination);
+        var (partialBefore, journalBefore) = (File.ReadAllBytes(partial), File.ReadAllBytes(journal));
+        var served = f.Cas.BytesServed;
+
+        // Re-reading the kept prefix reports its progress; the caller cancels at the first report.
+        using var cts = new CancellationTokenSource();
+        var reported = new List<long>();
+        var progress = new SyncProgress(p => { reported.Add(p.BytesWritten); cts.Cancel(); });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            FileReconstructor.RunAsync(ReconstructionFixture.Session(options), f.Cas, id, bytes.Length, "model.bin", destination, progress, cts.Token)
+                .WaitAsync(Bound));
+
+        Assert.Single(reported);
+        Assert.InRange(reported[0], 64 * 1024, partialBefore.Length);
+        Assert.Equal(served, f.Cas.BytesServed); // it stopped before asking CAS for anything
+        Assert.Equal(partialBefore, File.ReadAllBytes(partial));
+        Assert.Equal(journalBefore, File.ReadAllBytes(journal));
+        var outcome = await f.RunAsync(ReconstructionFixture.Session(options), id, bytes.Length, destination).WaitAsync(Bound);
+        Assert.True(outcome.Resumed);
+        Assert.Equal(bytes, File.ReadAllBytes(destination));
+    }
+
     private static Task CancelHalfwayAsync(ReconstructionFixture f, XetSessionOptions options, XetHash id, int length, string repoPath, string destination) =>
         CancelHalfwayAsync(f, ReconstructionFixture.Session(options), id, length, repoPath, destination);
 
