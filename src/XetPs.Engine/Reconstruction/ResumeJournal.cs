@@ -159,8 +159,8 @@ internal sealed class ResumeJournal : IDisposable
         }
     }
 
-    /// <summary>Starts a journal (removing any earlier one unless this run keeps <paramref name="committed"/> bytes of it),
-    /// committing <paramref name="committed"/> at once when it is not 0.</summary>
+    /// <summary>Starts a new journal in place of any earlier one: removed now when <paramref name="committed"/> is 0,
+    /// replaced now by a journal that commits <paramref name="committed"/> (a prefix kept without hashes) otherwise.</summary>
     public static ResumeJournal Create(string journalPath, XetHash fileId, long size, bool withHashes, long committed)
     {
         // A journal left by an earlier run describes bytes this run may rewrite: it must not outlive this start,
