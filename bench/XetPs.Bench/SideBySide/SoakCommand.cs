@@ -14,7 +14,7 @@ namespace XetPs.Bench.SideBySide;
 /// <summary>
 /// The soak: the reported seed incident at full size (48.5 GB, 2366 terms over 932 xorbs, ranges shared far apart)
 /// downloaded once with a 64 MiB buffer, the case on which the reference client froze for good. The client runs as its
-/// own process under GNU time while its resident set and written bytes are sampled twice a second; the output is then
+/// own process under GNU time while its resident set and the bytes it writes to files are sampled twice a second; the output is then
 /// checked against the listed sha256 and deleted. The emulator (started by <c>bench/soak</c>) generates the xorbs on
 /// request, so the disk holds one copy of the file.
 /// </summary>
@@ -206,9 +206,11 @@ public static class SoakCommand
             foreach (var line in File.ReadLines($"/proc/{pid}/status"))
                 if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
                     rss = long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+            // write_bytes, not wchar: wchar also counts the runtime's writes to pipes and eventfds (thread wake-ups),
+            // which go on while a stalled download writes nothing to its file.
             foreach (var line in File.ReadLines($"/proc/{pid}/io"))
-                if (line.StartsWith("wchar:", StringComparison.Ordinal))
-                    written = long.Parse(line.AsSpan(6).Trim(), CultureInfo.InvariantCulture);
+                if (line.StartsWith("write_bytes:", StringComparison.Ordinal))
+                    written = long.Parse(line.AsSpan(12).Trim(), CultureInfo.InvariantCulture);
             return rss > 0;
         }
         catch (IOException) { return false; } // it exited between two samples

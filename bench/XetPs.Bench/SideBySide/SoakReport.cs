@@ -5,8 +5,8 @@ using System.Linq;
 
 namespace XetPs.Bench.SideBySide;
 
-/// <summary>One look at the soak's client: seconds since it started, its resident set, and the bytes it has written
-/// (the kernel's <c>wchar</c>: every byte passed to write calls, whether through the page cache or direct).</summary>
+/// <summary>One look at the soak's client: seconds since it started, its resident set, and the bytes it has written to
+/// files (the kernel's <c>write_bytes</c>: page-cache and direct writes alike; pipes, sockets and eventfds excluded).</summary>
 public sealed record SoakSample(double Seconds, long RssBytes, long WrittenBytes);
 
 /// <summary>
