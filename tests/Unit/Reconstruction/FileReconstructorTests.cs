@@ -389,12 +389,7 @@ public class FileReconstructorTests
     public async Task A_damaged_partial_file_resumes_from_its_last_good_chunk_and_is_still_verified()
     {
         using var f = new ReconstructionFixture();
-        var (id, bytes, _) = f.SeedShape(seed: 14, xorbs: 6, chunksPerXorb: 20, terms: 120);
-        f.Cas.MaxFetchDelayMs = 2;
-        var options = ReconstructionFixture.Options(buffer: 256 * 1024, cas: 1, segment: 128 * 1024);
-        options.JournalCommitInterval = 16 * 1024;
-        var destination = f.Destination();
-        await CancelHalfwayAsync(f, options, id, bytes.Length, "model.bin", destination);
+        var (id, bytes, options, destination) = await InterruptedHalfwayAsync(f, seed: 14);
         var partial = ResumeJournal.PartialPathFor(destination, "model.bin");
         var damaged = File.ReadAllBytes(partial);
         Assert.True(damaged.Length > 1000);
@@ -502,19 +497,13 @@ public class FileReconstructorTests
         Assert.Equal(bytes, File.ReadAllBytes(destination));
     }
 
-    /// <summary>Runs the file in a fresh session and cancels it once half its bytes are written; the run must end cancelled.</summary>
     [Fact]
     public async Task A_partial_file_damaged_in_its_middle_keeps_the_chunks_before_the_damage_and_its_journal_continues()
     {
         using var f = new ReconstructionFixture();
-        var (id, bytes, _) = f.SeedShape(seed: 16, xorbs: 6, chunksPerXorb: 20, terms: 120);
-        f.Cas.MaxFetchDelayMs = 2;
-        var options = ReconstructionFixture.Options(buffer: 256 * 1024, cas: 1, segment: 128 * 1024);
-        options.JournalCommitInterval = 16 * 1024;
-        var destination = f.Destination();
+        var (id, bytes, options, destination) = await InterruptedHalfwayAsync(f, seed: 16);
         var partial = ResumeJournal.PartialPathFor(destination, "model.bin");
         var journal = ResumeJournal.JournalPathFor(destination, "model.bin");
-        await CancelHalfwayAsync(f, options, id, bytes.Length, "model.bin", destination);
         var first = ResumeJournal.TryRead(journal, id, bytes.Length)!;
         var damaged = File.ReadAllBytes(partial);
         var at = (int)(first.CommittedLength / 2);
@@ -548,15 +537,10 @@ public class FileReconstructorTests
     public async Task A_rerun_cancelled_while_it_rereads_its_kept_prefix_stops_there_and_keeps_the_partial_file_and_journal()
     {
         using var f = new ReconstructionFixture();
-        var (id, bytes, _) = f.SeedShape(seed: 17, xorbs: 6, chunksPerXorb: 20, terms: 120);
-        f.Cas.MaxFetchDelayMs = 2;
-        var options = ReconstructionFixture.Options(buffer: 256 * 1024, cas: 1, segment: 128 * 1024);
-        options.JournalCommitInterval = 16 * 1024;
-        options.PrefixCheckInterval = 64 * 1024;
-        var destination = f.Destination();
+        var (id, bytes, options, destination) = await InterruptedHalfwayAsync(f, seed: 17);
+        options.PrefixCheckInterval = 64 * 1024; // the rerun's prefix check reports every 64 KiB
         var partial = ResumeJournal.PartialPathFor(destination, "model.bin");
         var journal = ResumeJournal.JournalPathFor(destination, "model.bin");
-        await CancelHalfwayAsync(f, options, id, bytes.Length, "model.bin", destination);
         var (partialBefore, journalBefore) = (File.ReadAllBytes(partial), File.ReadAllBytes(journal));
         var served = f.Cas.BytesServed;
 
@@ -578,6 +562,21 @@ public class FileReconstructorTests
         Assert.Equal(bytes, File.ReadAllBytes(destination));
     }
 
+    /// <summary>What the resume specs start from: a seed-shape file saved with a small journal commit interval into a new
+    /// destination, cancelled once half of it is written.</summary>
+    private static async Task<(XetHash Id, byte[] Bytes, XetSessionOptions Options, string Destination)> InterruptedHalfwayAsync(
+        ReconstructionFixture f, int seed)
+    {
+        var (id, bytes, _) = f.SeedShape(seed: seed, xorbs: 6, chunksPerXorb: 20, terms: 120);
+        f.Cas.MaxFetchDelayMs = 2;
+        var options = ReconstructionFixture.Options(buffer: 256 * 1024, cas: 1, segment: 128 * 1024);
+        options.JournalCommitInterval = 16 * 1024;
+        var destination = f.Destination();
+        await CancelHalfwayAsync(f, options, id, bytes.Length, "model.bin", destination);
+        return (id, bytes, options, destination);
+    }
+
+    /// <summary>Runs the file in a fresh session and cancels it once half its bytes are written; the run must end cancelled.</summary>
     private static Task CancelHalfwayAsync(ReconstructionFixture f, XetSessionOptions options, XetHash id, int length, string repoPath, string destination) =>
         CancelHalfwayAsync(f, ReconstructionFixture.Session(options), id, length, repoPath, destination);
 
