@@ -38,6 +38,34 @@ public class FileReconstructorTests
         Assert.Equal(0, session.Registry.Permits.Held);
     }
 
+    [Theory]
+    [InlineData(16L << 20)]
+    [InlineData(64L << 20)]
+    [InlineData(512L << 20)]
+    [InlineData(2L << 30)]
+    public void Segments_are_sized_so_that_four_loads_of_their_largest_blocks_fit_in_the_buffer(long buffer)
+    {
+        var segment = FileReconstructor.SegmentSizeFor(buffer, segmentSize: 8L << 30);
+
+        // The largest block of a segment: a whole chunk more at each end, every other chunk of the minimum size.
+        var decoded = segment + 2L * XorbChunkHeader.MaxUncompressedLength;
+        var chunks = decoded / GearChunker.MinChunk + 2;
+        var footprint = XorbRegistry.LoadFootprint(decoded + chunks * XorbChunkHeader.Size, decoded, chunks);
+        Assert.True(FileReconstructor.LoadsInFlight * footprint <= buffer,
+            $"{FileReconstructor.LoadsInFlight} loads of {footprint} bytes exceed the {buffer}-byte buffer");
+        // ...and no smaller than those margins make it (fewer, larger requests cost less CPU on both ends): a quarter
+        // of the buffer, less two chunks and the slack, less the headers' share.
+        var quarter = buffer / FileReconstructor.LoadsInFlight;
+        Assert.True(segment >= quarter - quarter / 512 - (512 << 10), $"segment {segment} of a {buffer}-byte buffer");
+    }
+
+    [Fact]
+    public void A_configured_segment_size_smaller_than_the_buffer_allows_is_kept_and_a_tiny_buffer_gets_64_KiB()
+    {
+        Assert.Equal(1L << 20, FileReconstructor.SegmentSizeFor(64L << 20, segmentSize: 1L << 20));
+        Assert.Equal(64 * 1024, FileReconstructor.SegmentSizeFor(1L << 20, segmentSize: 256L << 20));
+    }
+
     [Fact]
     public async Task Seed_shape_completes_byte_exact_with_a_tiny_buffer_and_one_cas_permit()
     {
