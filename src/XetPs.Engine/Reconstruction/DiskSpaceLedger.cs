@@ -36,12 +36,13 @@ internal sealed class DiskSpaceLedger
         var present = Math.Min(PartialLength(partialPath), size);
         var needed = size - present;
         var available = needed > 0 ? AvailableBytes(folder) : null;
+        if (available is not null) NoteAllocated(folder);
         lock (_gate)
         {
             var promised = PromisedLocked(folder);
             if (available is { } free && free - promised < needed)
                 throw new XetInsufficientDiskSpaceException(destinationPath, needed, free, promised);
-            var claim = new Claim(this, folder, size, present);
+            var claim = new Claim(this, folder, partialPath, size, present);
             _claims.Add(claim);
             return claim;
         }
@@ -52,6 +53,18 @@ internal sealed class DiskSpaceLedger
     {
         var folder = Path.GetDirectoryName(ResumeJournal.PartialPathFor(destinationPath, repoPath))!;
         lock (_gate) return PromisedLocked(folder);
+    }
+
+    /// <summary>
+    /// Reads, outside the lock (it is I/O), how long the partial files of the live claims on <paramref name="folder"/>
+    /// are: a writer gives its partial file the whole size before writing (<see cref="Preallocation"/>), and those
+    /// blocks have left the free space already, so they must not be counted again as still to be written.
+    /// </summary>
+    private void NoteAllocated(string folder)
+    {
+        List<Claim> live;
+        lock (_gate) live = _claims.FindAll(c => string.Equals(c.Folder, folder, StringComparison.Ordinal));
+        foreach (var claim in live) claim.NoteOnDisk(PartialLength(claim.PartialPath));
     }
 
     /// <summary>What the live claims on <paramref name="folder"/> have yet to write (lock held by the caller).</summary>
@@ -110,27 +123,34 @@ internal sealed class DiskSpaceLedger
     }
 
     /// <summary>
-    /// One download's room: its size and how far it has written (from its progress reports), so what it has yet to
-    /// write shrinks as the bytes it already wrote leave the volume's free space.
+    /// One download's room: its size and how far it has written (from its progress reports) or allocated (its partial
+    /// file's length when last read), so what it has yet to take shrinks as its blocks leave the volume's free space.
     /// </summary>
     internal sealed class Claim : IDisposable
     {
         private readonly DiskSpaceLedger _ledger;
         private readonly long _size;
         private long _written;
+        private long _onDisk;
         private int _released;
 
-        public Claim(DiskSpaceLedger ledger, string folder, long size, long written)
+        public Claim(DiskSpaceLedger ledger, string folder, string partialPath, long size, long written)
         {
             _ledger = ledger;
             Folder = folder;
+            PartialPath = partialPath;
             _size = size;
             _written = written;
         }
 
         public string Folder { get; }
 
-        public long Outstanding => Math.Max(0, _size - Volatile.Read(ref _written));
+        public string PartialPath { get; }
+
+        public long Outstanding => Math.Max(0, _size - Math.Max(Volatile.Read(ref _written), Volatile.Read(ref _onDisk)));
+
+        /// <summary>The partial file's length as just read: bytes of the volume it holds already.</summary>
+        public void NoteOnDisk(long length) => Volatile.Write(ref _onDisk, length);
 
         /// <summary>Forwards <paramref name="inner"/>'s reports and keeps the written count from them.</summary>
         public IProgress<FileProgress> Track(IProgress<FileProgress>? inner) => new Tracking(this, inner);

@@ -116,6 +116,7 @@ internal sealed class SequentialWriter : IDisposable
                 logger?.LogDebug(direct is null ? "Writing {Path} through the page cache (no direct I/O here, or two files write directly already)" : "Writing {Path} with direct I/O",
                     repoPath);
             }
+            if (direct is null) Preallocation.TryAllocate(file, kept, size - kept);
             try
             {
                 var journal = OpenJournal(journalPath, fileId, size, verify, kept, keptRecordsEnd);

@@ -85,6 +85,24 @@ public sealed class DiskSpaceLedgerTests : System.IDisposable
     }
 
     [Fact]
+    public void A_download_whose_partial_file_already_holds_its_blocks_is_not_counted_twice()
+    {
+        var share = Free / 5 * 3;
+        using var first = _ledger.Reserve(Destination("a.bin"), "a.bin", share);
+        // The first download's writer gives its partial file the whole size before writing (a sparse file stands in
+        // for it here: only the length is read).
+        var partialPath = ResumeJournal.PartialPathFor(Destination("a.bin"), "a.bin");
+        Directory.CreateDirectory(Path.GetDirectoryName(partialPath)!);
+        using (var partial = File.Create(partialPath))
+            partial.SetLength(share);
+
+        using var second = _ledger.Reserve(Destination("b.bin"), "b.bin", Free / 5);
+
+        Assert.Equal(0, first.Outstanding);
+        Assert.Equal(Free / 5, second.Outstanding);
+    }
+
+    [Fact]
     public void Claims_in_different_destination_folders_do_not_count_against_each_other()
     {
         var share = Free / 5 * 3;
