@@ -52,7 +52,8 @@ public sealed class XetSessionOptions
 
     /// <summary>
     /// Bytes of file covered by one reconstruction request (xet-core: HF_XET_RECONSTRUCTION_MIN_RECONSTRUCTION_FETCH_SIZE).
-    /// The pipeline uses at most a quarter of <see cref="BufferSize"/>, which bounds the size of any one xorb block.
+    /// The pipeline uses at most a little under a quarter of <see cref="BufferSize"/> (four blocks of such segments fit in
+    /// the buffer whole), which bounds the size of any one xorb block.
     /// </summary>
     public long SegmentSize { get; set; } = DefaultSegmentSize;
 

@@ -57,7 +57,7 @@ internal sealed class XorbBufferPool
     /// <summary>Pieces are whole pages, so neighbouring loads never share one.</summary>
     public const int Granularity = 4096;
 
-    /// <summary>Largest slab: a slab is one array (at most 2 GiB), and loads are far smaller (a segment is at most a
+    /// <summary>Largest slab: a slab is one array (at most 2 GiB), and loads are far smaller (a segment is under a
     /// quarter of the buffer).</summary>
     public const long MaxSlabBytes = 1L << 30;
 
