@@ -28,11 +28,14 @@ namespace XetPs.Reconstruction;
 internal sealed class DirectFileWriter : IDisposable
 {
     /// <summary>
-    /// Default bytes per device write: 2 GiB in 4 MiB writes took 1.4-2.1 s one at a time, in 8 MiB writes 1.0-1.4 s;
-    /// two at once 1.0 s, four 0.9 s. Engine runs with 2, 3 and 4 stages of 4 or 8 MiB were within the noise of each
-    /// other (see <see cref="DirectWriteStages"/> for how many a file gets).
+    /// Default bytes per device write (<see cref="XetSessionOptions.DirectWriteStageSize"/>): 2 GiB in 4 MiB writes took
+    /// 1.4-2.1 s one at a time, in 8 MiB writes 1.0-1.4 s; two at once 1.0 s, four 0.9 s. Engine runs with 2, 3 and 4
+    /// stages of 4 or 8 MiB were within the noise of each other (see <see cref="DirectWriteStages"/> for how many a file
+    /// gets), so 4 MiB since 2026-12-03: the stages are memory outside the buffer, and 3 x 8 MiB put the 48.5 GB soak
+    /// over its memory target. 4 GiB at a 64 MiB buffer, 2 runs each: 8 MiB stages 5.5-5.7 s and 202-206 MiB peak
+    /// RSS, 4 MiB 5.0-5.1 s and 188-192 MiB.
     /// </summary>
-    internal const int StageSize = 8 << 20;
+    internal const int StageSize = 4 << 20;
 
     private readonly string _path;
     private readonly SafeFileHandle _direct;

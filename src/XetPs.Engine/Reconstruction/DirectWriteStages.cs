@@ -6,8 +6,8 @@ namespace XetPs.Reconstruction;
 /// <summary>
 /// The aligned stage buffers of a session's direct writes (<see cref="DirectFileWriter"/>): at most
 /// <see cref="MaxSets"/> files write directly at once, each with one set of <see cref="StagesPerSet"/> stages, and a set
-/// is reused by the next file. Why a limit: the stages are memory outside the buffer permits (24 MiB a file), and four
-/// shards of a model downloading at once would otherwise add 96 MiB; a file that finds no free set writes through the
+/// is reused by the next file. Why a limit: the stages are memory outside the buffer permits (12 MiB a file), and four
+/// shards of a model downloading at once would otherwise add 48 MiB; a file that finds no free set writes through the
 /// page cache as before. Thread-safe.
 /// </summary>
 internal sealed class DirectWriteStages

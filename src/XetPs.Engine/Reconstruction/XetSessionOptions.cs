@@ -59,7 +59,7 @@ public sealed class XetSessionOptions
 
     /// <summary>
     /// Write files of <see cref="DirectWriteMinimum"/> bytes or more past the page cache (Linux O_DIRECT, where the
-    /// file system reports its direct-I/O alignment; elsewhere nothing changes), two files at a time at most (24 MiB of
+    /// file system reports its direct-I/O alignment; elsewhere nothing changes), two files at a time at most (12 MiB of
     /// stages each, outside the buffer). On by default: on large files the
     /// kernel's page-cache work was the engine's largest cost, and a file larger than the free memory makes the
     /// kernel reclaim as it writes. XETPS_DIRECT_WRITES=0 turns it off.
@@ -76,8 +76,8 @@ public sealed class XetSessionOptions
     /// </summary>
     public long DirectWriteMinimum { get; set; } = 4L << 30;
 
-    /// <summary>Bytes per direct write (a multiple of 4096; 8 MiB). Small values only in specifications.</summary>
-    internal int DirectWriteStageSize { get; set; } = 8 << 20;
+    /// <summary>Bytes per direct write (a multiple of 4096; 4 MiB, see DirectFileWriter.StageSize). Small values only in specifications.</summary>
+    internal int DirectWriteStageSize { get; set; } = 4 << 20;
 
     /// <summary>How often (in written bytes) the resume journal is committed. Small values only in specifications.</summary>
     internal long JournalCommitInterval { get; set; } = 8L << 20;
