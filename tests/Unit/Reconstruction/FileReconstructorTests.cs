@@ -373,6 +373,30 @@ public class FileReconstructorTests
     }
 
     [Fact]
+    public async Task An_unverified_download_cancelled_halfway_resumes_from_its_journal_not_from_its_preallocated_length()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 31, xorbs: 6, chunksPerXorb: 20, terms: 120);
+        f.Cas.MaxFetchDelayMs = 2;
+        var options = ReconstructionFixture.Options(buffer: 256 * 1024, cas: 1, segment: 128 * 1024);
+        options.JournalCommitInterval = 16 * 1024;
+        options.Verify = false; // no chunk hashes to re-check the prefix: only the journal's committed length is trusted
+        var destination = f.Destination();
+        await CancelHalfwayAsync(f, options, id, bytes.Length, "model.bin", destination);
+
+        var partial = ResumeJournal.PartialPathFor(destination, "model.bin");
+        var state = ResumeJournal.TryRead(ResumeJournal.JournalPathFor(destination, "model.bin"), id, bytes.Length);
+        Assert.NotNull(state);
+        if (OperatingSystem.IsLinux()) Assert.Equal(bytes.Length, new FileInfo(partial).Length); // preallocated
+        Assert.InRange(state!.CommittedLength, 1, bytes.Length - 1);
+
+        var outcome = await f.RunAsync(ReconstructionFixture.Session(options), id, bytes.Length, destination).WaitAsync(Bound);
+
+        Assert.True(outcome.Resumed);
+        Assert.Equal(bytes, File.ReadAllBytes(destination));
+    }
+
+    [Fact]
     public async Task An_interrupted_download_keeps_its_partial_and_journal_under_the_cache_folder_not_beside_the_destination()
     {
         using var f = new ReconstructionFixture();
