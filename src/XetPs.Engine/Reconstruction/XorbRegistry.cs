@@ -60,8 +60,10 @@ internal sealed class XorbRegistry
         // Slabs for the buffer plus a half: loads in use are charged to the permits, so the buffer's worth of slabs
         // holds them all; the half (two segments) is room for fragmentation. With only a quarter, loads of 4 GiB of
         // random data at a 64 MiB buffer missed the slabs three times and left 48 MiB of large-object garbage (peak
-        // RSS 236 MiB); with a half none missed (157 MiB). Slab pages never written cost no resident memory.
-        Buffers = new XorbBufferPool(bufferSize + bufferSize / 2);
+        // RSS 236 MiB); with a half none missed (157 MiB). Slab pages never written cost no resident memory. Slots of
+        // a quarter of the buffer (a load's largest block, FileReconstructor.SegmentSizeFor) keep the small pieces
+        // held between loads from cutting the free space into holes no load fits (XorbBufferPool).
+        Buffers = new XorbBufferPool(bufferSize + bufferSize / 2, slotBytes: bufferSize / FileReconstructor.LoadsInFlight);
         _casPermits = new SemaphoreSlim(casConcurrency, casConcurrency);
         _verify = verify;
         _activity = activity;

@@ -95,6 +95,68 @@ public class XorbBufferPoolTests
         Assert.Equal(1, pool.OwnArrays);
     }
 
+    /// <summary>
+    /// Four large loads of 3 pages, each followed by a one-page piece that stays held (a xorb range kept for a later
+    /// term), then the large ones return: 16 pages in use at most, the buffer of a 24-page pool.
+    /// </summary>
+    private static long MissesWhenSmallPiecesAreHeldBetweenLargeOnes(XorbBufferPool pool)
+    {
+        var large = new List<XorbBuffer>();
+        for (var i = 0; i < 4; i++)
+        {
+            large.Add(pool.Rent(3 * Page));
+            pool.Rent(Page); // held to the end
+        }
+        foreach (var piece in large) pool.Return(piece);
+        for (var i = 0; i < 3; i++) pool.Rent(4 * Page); // 4 held + 12 = 16 pages in use
+        return pool.OwnArrays;
+    }
+
+    [Fact]
+    public void Loads_of_up_to_a_slot_find_room_whatever_small_pieces_are_held_between_them()
+    {
+        // Buffer of 16 pages: slabs of 24, loads of at most a quarter (4 pages).
+        var firstFit = new XorbBufferPool(limit: 24 * Page);
+        var slotted = new XorbBufferPool(limit: 24 * Page, slotBytes: 4 * Page);
+
+        Assert.Equal(1, MissesWhenSmallPiecesAreHeldBetweenLargeOnes(firstFit)); // holes of 3 pages: the third load missed
+        Assert.Equal(0, MissesWhenSmallPiecesAreHeldBetweenLargeOnes(slotted));
+        Assert.Equal(16 * Page, slotted.InUse);
+    }
+
+    [Fact]
+    public void Large_pieces_start_at_slot_boundaries_and_small_ones_enter_the_slot_area_only_when_the_rest_is_full()
+    {
+        var pool = new XorbBufferPool(limit: 24 * Page, slotBytes: 4 * Page); // 4 slots (16 pages), then 8 pages
+
+        var large = pool.Rent(3 * Page);       // half a slot or more: the first slot boundary
+        var next = pool.Rent(2 * Page);        // the next boundary, not the page left after the first piece
+        var small = pool.Rent(Page);           // after the slot area
+        var rest = pool.Rent(7 * Page);        // fills what is after the slot area
+        var spill = pool.Rent(Page);           // nowhere else: the lowest free page of the slot area
+
+        Assert.Equal(0, large.Offset);
+        Assert.Equal(4 * Page, next.Offset);
+        Assert.Equal(16 * Page, small.Offset);
+        Assert.Equal(17 * Page, rest.Offset);
+        Assert.Equal(3 * Page, spill.Offset);
+        Assert.Equal(8 * Page, pool.Rent(4 * Page).Offset); // the next whole slot
+        pool.Return(spill);
+        Assert.Throws<InvalidOperationException>(() => pool.Return(spill));
+        Assert.Equal(0, pool.OwnArrays);
+    }
+
+    [Fact]
+    public void A_piece_larger_than_a_slot_is_first_fit_after_the_slots()
+    {
+        var pool = new XorbBufferPool(limit: 24 * Page, slotBytes: 4 * Page);
+
+        var larger = pool.Rent(6 * Page);
+
+        Assert.Equal(16 * Page, larger.Offset);
+        Assert.Equal(0, pool.OwnArrays);
+    }
+
     [Fact]
     public void Returning_a_piece_twice_or_to_another_pool_throws_rather_than_hand_the_same_bytes_to_two_loads()
     {
