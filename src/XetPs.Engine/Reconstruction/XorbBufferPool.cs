@@ -47,17 +47,18 @@ internal readonly struct XorbBuffer
 ///
 /// Invariants: the slabs total at most <see cref="Limit"/> bytes (the registry sets it to the buffer plus a half:
 /// every piece in use is charged to buffer permits, so the slabs need the buffer plus room for fragmentation);
-/// a piece is first-fit at the lowest address, so the slabs' pages that were ever written stay few when less is in
-/// use; pieces are rounded up to <see cref="Granularity"/>.
-/// Slots (when the pool is given a slot size, the largest block a load can have): the first slab begins with up to
-/// <see cref="MaxSlots"/> slots of that size. A piece of half a slot or more starts at the lowest slot boundary
-/// where it fits; other pieces (smaller, or larger than a slot) go first-fit after the slot area, and only when no
-/// room is left there into the slot area; failing all that, any piece is first-fit anywhere. Why: with first fit alone, small pieces held
-/// between large ones (a xorb range kept for a later term) cut the free space of a 96 MiB slab into holes smaller
-/// than a 16 MiB load, and the 48.5 GB soak ended with 2-3 loads in arrays of their own (31-47 MiB of large-object
-/// garbage, peak RSS buffer + 154). Large pieces at slot boundaries leave whole slots behind when they return. <see cref="Rent"/> never waits: when no free space fits
+/// a piece takes the lowest free space that fits (with slots, below), so the slabs' pages that were ever written
+/// stay few when less is in use; pieces are rounded up to <see cref="Granularity"/>. <see cref="Rent"/> never waits: when no free space fits
 /// (fragmentation beyond the headroom, or a piece larger than a slab) it allocates an array of its own, which is
 /// dropped when returned (counted in <see cref="OwnArrays"/>). Thread-safe; no lock is held beyond a rent or return.
+///
+/// Slots, when the pool is given a slot size (the largest block a load can have): the first slab begins with up to
+/// <see cref="MaxSlots"/> slots of that size. A piece of half a slot to a slot starts at the lowest slot boundary
+/// where it fits; other pieces go first-fit after the slot area, and into the slot area only when there is no room
+/// after it; failing all that, any piece is first-fit anywhere. Why: with first fit alone, small pieces held between
+/// large ones (a xorb range kept for a later term) cut the free space of a 96 MiB slab into holes smaller than a 16
+/// MiB load, and 2 of 5 runs of the 48.5 GB soak had 1-3 loads in arrays of their own (up to 47 MiB of large-object
+/// garbage, peak RSS buffer + 154); with slots none in 4. Large pieces at slot boundaries leave whole slots behind.
 /// </summary>
 internal sealed class XorbBufferPool
 {
@@ -68,8 +69,8 @@ internal sealed class XorbBufferPool
     /// quarter of the buffer).</summary>
     public const long MaxSlabBytes = 1L << 30;
 
-    /// <summary>Most slots: the loads a file keeps in flight (FileReconstructor.LoadsInFlight), each at most a slot.</summary>
-    public const int MaxSlots = 4;
+    /// <summary>Most slots: one for each load a file keeps in flight, each at most a slot.</summary>
+    public const int MaxSlots = FileReconstructor.LoadsInFlight;
 
     private readonly object _gate = new();
     private readonly List<Slab> _slabs = new();
