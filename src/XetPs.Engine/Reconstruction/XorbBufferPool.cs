@@ -252,53 +252,53 @@ internal sealed class XorbBufferPool
                 if (size <= _slotBytes && size >= _slotBytes / 2)
                 {
                     for (var k = 0; k < _slots; k++)
-                        if (TryTakeAt(k * _slotBytes, size)) { offset = k * _slotBytes; return true; }
+                    {
+                        var at = k * _slotBytes;
+                        var i = HoleHolding(at, size);
+                        if (i >= 0) return Take(i, at, size, out offset);
+                    }
                 }
                 else
                 {
                     var slotEnd = _slots * _slotBytes;
                     for (var i = 0; i < _holes.Count; i++)
                     {
-                        var (start, length) = _holes[i];
-                        var at = Math.Max(start, slotEnd);
-                        if (at + size <= start + length && TryTakeAt(at, size)) { offset = at; return true; }
+                        var at = Math.Max(_holes[i].Start, slotEnd);
+                        if (at + size <= _holes[i].Start + _holes[i].Length) return Take(i, at, size, out offset);
                     }
                 }
             }
             for (var i = 0; i < _holes.Count; i++)
-            {
-                var (start, length) = _holes[i];
-                if (length < size) continue;
-                TryTakeAt(start, size);
-                offset = start;
-                return true;
-            }
+                if (_holes[i].Length >= size) return Take(i, _holes[i].Start, size, out offset);
             offset = -1;
             return false;
         }
 
-        /// <summary>Takes [<paramref name="at"/>, +<paramref name="size"/>) if one hole holds it all, splitting the hole.</summary>
-        private bool TryTakeAt(int at, int size)
+        /// <summary>The hole that holds [<paramref name="at"/>, +<paramref name="size"/>) whole, or -1.</summary>
+        private int HoleHolding(int at, int size)
         {
-            for (var i = 0; i < _holes.Count; i++)
+            for (var i = 0; i < _holes.Count && _holes[i].Start <= at; i++)
+                if (at + size <= _holes[i].Start + _holes[i].Length) return i;
+            return -1;
+        }
+
+        /// <summary>Takes [<paramref name="at"/>, +<paramref name="size"/>) out of hole <paramref name="i"/>, which holds it.</summary>
+        private bool Take(int i, int at, int size, out int offset)
+        {
+            var (start, length) = _holes[i];
+            var before = at - start;
+            var after = start + length - (at + size);
+            if (before > 0 && after > 0)
             {
-                var (start, length) = _holes[i];
-                if (start > at) return false;
-                if (at + size > start + length) continue;
-                var before = at - start;
-                var after = start + length - (at + size);
-                if (before > 0 && after > 0)
-                {
-                    _holes[i] = (start, before);
-                    _holes.Insert(i + 1, (at + size, after));
-                }
-                else if (before > 0) _holes[i] = (start, before);
-                else if (after > 0) _holes[i] = (at + size, after);
-                else _holes.RemoveAt(i);
-                HighWater = Math.Max(HighWater, at + size);
-                return true;
+                _holes[i] = (start, before);
+                _holes.Insert(i + 1, (at + size, after));
             }
-            return false;
+            else if (before > 0) _holes[i] = (start, before);
+            else if (after > 0) _holes[i] = (at + size, after);
+            else _holes.RemoveAt(i);
+            HighWater = Math.Max(HighWater, at + size);
+            offset = at;
+            return true;
         }
 
         public void Give(int start, int length)
