@@ -18,7 +18,7 @@
 param(
     [ValidateSet('Release', 'Debug')]
     [string] $Configuration = 'Release',
-    # Run the xunit suite (dotnet test XetPs.sln), which also runs the Pester specs under PesterLite.
+    # Run the xunit suite (dotnet test XetPs.sln), which also runs the Pester specs in pwsh under Pester 5.7.1.
     [switch] $Test,
     # Run tests/Pester with the real Pester 5 against a freshly started emulator.
     [switch] $Pester

@@ -1,7 +1,7 @@
 # Get-XetFileList and Save-XetFile against a Hub: by default the emulator's sample repo. Start one first:
 #   dotnet run --project emulator/XetPs.Emulator -c Release -- --sample     (prints its URL on the first line)
 #   $env:XETPS_TEST_ENDPOINT = '<that URL>'; Invoke-Pester ./tests/Pester
-# CI starts the emulator in-process and runs this file under PesterLite (tests/Unit/Module/PesterSpecTests.cs).
+# CI starts the emulator in-process and runs this file in pwsh 7.6 under Pester 5.7.1 (tests/Unit/Module/PesterSpecTests.cs).
 
 BeforeAll {
     if (-not (Get-Module XetPs)) {
@@ -62,7 +62,7 @@ Describe 'Get-XetFileList' {
     }
 
     It 'fails with XetFileNotFound for a repository that does not exist' {
-        { Get-XetFileList -Repo 'xetps/no-such-repo' -Endpoint $endpoint } | Should -Throw -ErrorId 'XetFileNotFound'
+        { Get-XetFileList -Repo 'xetps/no-such-repo' -Endpoint $endpoint } | Should -Throw -ErrorId 'XetFileNotFound,XetPs.Commands.GetXetFileListCommand'
     }
 }
 
@@ -107,7 +107,7 @@ Describe 'Save-XetFile' {
         $local = [System.IO.Path]::Combine($destination, $entry.Path.Replace('/', [System.IO.Path]::DirectorySeparatorChar))
         $null = [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($local))
         [System.IO.File]::WriteAllText($local, 'not the repository file')
-        { $entry | Save-XetFile -Destination $destination -Endpoint $endpoint } | Should -Throw -ErrorId 'XetDestinationExists'
+        { $entry | Save-XetFile -Destination $destination -Endpoint $endpoint } | Should -Throw -ErrorId 'XetDestinationExists,XetPs.Commands.SaveXetFileCommand'
         [System.IO.File]::ReadAllText($local) | Should -Be 'not the repository file'
         $entry | Save-XetFile -Destination $destination -Endpoint $endpoint -Force
         ([System.IO.FileInfo]::new($local)).Length | Should -Be $entry.Size
@@ -115,7 +115,7 @@ Describe 'Save-XetFile' {
 
     It 'fails with XetFileNotFound, the engine exception and the file as target for a missing file' {
         $err = { Save-XetFile -Repo $repo -Path 'no/such/file.bin' -Destination $destination -Endpoint $endpoint } |
-            Should -Throw -ErrorId 'XetFileNotFound' -PassThru
+            Should -Throw -ErrorId 'XetFileNotFound,XetPs.Commands.SaveXetFileCommand' -PassThru
         $err.TargetObject | Should -Be 'no/such/file.bin'
         $err.Exception.GetType().Name | Should -Be 'XetFileNotFoundException'
         Get-LocalFiles $destination | Should -HaveCount 0

@@ -1,6 +1,6 @@
 # The module as a user meets it before any download: manifest, commands, help, completion, and parameters that are
-# refused before any request. Needs no network. Runs under Pester 5 (Invoke-Pester ./tests/Pester) and in CI under
-# PesterLite in the hosted engine, so it uses only core cmdlets.
+# refused before any request. Needs no network. Runs under Pester 5 (Invoke-Pester ./tests/Pester); CI runs it in
+# pwsh 7.6 under Pester 5.7.1 (tests/Unit/Module/PesterSpecTests.cs).
 
 BeforeAll {
     if (-not (Get-Module XetPs)) {
@@ -75,40 +75,40 @@ Describe 'Tab completion' {
 Describe 'Parameters refused before any request' {
     It 'refuses a malformed repository name' {
         $err = { Save-XetFile -Repo 'not a repo' -Path x.bin -Destination $scratch -Endpoint $unreachable } |
-            Should -Throw -ErrorId 'XetInvalidArgument' -PassThru
+            Should -Throw -ErrorId 'XetInvalidArgument,XetPs.Commands.SaveXetFileCommand' -PassThru
         $err.Exception | Should -BeOfType ([System.ArgumentException])
     }
 
     It 'refuses an endpoint that is not http or https' {
-        { Get-XetFileList -Repo org/name -Endpoint 'ftp://example.org' } | Should -Throw -ErrorId 'XetInvalidArgument'
+        { Get-XetFileList -Repo org/name -Endpoint 'ftp://example.org' } | Should -Throw -ErrorId 'XetInvalidArgument,XetPs.Commands.GetXetFileListCommand'
     }
 
     It 'refuses a repo path that would climb out of -Destination, and writes nothing' {
         $err = { Save-XetFile -Repo org/name -Path '../escape.txt' -Destination $scratch -Endpoint $unreachable } |
-            Should -Throw -ErrorId 'XetUnsafePath' -PassThru
+            Should -Throw -ErrorId 'XetUnsafePath,XetPs.Commands.SaveXetFileCommand' -PassThru
         $err.TargetObject | Should -Be '../escape.txt'
         [System.IO.File]::Exists([System.IO.Path]::Combine($scratch, '..', 'escape.txt')) | Should -BeFalse
     }
 
     It 'refuses a proxy URL that carries a password, without repeating it' {
         $err = { Get-XetFileList -Repo org/name -Endpoint $unreachable -Proxy 'http://alice:pr0xy-s3cret@127.0.0.1:9' } |
-            Should -Throw -ErrorId 'XetInvalidArgument' -PassThru
+            Should -Throw -ErrorId 'XetInvalidArgument,XetPs.Commands.GetXetFileListCommand' -PassThru
         $err.Exception.Message | Should -Match 'ProxyCredential'
         $err.Exception.Message | Should -Not -Match 'pr0xy-s3cret'
     }
 
     It 'refuses -Proxy together with -NoProxy' {
         { Save-XetFile -Repo org/name -Path x.bin -Destination $scratch -Endpoint $unreachable -Proxy 'http://127.0.0.1:9' -NoProxy } |
-            Should -Throw -ErrorId 'XetInvalidArgument'
+            Should -Throw -ErrorId 'XetInvalidArgument,XetPs.Commands.SaveXetFileCommand'
     }
 
     It 'refuses a ThrottleLimit of 0' {
-        { Save-XetFile -Repo org/name -Path x.bin -ThrottleLimit 0 -Endpoint $unreachable } | Should -Throw -ErrorId 'ParameterArgumentValidationError'
+        { Save-XetFile -Repo org/name -Path x.bin -ThrottleLimit 0 -Endpoint $unreachable } | Should -Throw -ErrorId 'ParameterArgumentValidationError,XetPs.Commands.SaveXetFileCommand'
     }
 
     It 'refuses a destination that is a file' {
         $file = [System.IO.Path]::Combine($scratch, 'a-file.txt')
         [System.IO.File]::WriteAllText($file, 'x')
-        { Save-XetFile -Repo org/name -Path x.bin -Destination $file -Endpoint $unreachable } | Should -Throw -ErrorId 'XetInvalidArgument'
+        { Save-XetFile -Repo org/name -Path x.bin -Destination $file -Endpoint $unreachable } | Should -Throw -ErrorId 'XetInvalidArgument,XetPs.Commands.SaveXetFileCommand'
     }
 }

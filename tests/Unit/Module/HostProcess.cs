@@ -1,8 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
-using System.Linq;
-using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 
@@ -103,6 +101,5 @@ internal static class HostProcess
         }
     }
 
-    private static string HostPath =>
-        typeof(HostProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "XetPsHostPath").Value!;
+    private static string HostPath => ModuleRunspace.Metadata("XetPsHostPath");
 }

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Reflection;
 
 namespace XetPs.Tests.Module;
 
@@ -20,7 +19,7 @@ public sealed class ModuleIsolationTests : IClassFixture<SampleHub>
     [Fact]
     public void The_engine_and_its_dependencies_load_in_their_own_context_beside_an_older_Logging_Abstractions()
     {
-        var older = Path.Combine(Metadata("XetPsNuGetRoot"), "microsoft.extensions.logging.abstractions", "6.0.0", "lib",
+        var older = Path.Combine(ModuleRunspace.Metadata("XetPsNuGetRoot"), "microsoft.extensions.logging.abstractions", "6.0.0", "lib",
             "netstandard2.0", "Microsoft.Extensions.Logging.Abstractions.dll");
         Assert.True(File.Exists(older), $"the test project downloads {older}");
         using var destination = new ScratchFolder();
@@ -113,7 +112,4 @@ public sealed class ModuleIsolationTests : IClassFixture<SampleHub>
         foreach (var file in _hub.SampleFiles)
             Assert.Contains($"{Path.GetFileName(file.Path)} {file.Size}", lines);
     }
-
-    private static string Metadata(string key) =>
-        typeof(ModuleIsolationTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == key).Value!;
 }

@@ -65,6 +65,7 @@ internal sealed class ModuleRunspace : IDisposable
 
     public void Dispose() => Runspace.Dispose();
 
-    private static string Metadata(string key) =>
+    /// <summary>A value the build wrote into the test assembly (tests/Unit/XetPs.Tests.csproj): paths and versions.</summary>
+    internal static string Metadata(string key) =>
         typeof(ModuleRunspace).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == key).Value!;
 }
