@@ -81,11 +81,14 @@ Describe 'Save-XetFile' {
         Get-LocalFiles $destination | Should -HaveCount $listing.Count
     }
 
-    It 'returns System.IO.FileInfo objects with -PassThru' {
+    It 'returns the saved files with -PassThru as Get-Item does' {
         $saved = @($listing[0] | Save-XetFile -Destination $destination -Endpoint $endpoint -PassThru)
         $saved | Should -HaveCount 1
         $saved[0] | Should -BeOfType ([System.IO.FileInfo])
         $saved[0].Length | Should -Be $listing[0].Size
+        $saved[0].PSProvider.Name | Should -Be 'FileSystem'
+        $saved[0].PSPath | Should -Be (Get-Item -LiteralPath $saved[0].FullName).PSPath
+        ($saved[0] | Out-String) | Should -Be (Get-Item -LiteralPath $saved[0].FullName | Out-String)
     }
 
     It 'writes nothing with -WhatIf' {

@@ -313,7 +313,9 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
         else
             WriteVerbose($"Saved {item.RepoPath} to '{result.DestinationPath}' ({ByteSize.Format(result.Size)} in {result.Elapsed.TotalSeconds:0.0} s"
                          + (result.Resumed ? ", resumed" : string.Empty) + ").");
-        if (PassThru) WriteObject(new FileInfo(result.DestinationPath));
+        // The FileSystem provider's item, as Get-Item returns it: a bare FileInfo lacks the notes (PSPath, and UnixStat
+        // on Unix) that the default file view and cmdlets such as Remove-Item read.
+        if (PassThru) WriteObject(SessionState.InvokeProvider.Item.Get(new[] { result.DestinationPath }, true, true), true);
     }
 
     private void OnFailed(SaveItem item, Exception exception)

@@ -50,13 +50,19 @@ public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
     }
 
     [Fact]
-    public void PassThru_writes_one_FileInfo_per_saved_file()
+    public void PassThru_writes_each_saved_file_as_the_FileSystem_provider_item_Get_Item_returns()
     {
         var output = _ps.Run(ListAll + " -Include *.json | Save-XetFile -Destination $destination -Endpoint $endpoint -PassThru", Variables);
 
-        var info = Assert.IsType<FileInfo>(Assert.Single(output).BaseObject);
+        var item = Assert.Single(output);
+        var info = Assert.IsType<FileInfo>(item.BaseObject);
         Assert.Equal(_destination.Local("config.json"), info.FullName);
         Assert.Equal(_hub.SampleFiles.Single(f => f.Path == "config.json").Size, info.Length);
+        // The provider's notes: what Remove-Item binds to (PSPath) and what the default file view reads.
+        Assert.Equal("FileSystem", Assert.IsType<ProviderInfo>(item.Properties["PSProvider"]!.Value).Name);
+        Assert.EndsWith(info.FullName, (string)item.Properties["PSPath"]!.Value);
+        if (!OperatingSystem.IsWindows())
+            Assert.NotNull(item.Properties["UnixStat"]?.Value); // UnixMode, User, Group and Size read it
     }
 
     [Fact]
