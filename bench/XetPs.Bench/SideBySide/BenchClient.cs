@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
+using System.Reflection;
 
 namespace XetPs.Bench.SideBySide;
 
@@ -40,6 +42,8 @@ public sealed record BenchClient(string Name, string Description, bool WritesFil
             d => d.Group == "seed", (env, d, dest) => Engine(env, d, dest, 2L << 30)),
         new("cmdlet", "Save-XetFile through the hosted PowerShell (tools/ps)", true,
             d => d.Group != "scaling", Cmdlet),
+        new("cmdlet-pwsh", "Save-XetFile in pwsh 7.6 (the PowerShell global tool's package, -NoProfile), as users run it", true,
+            d => d.Group != "scaling", CmdletInPwsh),
         new("hfjs", "@huggingface/hub 2.17.5 downloadFile on Node", true,
             d => d.Group != "scaling", HuggingFaceJs),
     ];
@@ -68,7 +72,23 @@ public sealed record BenchClient(string Name, string Description, bool WritesFil
         return new("dotnet", args);
     }
 
-    private static ClientCommand Cmdlet(BenchEnvironment env, BenchDataset d, string dest)
+    private static ClientCommand Cmdlet(BenchEnvironment env, BenchDataset d, string dest) =>
+        new(Path.Combine(env.RepoRoot, "tools", "ps"), ["-Command", CmdletScript(env, d, dest)]);
+
+    /// <summary>The same script in pwsh, with the module tools/ps built (artifacts/module/XetPs) imported first.</summary>
+    private static ClientCommand CmdletInPwsh(BenchEnvironment env, BenchDataset d, string dest)
+    {
+        var module = Path.Combine(env.RepoRoot, "artifacts", "module", "XetPs", "XetPs.psd1");
+        var script = "Import-Module '" + module.Replace("'", "''") + "' -ErrorAction Stop; " + CmdletScript(env, d, dest);
+        return new("dotnet", [PwshPath, "-NoProfile", "-NonInteractive", "-Command", script],
+                   new Dictionary<string, string> { ["POWERSHELL_TELEMETRY_OPTOUT"] = "1", ["POWERSHELL_UPDATECHECK"] = "Off" });
+    }
+
+    /// <summary>pwsh.dll in the NuGet cache, where this project's restore put the PowerShell package.</summary>
+    private static string PwshPath =>
+        typeof(BenchClient).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "XetPsPwshPath").Value!;
+
+    private static string CmdletScript(BenchEnvironment env, BenchDataset d, string dest)
     {
         // Single-quoted PowerShell literals: the values are ours (repo ids, repo paths, temp folders), and a quote
         // in them is doubled as PowerShell wants. One file is saved by path (resolve + download, as the engine driver
@@ -82,9 +102,8 @@ public sealed record BenchClient(string Name, string Description, bool WritesFil
             : $"{save} -Repo {Quote(d.Repo.ResolvePrefix)} -Path {Quote(d.Path)} | Out-Null";
         // A stopwatch around the pipeline, printed like the engine driver's result line, so the report can tell the
         // cmdlet layer's cost from PowerShell's own start-up (which a user at a prompt has already paid).
-        var script = "$xetpsBenchClock = [System.Diagnostics.Stopwatch]::StartNew(); " + pipeline + "; " +
-                     "[Console]::Out.WriteLine('{\"seconds\":' + $xetpsBenchClock.Elapsed.TotalSeconds.ToString([System.Globalization.CultureInfo]::InvariantCulture) + '}')";
-        return new(Path.Combine(env.RepoRoot, "tools", "ps"), ["-Command", script]);
+        return "$xetpsBenchClock = [System.Diagnostics.Stopwatch]::StartNew(); " + pipeline + "; " +
+               "[Console]::Out.WriteLine('{\"seconds\":' + $xetpsBenchClock.Elapsed.TotalSeconds.ToString([System.Globalization.CultureInfo]::InvariantCulture) + '}')";
     }
 
     private static ClientCommand HuggingFaceJs(BenchEnvironment env, BenchDataset d, string dest)

@@ -68,6 +68,7 @@ public class BenchReportTests
             Timed("engine", "inc", 2.2, 2.0), Timed("cmdlet", "inc", 2.8, 2.06),          // 0.6 s of PowerShell start-up
             Timed("engine", "flt", 1.2, 1.0), Timed("cmdlet", "flt", 1.8, 1.02),
             Timed("cmdlet", "flt", 1.8, null, rep: 2),                                    // one run without a clock
+            Timed("cmdlet-pwsh", "inc", 3.3, 2.2), Timed("cmdlet-pwsh", "flt", 2.1, 1.05), // real pwsh starts slower
         ], sets, "curl-p16");
 
         var summary = BenchReport.Summarize(rows, bufferMiB: 64);
@@ -77,6 +78,10 @@ public class BenchReportTests
         Assert.Equal(1.03, summary.CmdletOverEngineInProcess!.Value, 9);        // only inc has clocks on both sides
         Assert.Equal("inc", summary.CmdletOverEngineInProcessDataset);
         Assert.Contains("in-process=1.03 (inc", BenchReport.CmdletLine(summary));
+        // Real pwsh beside it, never in the summary's cmdlet/engine: wall flt 2.1/1.2, in-process inc 2.2/2.0.
+        Assert.Equal(1.75, summary.PwshOverEngine!.Value, 9);
+        Assert.Equal(1.1, summary.PwshOverEngineInProcess!.Value, 9);
+        Assert.EndsWith("in pwsh: wall=1.75 (flt), in-process=1.10 (inc)", BenchReport.CmdletLine(summary));
     }
 
     [Theory]
