@@ -11,7 +11,8 @@ internal sealed record LogLine(XetLogLevel Level, string Text) : OutboxMessage;
 
 internal sealed record FileStarted(SaveItem Item) : OutboxMessage;
 
-internal sealed record FileProgressed(SaveItem Item, FileProgress Progress) : OutboxMessage;
+/// <summary>The file's progress has moved; <see cref="OutboxProgress.Take"/> gives its latest value.</summary>
+internal sealed record FileProgressed(SaveItem Item, OutboxProgress Source) : OutboxMessage;
 
 internal sealed record FileSaved(SaveItem Item, FileDownloadResult Result) : OutboxMessage;
 
@@ -37,11 +38,22 @@ internal sealed class Outbox
     public void Complete() => _channel.Writer.TryComplete();
 }
 
-/// <summary>Forwards one file's progress to the outbox, on whatever thread the engine reports it.</summary>
+/// <summary>
+/// Forwards one file's progress to the outbox, on whatever thread the engine reports it, collapsing reports that
+/// come while the pipeline thread has not yet taken the last one. Why: the pipeline thread draws progress, and a
+/// console can be slow to draw (a slow SSH link, a terminal that does not answer pwsh's cursor queries: 250 ms a
+/// record). One message per report then queued a draw per report behind the download, which had long finished, and
+/// held the command, with memory growing per report: a 1 GB file (1,024 reports) took 349 s in pwsh under such a
+/// terminal, 26 s with reports collapsed (5 draws; the rest is pwsh waiting for the terminal's answers).
+/// Invariant: at most one FileProgressed of this file is in the outbox, and taking it gives the latest report.
+/// </summary>
 internal sealed class OutboxProgress : IProgress<FileProgress>
 {
     private readonly Outbox _outbox;
     private readonly SaveItem _item;
+    private readonly object _gate = new(); // held for a field copy, never across a call out
+    private FileProgress _latest;
+    private bool _posted;
 
     public OutboxProgress(Outbox outbox, SaveItem item)
     {
@@ -49,5 +61,24 @@ internal sealed class OutboxProgress : IProgress<FileProgress>
         _item = item;
     }
 
-    public void Report(FileProgress value) => _outbox.Post(new FileProgressed(_item, value));
+    public void Report(FileProgress value)
+    {
+        lock (_gate)
+        {
+            _latest = value;
+            if (_posted) return; // the message in the outbox will carry this value
+            _posted = true;
+        }
+        _outbox.Post(new FileProgressed(_item, this));
+    }
+
+    /// <summary>The latest report; a report after this posts a new message. Called by the pipeline thread.</summary>
+    public FileProgress Take()
+    {
+        lock (_gate)
+        {
+            _posted = false;
+            return _latest;
+        }
+    }
 }

@@ -290,8 +290,9 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
                 WriteDebug($"Downloading {started.Item.Repo}:{started.Item.RepoPath}");
                 break;
             case FileProgressed progressed:
+                var progress = progressed.Source.Take();
                 if (_failed) break;
-                _board!.Progressed(progressed.Item, progressed.Progress.BytesWritten, progressed.Progress.TotalBytes);
+                _board!.Progressed(progressed.Item, progress.BytesWritten, progress.TotalBytes);
                 WriteProgressRecords(_board.RenderIfDue());
                 break;
             case FileSaved saved:

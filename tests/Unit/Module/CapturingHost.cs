@@ -31,6 +31,13 @@ internal sealed class CapturingHost : PSHost
     /// <summary>Labels of the choices to pick (e.g. "&amp;No"), one per prompt, in order; a prompt beyond them throws.</summary>
     public Queue<string> ChoiceAnswers => _ui.ChoiceAnswers;
 
+    /// <summary>How long each WriteProgress takes, as on a console that draws slowly (a slow SSH link, a terminal
+    /// that never answers pwsh's cursor queries).</summary>
+    public TimeSpan ProgressDelay { get => _ui.ProgressDelay; set => _ui.ProgressDelay = value; }
+
+    /// <summary>The progress records written to the host, in order.</summary>
+    public IReadOnlyList<ProgressRecord> ProgressRecords => _ui.ProgressRecords;
+
     public override void EnterNestedPrompt() => throw new NotSupportedException("Tests run without nested prompts.");
     public override void ExitNestedPrompt() => throw new NotSupportedException("Tests run without nested prompts.");
     public override void NotifyBeginApplication() { }
@@ -53,7 +60,17 @@ internal sealed class CapturingHost : PSHost
         public override void WriteDebugLine(string message) => Append("DEBUG: " + message + "\n");
         public override void WriteVerboseLine(string message) => Append("VERBOSE: " + message + "\n");
         public override void WriteWarningLine(string message) => Append("WARNING: " + message + "\n");
-        public override void WriteProgress(long sourceId, ProgressRecord record) { }
+        public TimeSpan ProgressDelay { get; set; }
+
+        public IReadOnlyList<ProgressRecord> ProgressRecords { get { lock (_progress) return _progress.ToArray(); } }
+
+        private readonly List<ProgressRecord> _progress = new();
+
+        public override void WriteProgress(long sourceId, ProgressRecord record)
+        {
+            lock (_progress) _progress.Add(record);
+            if (ProgressDelay > TimeSpan.Zero) System.Threading.Thread.Sleep(ProgressDelay);
+        }
 
         public override string ReadLine() => throw Prompted();
         public override SecureString ReadLineAsSecureString() => throw Prompted();

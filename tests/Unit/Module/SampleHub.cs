@@ -25,6 +25,11 @@ public sealed class SampleHub : IAsyncLifetime
 
     public const int ManyFilesCount = 60;
 
+    /// <summary>One plain (non-Xet) file of 8 MiB: its download reports progress after every read, hundreds of times.</summary>
+    public static readonly RepoId LargePlainRepo = new(RepoType.Model, "xetps/large-plain");
+
+    public const int LargePlainSize = 8 << 20;
+
     public const int TreePageSize = 10;
 
     public EmulatorServer Server { get; private set; } = null!;
@@ -41,6 +46,9 @@ public sealed class SampleHub : IAsyncLifetime
         var many = new RepoFile[ManyFilesCount];
         for (var i = 0; i < many.Length; i++) many[i] = RepoFile.FromText($"shards/part-{i:D3}.txt", new string((char)('a' + i % 26), 2048 + i));
         await Server.Store.CommitAsync(ManyFilesRepo, "main", many);
+        var large = new byte[LargePlainSize];
+        new Random(8).NextBytes(large);
+        await Server.Store.CommitAsync(LargePlainRepo, "main", new[] { RepoFile.FromBytes("large.bin", large).AsXet(false) });
     }
 
     public async Task DisposeAsync() => await Server.DisposeAsync();

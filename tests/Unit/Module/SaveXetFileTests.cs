@@ -172,6 +172,23 @@ public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
     }
 
     [Fact]
+    public void A_console_that_draws_progress_slowly_costs_a_few_renders_not_one_per_engine_report()
+    {
+        // 8 MiB plain: the engine reports after every read of 64 KiB or less, 128 times or more. Each render takes
+        // 250 ms here, longer than the render interval, so one render per report would take 32 s or more.
+        _ps.Host.ProgressDelay = TimeSpan.FromMilliseconds(250);
+        using var ps = _ps.Script("Save-XetFile -Repo xetps/large-plain -Path large.bin -Destination $destination -Endpoint $endpoint", Variables);
+        ps.Invoke();
+
+        Assert.False(ps.HadErrors);
+        Assert.Equal(SampleHub.LargePlainSize, new FileInfo(_destination.Local("large.bin")).Length);
+        // Reports made while a render is under way collapse into one, the latest: the renders follow the time the
+        // download takes (a few on loopback), not the number of reports.
+        var renders = _ps.Host.ProgressRecords.Count(r => r.ActivityId == 1 && r.RecordType == ProgressRecordType.Processing);
+        Assert.InRange(renders, 1, 16);
+    }
+
+    [Fact]
     public void ProgressPreference_SilentlyContinue_writes_no_progress()
     {
         using var ps = _ps.Script("$ProgressPreference = 'SilentlyContinue'; " + ListAll + " | Save-XetFile -Destination $destination -Endpoint $endpoint", Variables);
