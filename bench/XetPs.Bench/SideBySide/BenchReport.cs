@@ -22,7 +22,7 @@ public sealed record BenchRow(
     double MedianWallSeconds, double MinWallSeconds, double MaxWallSeconds, double SpreadPercent,
     double MegabytesPerSecond, double SecondsPerGib, double MedianPeakRssMib, double MaxPeakRssMib,
     double MedianCpuSeconds, double? SpeedVsCurl, double? SpeedVsCurlNull, double? SpeedVsCurlParallel, string? Void,
-    double? MedianInProcessSeconds = null);
+    double? MedianInProcessSeconds = null, double? PairedSpeedVsCurl = null);
 
 /// <summary>
 /// Turns samples into the table, the JSON file and the summary line. Ratios are speed ratios from the same run:
@@ -46,6 +46,9 @@ public static class BenchReport
                 return g is null || g.Any(s => s.Failure is not null) ? null : MedianOf(g.Select(s => s.Cost.WallSeconds));
             }
             var curl = Median("curl");
+            var curlByRepetition = byClient.FirstOrDefault(x => x.Key == "curl") is { } curlRuns && curlRuns.All(r => r.Failure is null)
+                ? curlRuns.GroupBy(r => r.Repetition).ToDictionary(g => g.Key, g => g.First().Cost.WallSeconds)
+                : null;
             var curlNull = Median("curl-null");
             var curlParallel = Median(curlParallelName);
             foreach (var group in byClient)
@@ -65,10 +68,29 @@ public static class BenchReport
                     curlNull is null || wall <= 0 ? null : curlNull / wall,
                     curlParallel is null || wall <= 0 ? null : curlParallel / wall,
                     failure,
-                    runs.All(s => s.InProcessSeconds is not null) ? MedianOf(runs.Select(s => s.InProcessSeconds!.Value)) : null));
+                    runs.All(s => s.InProcessSeconds is not null) ? MedianOf(runs.Select(s => s.InProcessSeconds!.Value)) : null,
+                    Paired(curlByRepetition, runs)));
             }
         }
         return rows;
+    }
+
+    /// <summary>
+    /// The median over repetitions of wall(curl) / wall(client) within the same repetition: the two ran one after the
+    /// other, so a slow stretch of this shared machine that spans both cancels out, where the ratio of the two
+    /// medians (SpeedVsCurl) can pair a fast curl run with a slow client run. Null without a curl run in some
+    /// repetition, or when a run failed.
+    /// </summary>
+    private static double? Paired(IReadOnlyDictionary<int, double>? curlByRepetition, IReadOnlyList<BenchSample> runs)
+    {
+        if (curlByRepetition is null || runs.Any(r => r.Failure is not null || r.Cost.WallSeconds <= 0)) return null;
+        var ratios = new List<double>();
+        foreach (var run in runs)
+        {
+            if (!curlByRepetition.TryGetValue(run.Repetition, out var curl)) return null;
+            ratios.Add(curl / run.Cost.WallSeconds);
+        }
+        return ratios.Count == 0 ? null : MedianOf(ratios);
     }
 
     /// <summary>The seconds a client reports for its own work, as the last <c>"seconds":N</c> on its output (the engine
@@ -115,7 +137,8 @@ public static class BenchReport
         double? SeedBuf64OverBuf2g, double? XetPsDefaultsOverCurl = null,
         double? ScalingCurlSpreadPercent = null, double? ScalingInProcessSpreadPercent = null,
         double? PwshOverEngine = null, string? PwshOverEngineDataset = null,
-        double? PwshOverEngineInProcess = null, string? PwshOverEngineInProcessDataset = null);
+        double? PwshOverEngineInProcess = null, string? PwshOverEngineInProcessDataset = null,
+        double? XetPsOverCurlPaired = null);
 
     /// <summary>
     /// xetps/curl: the engine against curl single stream writing the ranges to files, on the incompressible data set
@@ -133,12 +156,13 @@ public static class BenchReport
         // The "large" data sets of the targets: the single big files (the scaling series runs the engine alone).
         var large = rows.Where(r => r.Group is "incompressible" or "float" or "seed").Select(r => r.Dataset).Distinct().ToList();
 
-        double? overCurl = null, overCurlNull = null, overCurlParallel = null; string? overCurlSet = null;
+        double? overCurl = null, overCurlPaired = null, overCurlNull = null, overCurlParallel = null; string? overCurlSet = null;
         var incompressible = rows.Where(r => r.Group == "incompressible").Select(r => r.Dataset).FirstOrDefault();
         if (incompressible is not null && Row("engine", incompressible) is { } e)
         {
             overCurlSet = incompressible;
             overCurl = e.SpeedVsCurl;
+            overCurlPaired = e.PairedSpeedVsCurl;
             overCurlNull = e.SpeedVsCurlNull;
             overCurlParallel = e.SpeedVsCurlParallel;
         }
@@ -195,7 +219,7 @@ public static class BenchReport
                            cmdletInProcess.Value, cmdletInProcess.Dataset,
                            rss.Value, rss.Dataset, scalingSpread, fixedSeconds, marginal, seed, defaultsOverCurl,
                            curlScalingSpread, inProcessSpread,
-                           pwsh.Value, pwsh.Dataset, pwshInProcess.Value, pwshInProcess.Dataset);
+                           pwsh.Value, pwsh.Dataset, pwshInProcess.Value, pwshInProcess.Dataset, overCurlPaired);
     }
 
     /// <summary>(max - min) / min in percent; null for fewer than two values.</summary>
@@ -222,7 +246,7 @@ public static class BenchReport
 
     /// <summary>The closing line issue 6 asks for; a figure that could not be measured prints as "n/a".</summary>
     public static string TransferLimitLine(Summary s) =>
-        Inv($"transfer limit ({s.XetPsOverCurlDataset ?? "n/a"}): xetps/curl-null={Ratio(s.XetPsOverCurlNull)} xetps/curl-parallel={Ratio(s.XetPsOverCurlParallel)} (curl discarding the bytes); engine at its defaults (512 MiB buffer) / curl={Ratio(s.XetPsDefaultsOverCurl)}");
+        Inv($"transfer limit ({s.XetPsOverCurlDataset ?? "n/a"}): xetps/curl paired by repetition={Ratio(s.XetPsOverCurlPaired)}; xetps/curl-null={Ratio(s.XetPsOverCurlNull)} xetps/curl-parallel={Ratio(s.XetPsOverCurlParallel)} (curl discarding the bytes); engine at its defaults (512 MiB buffer) / curl={Ratio(s.XetPsDefaultsOverCurl)}");
 
     /// <summary>cmdlet/engine twice: process wall time (PowerShell's start-up included) and the clients' own clocks;
     /// then the same for Save-XetFile in real pwsh.</summary>

@@ -58,6 +58,37 @@ public class BenchReportTests
     }
 
     [Fact]
+    public void Paired_ratio_against_curl_compares_runs_of_the_same_repetition_so_a_slow_stretch_cancels_out()
+    {
+        var sets = new[] { Dataset("inc", "incompressible", GiB) };
+        // The machine slows down from one repetition to the next; within each, the engine is 20% slower than curl
+        // twice and 7% faster once. The medians (3.0 against 2.8) would pair curl's middle run with the engine's.
+        var rows = BenchReport.Rows(
+        [
+            Run("curl", "inc", 1.0, rep: 1), Run("engine", "inc", 1.2, rep: 1),
+            Run("curl", "inc", 3.0, rep: 2), Run("engine", "inc", 2.8, rep: 2),
+            Run("curl", "inc", 5.0, rep: 3), Run("engine", "inc", 6.0, rep: 3),
+        ], sets, "curl-p16");
+
+        var engine = rows.Single(r => r.Client == "engine");
+        Assert.Equal(3.0 / 2.8, engine.SpeedVsCurl!.Value, 9);
+        Assert.Equal(1.0 / 1.2, engine.PairedSpeedVsCurl!.Value, 9);
+        var summary = BenchReport.Summarize(rows, bufferMiB: 64);
+        Assert.Equal(1.0 / 1.2, summary.XetPsOverCurlPaired!.Value, 9);
+        Assert.Contains("xetps/curl paired by repetition=0.83;", BenchReport.TransferLimitLine(summary));
+    }
+
+    [Fact]
+    public void Paired_ratio_is_absent_when_a_repetition_has_no_curl_run()
+    {
+        var rows = BenchReport.Rows(
+            [Run("curl", "inc", 1.0, rep: 1), Run("engine", "inc", 1.2, rep: 1), Run("engine", "inc", 1.1, rep: 2)],
+            [Dataset("inc", "incompressible", GiB)], "curl-p16");
+
+        Assert.Null(rows.Single(r => r.Client == "engine").PairedSpeedVsCurl);
+    }
+
+    [Fact]
     public void Cmdlet_layer_in_process_ratio_leaves_start_up_out_and_needs_every_run_to_report_its_clock()
     {
         var sets = new[] { Dataset("inc", "incompressible", GiB), Dataset("flt", "float", GiB) };
