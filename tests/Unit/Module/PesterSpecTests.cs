@@ -20,7 +20,7 @@ public sealed class PesterSpecTests : IClassFixture<SampleHub>
     private const string ResultMarker = "XETPS-PESTER-RESULT ";
 
     // Values reach the script through the environment, not through quoting into -Command.
-    private const string Script = """
+    private const string Script = $$"""
         $ErrorActionPreference = 'Stop'
         Import-Module $env:XETPS_PESTER_MANIFEST
         $configuration = New-PesterConfiguration
@@ -43,7 +43,7 @@ public sealed class PesterSpecTests : IClassFixture<SampleHub>
                 [ordered]@{ Name = "$($_.Item)"; Result = $_.Result; Message = (@($_.ErrorRecord | ForEach-Object { $_.Exception.Message }) -join ' | ') }
             })
         }
-        [Console]::Out.WriteLine('XETPS-PESTER-RESULT ' + ($summary | ConvertTo-Json -Compress -Depth 4))
+        [Console]::Out.WriteLine('{{ResultMarker}}' + ($summary | ConvertTo-Json -Compress -Depth 4))
         """;
 
     private readonly SampleHub _hub;
