@@ -12,9 +12,19 @@ namespace XetPs.Bench.SideBySide;
 /// byte); a void run voids its whole row, because a fast wrong answer is not a result.
 /// <see cref="InProcessSeconds"/>: the time the client itself reports for its work, from just before it opens its
 /// session (engine driver) or runs the pipeline (cmdlet, inside the already started PowerShell) to the last file
-/// written; null for clients that report none. The process wall time minus it is start-up.</summary>
+/// written; null for clients that report none. The process wall time minus it is start-up.
+/// <see cref="HeadToHead"/>: a run of the head-to-head phase (engine and curl alone, see <see cref="BenchReport.HeadToHead"/>),
+/// kept out of the table so that every row's runs were interleaved with the same clients.</summary>
 public sealed record BenchSample(string Client, string Dataset, int Repetition, ProcessCost Cost, long FileBytes,
-                                 string? Failure, double? InProcessSeconds = null);
+                                 string? Failure, double? InProcessSeconds = null, bool HeadToHead = false);
+
+/// <summary>
+/// The head-to-head phase: the engine and curl alone on the incompressible file, pair after pair. PairedMedian is the
+/// median over pairs of wall(curl) / wall(engine) (above 1: the engine is faster); CiLow..CiHigh its 95% bootstrap
+/// interval; the medians of each side beside it. Void (and no figure) when any run of the phase failed.
+/// </summary>
+public sealed record HeadToHeadResult(string Dataset, int Pairs, double? PairedMedian, double? CiLow, double? CiHigh,
+                                      double? EngineMedianWallSeconds, double? CurlMedianWallSeconds, string? Void);
 
 /// <summary>Median and spread of one client on one data set, with its ratio against curl on the same data set.</summary>
 public sealed record BenchRow(
@@ -39,7 +49,7 @@ public static class BenchReport
         var rows = new List<BenchRow>();
         foreach (var dataset in datasets)
         {
-            var byClient = samples.Where(s => s.Dataset == dataset.Name).GroupBy(s => s.Client).ToList();
+            var byClient = samples.Where(s => s.Dataset == dataset.Name && !s.HeadToHead).GroupBy(s => s.Client).ToList();
             double? Median(string client)
             {
                 var g = byClient.FirstOrDefault(x => x.Key == client);
@@ -93,6 +103,51 @@ public static class BenchReport
         return ratios.Count == 0 ? null : MedianOf(ratios);
     }
 
+    /// <summary>The clients of the head-to-head phase: the summary's xetps/curl compares exactly these two.</summary>
+    public static readonly IReadOnlyList<string> HeadToHeadClients = ["curl", "engine"];
+
+    /// <summary>
+    /// Reads the head-to-head phase of <paramref name="dataset"/>: why it exists is that a target of 1.00 on a machine
+    /// whose runs vary by ±15% cannot be judged from five runs a side. Its many pairs, each two runs back to back, give
+    /// the median of the paired ratios and a 95% bootstrap interval (resampling the pairs; a fixed seed, so the same
+    /// samples always give the same report). Null when the run has no head-to-head phase.
+    /// </summary>
+    public static HeadToHeadResult? HeadToHead(IReadOnlyList<BenchSample> samples, string dataset)
+    {
+        var runs = samples.Where(s => s.HeadToHead && s.Dataset == dataset).ToList();
+        if (runs.Count == 0) return null;
+        var failure = runs.FirstOrDefault(r => r.Failure is not null);
+        if (failure is not null)
+            return new HeadToHeadResult(dataset, 0, null, null, null, null, null, $"{failure.Client} #{failure.Repetition}: {failure.Failure}");
+        var pairs = runs.GroupBy(r => r.Repetition)
+            .Select(g => (Curl: g.FirstOrDefault(r => r.Client == "curl"), Engine: g.FirstOrDefault(r => r.Client == "engine")))
+            .Where(p => p.Curl is not null && p.Engine is not null && p.Engine.Cost.WallSeconds > 0)
+            .ToList();
+        if (pairs.Count == 0) return new HeadToHeadResult(dataset, 0, null, null, null, null, null, "no complete pair");
+        var ratios = pairs.Select(p => p.Curl!.Cost.WallSeconds / p.Engine!.Cost.WallSeconds).ToArray();
+        var (low, high) = BootstrapMedianInterval(ratios);
+        return new HeadToHeadResult(dataset, pairs.Count, MedianOf(ratios), low, high,
+                                    MedianOf(pairs.Select(p => p.Engine!.Cost.WallSeconds)),
+                                    MedianOf(pairs.Select(p => p.Curl!.Cost.WallSeconds)), null);
+    }
+
+    /// <summary>The 2.5th and 97.5th percentiles of the median over 2,000 resamples (with replacement) of
+    /// <paramref name="values"/>; the same values always give the same interval.</summary>
+    public static (double Low, double High) BootstrapMedianInterval(IReadOnlyList<double> values)
+    {
+        const int resamples = 2000;
+        var random = new Random(6);
+        var medians = new double[resamples];
+        var draw = new double[values.Count];
+        for (var i = 0; i < resamples; i++)
+        {
+            for (var j = 0; j < draw.Length; j++) draw[j] = values[random.Next(values.Count)];
+            medians[i] = MedianOf(draw);
+        }
+        Array.Sort(medians);
+        return (medians[(int)(resamples * 0.025)], medians[(int)(resamples * 0.975) - 1]);
+    }
+
     /// <summary>The seconds a client reports for its own work, as the last <c>"seconds":N</c> on its output (the engine
     /// driver's result line; the cmdlet script prints the same from a stopwatch around its pipeline); null if none.</summary>
     public static double? InProcessSeconds(string standardOutput)
@@ -138,18 +193,20 @@ public static class BenchReport
         double? ScalingCurlSpreadPercent = null, double? ScalingInProcessSpreadPercent = null,
         double? PwshOverEngine = null, string? PwshOverEngineDataset = null,
         double? PwshOverEngineInProcess = null, string? PwshOverEngineInProcessDataset = null,
-        double? XetPsOverCurlPaired = null);
+        double? XetPsOverCurlPaired = null, double? XetPsOverCurlTable = null, HeadToHeadResult? HeadToHead = null);
 
     /// <summary>
-    /// xetps/curl: the engine against curl single stream writing the ranges to files, on the incompressible data set
-    /// (curl-null, the same without writing, and curl-parallel are kept beside it as the pure transfer limit). xetps/hfjs: the worst (lowest)
+    /// xetps/curl: the engine against curl single stream writing the ranges to files, on the incompressible data set:
+    /// the head-to-head phase's median of paired ratios when the run has one (its void leaves the figure n/a), else
+    /// the table's ratio of medians (kept beside it either way, as XetPsOverCurlTable, with the table's paired figure;
+    /// curl-null, the same without writing, and curl-parallel are kept beside it as the pure transfer limit). xetps/hfjs: the worst (lowest)
     /// engine-over-hfjs speed ratio among the large single-file data sets (incompressible, float, seed shape).
     /// cmdlet/engine: the worst (highest) ratio of the cmdlet's wall time to the engine's on the same data sets (target &lt;= 1.05). peak_rss_over_buffer: the largest engine peak
     /// RSS minus its buffer over every data set. Scaling: (max - min) / min of s/GiB across the scaling series, for the
     /// engine's wall time (the target), and beside it for curl's wall time and the engine's own clock: how much of the
     /// spread is this machine and every process's start, and how much is the engine.
     /// </summary>
-    public static Summary Summarize(IReadOnlyList<BenchRow> rows, double bufferMiB)
+    public static Summary Summarize(IReadOnlyList<BenchRow> rows, double bufferMiB, HeadToHeadResult? headToHead = null)
     {
         BenchRow? Row(string client, string dataset) =>
             rows.FirstOrDefault(r => r.Client == client && r.Dataset == dataset && r.Void is null);
@@ -215,11 +272,13 @@ public static class BenchReport
         // keeps the 64 MiB buffer every other engine row uses.
         double? defaultsOverCurl = incompressible is not null && Row("engine-default", incompressible) is { } ed ? ed.SpeedVsCurl : null;
 
-        return new Summary(overCurl, overCurlSet, overCurlNull, overCurlParallel, overHfjs.Value, overHfjs.Dataset, cmdlet.Value, cmdlet.Dataset,
+        var xetpsOverCurl = headToHead is null ? overCurl : headToHead.PairedMedian;
+        return new Summary(xetpsOverCurl, overCurlSet ?? headToHead?.Dataset, overCurlNull, overCurlParallel, overHfjs.Value, overHfjs.Dataset, cmdlet.Value, cmdlet.Dataset,
                            cmdletInProcess.Value, cmdletInProcess.Dataset,
                            rss.Value, rss.Dataset, scalingSpread, fixedSeconds, marginal, seed, defaultsOverCurl,
                            curlScalingSpread, inProcessSpread,
-                           pwsh.Value, pwsh.Dataset, pwshInProcess.Value, pwshInProcess.Dataset, overCurlPaired);
+                           pwsh.Value, pwsh.Dataset, pwshInProcess.Value, pwshInProcess.Dataset, overCurlPaired,
+                           overCurl, headToHead);
     }
 
     /// <summary>(max - min) / min in percent; null for fewer than two values.</summary>
@@ -246,7 +305,16 @@ public static class BenchReport
 
     /// <summary>The closing line issue 6 asks for; a figure that could not be measured prints as "n/a".</summary>
     public static string TransferLimitLine(Summary s) =>
-        Inv($"transfer limit ({s.XetPsOverCurlDataset ?? "n/a"}): xetps/curl paired by repetition={Ratio(s.XetPsOverCurlPaired)}; xetps/curl-null={Ratio(s.XetPsOverCurlNull)} xetps/curl-parallel={Ratio(s.XetPsOverCurlParallel)} (curl discarding the bytes); engine at its defaults (512 MiB buffer) / curl={Ratio(s.XetPsDefaultsOverCurl)}");
+        Inv($"transfer limit ({s.XetPsOverCurlDataset ?? "n/a"}): table xetps/curl={Ratio(s.XetPsOverCurlTable)} (medians), paired by repetition={Ratio(s.XetPsOverCurlPaired)}; xetps/curl-null={Ratio(s.XetPsOverCurlNull)} xetps/curl-parallel={Ratio(s.XetPsOverCurlParallel)} (curl discarding the bytes); engine at its defaults (512 MiB buffer) / curl={Ratio(s.XetPsDefaultsOverCurl)}");
+
+    /// <summary>The head-to-head phase's line (null without one): the figure the summary's xetps/curl takes, its
+    /// interval, and each side's median.</summary>
+    public static string? HeadToHeadLine(Summary s) => s.HeadToHead switch
+    {
+        null => null,
+        { Void: { } reason } h => Inv($"head-to-head ({h.Dataset}): VOID: {reason}"),
+        var h => Inv($"head-to-head ({h.Dataset}, {h.Pairs} pairs back to back, alternating which runs first): xetps/curl paired median={Ratio(h.PairedMedian)} (95% bootstrap interval {Ratio(h.CiLow)}-{Ratio(h.CiHigh)}; target >= 1.00); medians: engine {Ratio(h.EngineMedianWallSeconds)} s, curl {Ratio(h.CurlMedianWallSeconds)} s"),
+    };
 
     /// <summary>cmdlet/engine twice: process wall time (PowerShell's start-up included) and the clients' own clocks;
     /// then the same for Save-XetFile in real pwsh.</summary>

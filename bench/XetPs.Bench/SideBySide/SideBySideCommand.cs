@@ -16,11 +16,13 @@ namespace XetPs.Bench.SideBySide;
 /// repetition after repetition of A B C ...), so that the load of this shared machine falls on all clients alike.
 /// Each run is its own process under GNU time; each output is verified after the run, outside the measurement, and a
 /// wrong byte voids the row. The emulator is started by <c>bench/run</c>; this command only needs its endpoint.
+/// Then, with <c>--head-to-head N</c>, N more pairs of the engine and curl alone on the incompressible file, which
+/// the summary's xetps/curl is read from (see <see cref="BenchReport.HeadToHead"/>).
 /// </summary>
 public static class SideBySideCommand
 {
     [BenchCommand("side-by-side",
-        "--hub URL (--profile quick|full | --dataset NAME=GROUP:REPO[:PATH] ...) [--reps N] [--clients a,b] [--buffer-mib 64] [--curl-parallel 16] [--work DIR] [--json FILE] [--markdown FILE]")]
+        "--hub URL (--profile quick|full | --dataset NAME=GROUP:REPO[:PATH] ...) [--reps N] [--clients a,b] [--buffer-mib 64] [--curl-parallel 16] [--head-to-head N] [--work DIR] [--json FILE] [--markdown FILE]")]
     private static async Task<int> RunAsync(string[] args)
     {
         var options = Options.Parse(args);
@@ -55,8 +57,29 @@ public static class SideBySideCommand
                 }
         }
 
+        var headToHeadSet = datasets.FirstOrDefault(d => d.Group == "incompressible");
+        var headToHeadClients = BenchReport.HeadToHeadClients
+            .Select(name => clients.FirstOrDefault(c => c.Name == name)).OfType<BenchClient>().ToList();
+        if (options.HeadToHeadPairs > 0 && headToHeadSet is not null && headToHeadClients.Count == 2)
+        {
+            for (var pair = 1; pair <= options.HeadToHeadPairs; pair++)
+            {
+                // Which client runs first alternates, so that neither always inherits the other's leftovers.
+                var order = pair % 2 == 1 ? headToHeadClients : [headToHeadClients[1], headToHeadClients[0]];
+                foreach (var client in order)
+                {
+                    await WarmPageCacheAsync(options.Work, headToHeadSet.TotalBytes).ConfigureAwait(false);
+                    var sample = await RunOnceAsync(client, env, headToHeadSet, pair, options.Work).ConfigureAwait(false) with { HeadToHead = true };
+                    samples.Add(sample);
+                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  head-to-head {headToHeadSet.Name,-14} {client.Name,-13} #{pair} {sample.Cost.WallSeconds,7:F2} s cpu {sample.Cost.CpuSeconds,6:F2} s {(sample.Failure is null ? "ok" : "VOID " + sample.Failure)}"));
+                }
+            }
+        }
+
         var rows = BenchReport.Rows(samples, datasets, curlParallelName);
-        var summary = BenchReport.Summarize(rows, options.BufferMiB);
+        var headToHead = headToHeadSet is null ? null : BenchReport.HeadToHead(samples, headToHeadSet.Name);
+        var summary = BenchReport.Summarize(rows, options.BufferMiB, headToHead);
         var markdown = BenchReport.Markdown(rows);
         var loadAfter = LoadAverage();
         var document = new
@@ -64,11 +87,13 @@ public static class SideBySideCommand
             when_utc = DateTime.UtcNow.ToString("u", CultureInfo.InvariantCulture),
             machine = new { processors = Environment.ProcessorCount, load_average_before = load, load_average_after = loadAfter },
             repetitions = options.Repetitions,
+            head_to_head_pairs = options.HeadToHeadPairs,
             buffer_mib = options.BufferMiB,
             clients = clients.Select(c => new { c.Name, c.Description }),
             datasets = datasets.Select(d => new { d.Name, d.Group, repo = d.Repo.ResolvePrefix, d.Path, files = d.Files.Count, bytes = d.TotalBytes }),
             rows,
             summary,
+            head_to_head_line = BenchReport.HeadToHeadLine(summary),
             transfer_limit_line = BenchReport.TransferLimitLine(summary),
             summary_line = BenchReport.SummaryLine(summary),
             samples,
@@ -85,6 +110,7 @@ public static class SideBySideCommand
             Console.WriteLine(BenchReport.ScalingLine(summary));
         if (summary.SeedBuf64OverBuf2g is { } seed)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"seed shape: 64 MiB buffer / 2 GiB buffer wall = {seed:F2} (target <= 1.25)"));
+        if (BenchReport.HeadToHeadLine(summary) is { } headToHeadLine) Console.WriteLine(headToHeadLine);
         Console.WriteLine(BenchReport.TransferLimitLine(summary));
         Console.WriteLine(BenchReport.CmdletLine(summary));
         Console.WriteLine(BenchReport.SummaryLine(summary));
@@ -206,13 +232,13 @@ public static class SideBySideCommand
     private sealed record DatasetSpec(string Name, string Group, RepoId Repo, string? Path);
 
     private sealed record Options(Uri Hub, IReadOnlyList<DatasetSpec> Datasets, int Repetitions, HashSet<string>? Clients,
-                                  long BufferMiB, int CurlParallel, string Work, string? Json, string? Markdown,
+                                  long BufferMiB, int CurlParallel, int HeadToHeadPairs, string Work, string? Json, string? Markdown,
                                   string? Token, string RepoRoot)
     {
         public static Options Parse(string[] args)
         {
             Uri? hub = null; var datasets = new List<DatasetSpec>(); var reps = 3; HashSet<string>? clients = null;
-            long buffer = 64; var curlParallel = 16; string? work = null, json = null, markdown = null, token = null;
+            long buffer = 64; var curlParallel = 16; var headToHead = 0; string? work = null, json = null, markdown = null, token = null;
             string? root = null;
             for (var i = 0; i < args.Length; i++)
             {
@@ -228,6 +254,7 @@ public static class SideBySideCommand
                     case "--clients": clients = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries)]; break;
                     case "--buffer-mib": buffer = long.Parse(Value(), CultureInfo.InvariantCulture); break;
                     case "--curl-parallel": curlParallel = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                    case "--head-to-head": headToHead = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                     case "--work": work = Value(); break;
                     case "--json": json = Value(); break;
                     case "--markdown": markdown = Value(); break;
@@ -239,9 +266,10 @@ public static class SideBySideCommand
             if (hub is null) throw new ArgumentException("--hub URL is required (bench/run starts the emulator and passes it)");
             if (datasets.Count == 0) throw new ArgumentException("--profile quick|full or at least one --dataset NAME=GROUP:REPO[:PATH] is required");
             if (reps < 1 || buffer < 1 || curlParallel < 1) throw new ArgumentException("--reps, --buffer-mib and --curl-parallel must be >= 1");
+            if (headToHead < 0) throw new ArgumentException("--head-to-head must be >= 0 (pairs; 0: none)");
             root ??= FindRepoRoot();
             work ??= Path.Combine(Path.GetTempPath(), "xetps-bench-work");
-            return new Options(hub, datasets, reps, clients, buffer, curlParallel, work, json, markdown, token, root);
+            return new Options(hub, datasets, reps, clients, buffer, curlParallel, headToHead, work, json, markdown, token, root);
         }
 
         private static DatasetSpec ParseDataset(string text)

@@ -75,7 +75,95 @@ public class BenchReportTests
         Assert.Equal(1.0 / 1.2, engine.PairedSpeedVsCurl!.Value, 9);
         var summary = BenchReport.Summarize(rows, bufferMiB: 64);
         Assert.Equal(1.0 / 1.2, summary.XetPsOverCurlPaired!.Value, 9);
-        Assert.Contains("xetps/curl paired by repetition=0.83;", BenchReport.TransferLimitLine(summary));
+        Assert.Contains("table xetps/curl=1.07 (medians), paired by repetition=0.83;", BenchReport.TransferLimitLine(summary));
+    }
+
+    private static BenchSample Pair(string client, double wall, int pair, string? failure = null) =>
+        Run(client, "inc", wall, failure: failure, rep: pair) with { HeadToHead = true };
+
+    [Fact]
+    public void Head_to_head_runs_stay_out_of_the_table_whose_rows_were_interleaved_with_every_client()
+    {
+        var rows = BenchReport.Rows(
+            [Run("curl", "inc", 2.0), Run("engine", "inc", 2.5), Pair("curl", 9.0, 1), Pair("engine", 1.0, 1)],
+            [Dataset("inc", "incompressible", GiB)], "curl-p16");
+
+        var engine = rows.Single(r => r.Client == "engine");
+        Assert.Equal(1, engine.Runs);
+        Assert.Equal(2.5, engine.MedianWallSeconds);
+        Assert.Equal(2.0 / 2.5, engine.SpeedVsCurl!.Value, 9);
+    }
+
+    [Fact]
+    public void Head_to_head_gives_the_median_of_paired_ratios_with_a_bootstrap_interval_that_holds_it()
+    {
+        // Five pairs; the machine slows down over them, and the engine is faster in three of the five.
+        double[] curl = [2.0, 2.2, 2.6, 3.0, 3.6], engine = [1.9, 2.3, 2.5, 2.9, 3.7];
+        var samples = curl.Select((c, i) => Pair("curl", c, i + 1))
+            .Concat(engine.Select((e, i) => Pair("engine", e, i + 1))).ToList();
+
+        var h = BenchReport.HeadToHead(samples, "inc")!;
+
+        var ratios = curl.Zip(engine, (c, e) => c / e).ToArray();
+        Assert.Equal(5, h.Pairs);
+        Assert.Equal(BenchReport.MedianOf(ratios), h.PairedMedian!.Value, 9);
+        Assert.InRange(h.PairedMedian!.Value, h.CiLow!.Value, h.CiHigh!.Value);
+        Assert.True(h.CiLow >= ratios.Min() && h.CiHigh <= ratios.Max());
+        Assert.True(h.CiLow < h.CiHigh);
+        Assert.Equal(2.6, h.CurlMedianWallSeconds);
+        Assert.Equal(2.5, h.EngineMedianWallSeconds);
+        Assert.Equal(h, BenchReport.HeadToHead(samples, "inc")); // a report rebuilt from the same samples reads the same
+    }
+
+    [Fact]
+    public void Bootstrap_interval_of_identical_ratios_is_that_ratio()
+    {
+        Assert.Equal((1.1, 1.1), BenchReport.BootstrapMedianInterval([1.1, 1.1, 1.1, 1.1]));
+    }
+
+    [Fact]
+    public void Summary_takes_xetps_curl_from_the_head_to_head_and_keeps_the_tables_figures_beside_it()
+    {
+        var rows = BenchReport.Rows([Run("curl", "inc", 2.0), Run("engine", "inc", 2.5)],
+                                    [Dataset("inc", "incompressible", GiB)], "curl-p16");
+        var headToHead = BenchReport.HeadToHead(
+            [Pair("curl", 2.2, 1), Pair("engine", 2.0, 1), Pair("engine", 2.4, 2), Pair("curl", 2.64, 2)], "inc");
+
+        var summary = BenchReport.Summarize(rows, bufferMiB: 64, headToHead);
+
+        Assert.Equal(1.1, summary.XetPsOverCurl!.Value, 9);
+        Assert.Equal(0.8, summary.XetPsOverCurlTable!.Value, 9);
+        Assert.StartsWith("summary: xetps/curl=1.10 ", BenchReport.SummaryLine(summary));
+        Assert.StartsWith("head-to-head (inc, 2 pairs back to back, alternating which runs first): xetps/curl paired median=1.10 (95% bootstrap interval 1.10-1.10; target >= 1.00); medians: engine 2.20 s, curl 2.42 s",
+                          BenchReport.HeadToHeadLine(summary));
+        Assert.Contains("table xetps/curl=0.80 (medians)", BenchReport.TransferLimitLine(summary));
+    }
+
+    [Fact]
+    public void A_failed_head_to_head_run_voids_the_phase_and_leaves_xetps_curl_unmeasured()
+    {
+        var rows = BenchReport.Rows([Run("curl", "inc", 2.0), Run("engine", "inc", 1.0)],
+                                    [Dataset("inc", "incompressible", GiB)], "curl-p16");
+        var headToHead = BenchReport.HeadToHead(
+            [Pair("curl", 2.0, 1), Pair("engine", 1.0, 1), Pair("engine", 1.0, 2, failure: "sha256 mismatch"), Pair("curl", 2.0, 2)], "inc");
+
+        var summary = BenchReport.Summarize(rows, bufferMiB: 64, headToHead);
+
+        Assert.Null(summary.XetPsOverCurl);
+        Assert.Equal("head-to-head (inc): VOID: engine #2: sha256 mismatch", BenchReport.HeadToHeadLine(summary));
+        Assert.StartsWith("summary: xetps/curl=n/a ", BenchReport.SummaryLine(summary));
+    }
+
+    [Fact]
+    public void Without_a_head_to_head_the_summary_keeps_the_tables_ratio_and_prints_no_head_to_head_line()
+    {
+        var rows = BenchReport.Rows([Run("curl", "inc", 2.0), Run("engine", "inc", 2.5)],
+                                    [Dataset("inc", "incompressible", GiB)], "curl-p16");
+
+        var summary = BenchReport.Summarize(rows, bufferMiB: 64, BenchReport.HeadToHead([], "inc"));
+
+        Assert.Equal(0.8, summary.XetPsOverCurl!.Value, 9);
+        Assert.Null(BenchReport.HeadToHeadLine(summary));
     }
 
     [Fact]
