@@ -19,12 +19,20 @@ public sealed record BenchSample(string Client, string Dataset, int Repetition, 
                                  string? Failure, double? InProcessSeconds = null, bool HeadToHead = false);
 
 /// <summary>
-/// The head-to-head phase: the engine and curl alone on the incompressible file, pair after pair. PairedMedian is the
-/// median over pairs of wall(curl) / wall(engine) (above 1: the engine is faster); CiLow..CiHigh its 95% bootstrap
-/// interval; the medians of each side beside it. Void (and no figure) when any run of the phase failed.
+/// The head-to-head phase on one data set: rounds of the engine (and the engine at its defaults, when it runs) and curl
+/// alone, back to back. One comparison per client against curl; Void (and no comparison) when any run of the phase
+/// failed.
 /// </summary>
-public sealed record HeadToHeadResult(string Dataset, int Pairs, double? PairedMedian, double? CiLow, double? CiHigh,
-                                      double? EngineMedianWallSeconds, double? CurlMedianWallSeconds, string? Void);
+public sealed record HeadToHeadResult(string Dataset, int Rounds, IReadOnlyList<HeadToHeadComparison> Comparisons, string? Void)
+{
+    public HeadToHeadComparison? For(string client) => Comparisons.FirstOrDefault(c => c.Client == client);
+}
+
+/// <summary>One client against curl in the head-to-head: PairedMedian is the median over rounds of wall(curl) /
+/// wall(client) (above 1: the client is faster); CiLow..CiHigh its 95% bootstrap interval; each side's median wall
+/// time beside it.</summary>
+public sealed record HeadToHeadComparison(string Client, int Pairs, double PairedMedian, double CiLow, double CiHigh,
+                                          double ClientMedianWallSeconds, double CurlMedianWallSeconds);
 
 /// <summary>Median and spread of one client on one data set, with its ratio against curl on the same data set.</summary>
 public sealed record BenchRow(
@@ -103,32 +111,40 @@ public static class BenchReport
         return ratios.Count == 0 ? null : MedianOf(ratios);
     }
 
-    /// <summary>The clients of the head-to-head phase: the summary's xetps/curl compares exactly these two.</summary>
-    public static readonly IReadOnlyList<string> HeadToHeadClients = ["curl", "engine"];
+    /// <summary>The clients of the head-to-head phase, curl first: each other one is compared with it. The summary's
+    /// xetps/curl is the engine's comparison; the engine at its defaults is what a user gets without settings.</summary>
+    public static readonly IReadOnlyList<string> HeadToHeadClients = ["curl", "engine", "engine-default"];
 
     /// <summary>
     /// Reads the head-to-head phase of <paramref name="dataset"/>: why it exists is that a target of 1.00 on a machine
-    /// whose runs vary by ±15% cannot be judged from five runs a side. Its many pairs, each two runs back to back, give
-    /// the median of the paired ratios and a 95% bootstrap interval (resampling the pairs; a fixed seed, so the same
-    /// samples always give the same report). Null when the run has no head-to-head phase.
+    /// whose runs vary by ±15% cannot be judged from five runs a side. Its many rounds, each the clients back to back,
+    /// give for each client the median of its ratios to curl within a round and a 95% bootstrap interval (resampling
+    /// the rounds; a fixed seed, so the same samples always give the same report). Null when the run has none.
     /// </summary>
     public static HeadToHeadResult? HeadToHead(IReadOnlyList<BenchSample> samples, string dataset)
     {
         var runs = samples.Where(s => s.HeadToHead && s.Dataset == dataset).ToList();
         if (runs.Count == 0) return null;
+        var rounds = runs.Select(r => r.Repetition).Distinct().Count();
         var failure = runs.FirstOrDefault(r => r.Failure is not null);
         if (failure is not null)
-            return new HeadToHeadResult(dataset, 0, null, null, null, null, null, $"{failure.Client} #{failure.Repetition}: {failure.Failure}");
-        var pairs = runs.GroupBy(r => r.Repetition)
-            .Select(g => (Curl: g.FirstOrDefault(r => r.Client == "curl"), Engine: g.FirstOrDefault(r => r.Client == "engine")))
-            .Where(p => p.Curl is not null && p.Engine is not null && p.Engine.Cost.WallSeconds > 0)
-            .ToList();
-        if (pairs.Count == 0) return new HeadToHeadResult(dataset, 0, null, null, null, null, null, "no complete pair");
-        var ratios = pairs.Select(p => p.Curl!.Cost.WallSeconds / p.Engine!.Cost.WallSeconds).ToArray();
-        var (low, high) = BootstrapMedianInterval(ratios);
-        return new HeadToHeadResult(dataset, pairs.Count, MedianOf(ratios), low, high,
-                                    MedianOf(pairs.Select(p => p.Engine!.Cost.WallSeconds)),
-                                    MedianOf(pairs.Select(p => p.Curl!.Cost.WallSeconds)), null);
+            return new HeadToHeadResult(dataset, rounds, [], $"{failure.Client} #{failure.Repetition}: {failure.Failure}");
+        var curl = runs.Where(r => r.Client == HeadToHeadClients[0]).GroupBy(r => r.Repetition)
+            .ToDictionary(g => g.Key, g => g.First().Cost.WallSeconds);
+        var comparisons = new List<HeadToHeadComparison>();
+        foreach (var client in HeadToHeadClients.Skip(1))
+        {
+            var pairs = runs.Where(r => r.Client == client && r.Cost.WallSeconds > 0 && curl.ContainsKey(r.Repetition))
+                .GroupBy(r => r.Repetition).Select(g => (Client: g.First().Cost.WallSeconds, Curl: curl[g.Key])).ToList();
+            if (pairs.Count == 0) continue;
+            var ratios = pairs.Select(p => p.Curl / p.Client).ToArray();
+            var (low, high) = BootstrapMedianInterval(ratios);
+            comparisons.Add(new HeadToHeadComparison(client, pairs.Count, MedianOf(ratios), low, high,
+                                                     MedianOf(pairs.Select(p => p.Client)), MedianOf(pairs.Select(p => p.Curl))));
+        }
+        return comparisons.Count == 0
+            ? new HeadToHeadResult(dataset, rounds, [], "no round with curl and a client beside it")
+            : new HeadToHeadResult(dataset, rounds, comparisons, null);
     }
 
     /// <summary>The 2.5th and 97.5th percentiles of the median over 2,000 resamples (with replacement) of
@@ -272,7 +288,7 @@ public static class BenchReport
         // keeps the 64 MiB buffer every other engine row uses.
         double? defaultsOverCurl = incompressible is not null && Row("engine-default", incompressible) is { } ed ? ed.SpeedVsCurl : null;
 
-        var xetpsOverCurl = headToHead is null ? overCurl : headToHead.PairedMedian;
+        var xetpsOverCurl = headToHead is null ? overCurl : headToHead.For("engine")?.PairedMedian;
         return new Summary(xetpsOverCurl, overCurlSet ?? headToHead?.Dataset, overCurlNull, overCurlParallel, overHfjs.Value, overHfjs.Dataset, cmdlet.Value, cmdlet.Dataset,
                            cmdletInProcess.Value, cmdletInProcess.Dataset,
                            rss.Value, rss.Dataset, scalingSpread, fixedSeconds, marginal, seed, defaultsOverCurl,
@@ -307,13 +323,15 @@ public static class BenchReport
     public static string TransferLimitLine(Summary s) =>
         Inv($"transfer limit ({s.XetPsOverCurlDataset ?? "n/a"}): table xetps/curl={Ratio(s.XetPsOverCurlTable)} (medians), paired by repetition={Ratio(s.XetPsOverCurlPaired)}; xetps/curl-null={Ratio(s.XetPsOverCurlNull)} xetps/curl-parallel={Ratio(s.XetPsOverCurlParallel)} (curl discarding the bytes); engine at its defaults (512 MiB buffer) / curl={Ratio(s.XetPsDefaultsOverCurl)}");
 
-    /// <summary>The head-to-head phase's line (null without one): the figure the summary's xetps/curl takes, its
-    /// interval, and each side's median.</summary>
+    /// <summary>The head-to-head phase's line (null without one): for each client, the figure against curl (the
+    /// engine's is the summary's xetps/curl), its interval, and the two sides' medians.</summary>
     public static string? HeadToHeadLine(Summary s) => s.HeadToHead switch
     {
         null => null,
         { Void: { } reason } h => Inv($"head-to-head ({h.Dataset}): VOID: {reason}"),
-        var h => Inv($"head-to-head ({h.Dataset}, {h.Pairs} pairs back to back, alternating which runs first): xetps/curl paired median={Ratio(h.PairedMedian)} (95% bootstrap interval {Ratio(h.CiLow)}-{Ratio(h.CiHigh)}; target >= 1.00); medians: engine {Ratio(h.EngineMedianWallSeconds)} s, curl {Ratio(h.CurlMedianWallSeconds)} s"),
+        var h => Inv($"head-to-head ({h.Dataset}, {h.Rounds} rounds back to back, the order rotating; target >= 1.00): ")
+                 + string.Join("; ", h.Comparisons.Select(c => Inv(
+                     $"{(c.Client == "engine" ? "xetps" : c.Client)}/curl paired median={Ratio(c.PairedMedian)} (95% bootstrap interval {Ratio(c.CiLow)}-{Ratio(c.CiHigh)}; medians {Ratio(c.ClientMedianWallSeconds)} s against {Ratio(c.CurlMedianWallSeconds)} s)"))),
     };
 
     /// <summary>cmdlet/engine twice: process wall time (PowerShell's start-up included) and the clients' own clocks;

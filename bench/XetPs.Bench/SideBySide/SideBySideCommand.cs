@@ -16,8 +16,8 @@ namespace XetPs.Bench.SideBySide;
 /// repetition after repetition of A B C ...), so that the load of this shared machine falls on all clients alike.
 /// Each run is its own process under GNU time; each output is verified after the run, outside the measurement, and a
 /// wrong byte voids the row. The emulator is started by <c>bench/run</c>; this command only needs its endpoint.
-/// Then, with <c>--head-to-head N</c>, N more pairs of the engine and curl alone on the incompressible file, which
-/// the summary's xetps/curl is read from (see <see cref="BenchReport.HeadToHead"/>).
+/// Then, with <c>--head-to-head N</c>, N more rounds of curl, the engine and the engine at its defaults alone on the
+/// incompressible file, which the summary's xetps/curl is read from (see <see cref="BenchReport.HeadToHead"/>).
 /// </summary>
 public static class SideBySideCommand
 {
@@ -60,19 +60,21 @@ public static class SideBySideCommand
         var headToHeadSet = datasets.FirstOrDefault(d => d.Group == "incompressible");
         var headToHeadClients = BenchReport.HeadToHeadClients
             .Select(name => clients.FirstOrDefault(c => c.Name == name)).OfType<BenchClient>().ToList();
-        if (options.HeadToHeadPairs > 0 && headToHeadSet is not null && headToHeadClients.Count == 2)
+        if (options.HeadToHeadRounds > 0 && headToHeadSet is not null && headToHeadClients.Count >= 2
+            && headToHeadClients[0].Name == BenchReport.HeadToHeadClients[0])
         {
-            for (var pair = 1; pair <= options.HeadToHeadPairs; pair++)
+            for (var round = 1; round <= options.HeadToHeadRounds; round++)
             {
-                // Which client runs first alternates, so that neither always inherits the other's leftovers.
-                var order = pair % 2 == 1 ? headToHeadClients : [headToHeadClients[1], headToHeadClients[0]];
+                // The order rotates from round to round, so that no client always inherits another's leftovers.
+                var order = headToHeadClients.Skip(round % headToHeadClients.Count)
+                    .Concat(headToHeadClients.Take(round % headToHeadClients.Count));
                 foreach (var client in order)
                 {
                     await WarmPageCacheAsync(options.Work, headToHeadSet.TotalBytes).ConfigureAwait(false);
-                    var sample = await RunOnceAsync(client, env, headToHeadSet, pair, options.Work).ConfigureAwait(false) with { HeadToHead = true };
+                    var sample = await RunOnceAsync(client, env, headToHeadSet, round, options.Work).ConfigureAwait(false) with { HeadToHead = true };
                     samples.Add(sample);
                     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  head-to-head {headToHeadSet.Name,-14} {client.Name,-13} #{pair} {sample.Cost.WallSeconds,7:F2} s cpu {sample.Cost.CpuSeconds,6:F2} s {(sample.Failure is null ? "ok" : "VOID " + sample.Failure)}"));
+                        $"  head-to-head {headToHeadSet.Name,-14} {client.Name,-14} #{round} {sample.Cost.WallSeconds,7:F2} s cpu {sample.Cost.CpuSeconds,6:F2} s {(sample.Failure is null ? "ok" : "VOID " + sample.Failure)}"));
                 }
             }
         }
@@ -87,7 +89,7 @@ public static class SideBySideCommand
             when_utc = DateTime.UtcNow.ToString("u", CultureInfo.InvariantCulture),
             machine = new { processors = Environment.ProcessorCount, load_average_before = load, load_average_after = loadAfter },
             repetitions = options.Repetitions,
-            head_to_head_pairs = options.HeadToHeadPairs,
+            head_to_head_rounds = options.HeadToHeadRounds,
             buffer_mib = options.BufferMiB,
             clients = clients.Select(c => new { c.Name, c.Description }),
             datasets = datasets.Select(d => new { d.Name, d.Group, repo = d.Repo.ResolvePrefix, d.Path, files = d.Files.Count, bytes = d.TotalBytes }),
@@ -232,7 +234,7 @@ public static class SideBySideCommand
     private sealed record DatasetSpec(string Name, string Group, RepoId Repo, string? Path);
 
     private sealed record Options(Uri Hub, IReadOnlyList<DatasetSpec> Datasets, int Repetitions, HashSet<string>? Clients,
-                                  long BufferMiB, int CurlParallel, int HeadToHeadPairs, string Work, string? Json, string? Markdown,
+                                  long BufferMiB, int CurlParallel, int HeadToHeadRounds, string Work, string? Json, string? Markdown,
                                   string? Token, string RepoRoot)
     {
         public static Options Parse(string[] args)
@@ -266,7 +268,7 @@ public static class SideBySideCommand
             if (hub is null) throw new ArgumentException("--hub URL is required (bench/run starts the emulator and passes it)");
             if (datasets.Count == 0) throw new ArgumentException("--profile quick|full or at least one --dataset NAME=GROUP:REPO[:PATH] is required");
             if (reps < 1 || buffer < 1 || curlParallel < 1) throw new ArgumentException("--reps, --buffer-mib and --curl-parallel must be >= 1");
-            if (headToHead < 0) throw new ArgumentException("--head-to-head must be >= 0 (pairs; 0: none)");
+            if (headToHead < 0) throw new ArgumentException("--head-to-head must be >= 0 (rounds; 0: none)");
             root ??= FindRepoRoot();
             work ??= Path.Combine(Path.GetTempPath(), "xetps-bench-work");
             return new Options(hub, datasets, reps, clients, buffer, curlParallel, headToHead, work, json, markdown, token, root);

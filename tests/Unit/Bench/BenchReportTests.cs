@@ -78,14 +78,14 @@ public class BenchReportTests
         Assert.Contains("table xetps/curl=1.07 (medians), paired by repetition=0.83;", BenchReport.TransferLimitLine(summary));
     }
 
-    private static BenchSample Pair(string client, double wall, int pair, string? failure = null) =>
-        Run(client, "inc", wall, failure: failure, rep: pair) with { HeadToHead = true };
+    private static BenchSample Round(string client, double wall, int round, string? failure = null) =>
+        Run(client, "inc", wall, failure: failure, rep: round) with { HeadToHead = true };
 
     [Fact]
     public void Head_to_head_runs_stay_out_of_the_table_whose_rows_were_interleaved_with_every_client()
     {
         var rows = BenchReport.Rows(
-            [Run("curl", "inc", 2.0), Run("engine", "inc", 2.5), Pair("curl", 9.0, 1), Pair("engine", 1.0, 1)],
+            [Run("curl", "inc", 2.0), Run("engine", "inc", 2.5), Round("curl", 9.0, 1), Round("engine", 1.0, 1)],
             [Dataset("inc", "incompressible", GiB)], "curl-p16");
 
         var engine = rows.Single(r => r.Client == "engine");
@@ -95,24 +95,28 @@ public class BenchReportTests
     }
 
     [Fact]
-    public void Head_to_head_gives_the_median_of_paired_ratios_with_a_bootstrap_interval_that_holds_it()
+    public void Head_to_head_gives_each_client_the_median_of_its_ratios_to_curl_within_a_round_and_an_interval_that_holds_it()
     {
-        // Five pairs; the machine slows down over them, and the engine is faster in three of the five.
+        // Five rounds; the machine slows down over them, and the engine is faster in three of the five.
         double[] curl = [2.0, 2.2, 2.6, 3.0, 3.6], engine = [1.9, 2.3, 2.5, 2.9, 3.7];
-        var samples = curl.Select((c, i) => Pair("curl", c, i + 1))
-            .Concat(engine.Select((e, i) => Pair("engine", e, i + 1))).ToList();
+        var samples = curl.Select((c, i) => Round("curl", c, i + 1))
+            .Concat(engine.Select((e, i) => Round("engine", e, i + 1)))
+            .Concat(curl.Select((c, i) => Round("engine-default", c / 1.25, i + 1))).ToList();
 
         var h = BenchReport.HeadToHead(samples, "inc")!;
 
         var ratios = curl.Zip(engine, (c, e) => c / e).ToArray();
-        Assert.Equal(5, h.Pairs);
-        Assert.Equal(BenchReport.MedianOf(ratios), h.PairedMedian!.Value, 9);
-        Assert.InRange(h.PairedMedian!.Value, h.CiLow!.Value, h.CiHigh!.Value);
-        Assert.True(h.CiLow >= ratios.Min() && h.CiHigh <= ratios.Max());
-        Assert.True(h.CiLow < h.CiHigh);
-        Assert.Equal(2.6, h.CurlMedianWallSeconds);
-        Assert.Equal(2.5, h.EngineMedianWallSeconds);
-        Assert.Equal(h, BenchReport.HeadToHead(samples, "inc")); // a report rebuilt from the same samples reads the same
+        var e64 = h.For("engine")!;
+        Assert.Equal(5, h.Rounds);
+        Assert.Equal(5, e64.Pairs);
+        Assert.Equal(BenchReport.MedianOf(ratios), e64.PairedMedian, 9);
+        Assert.InRange(e64.PairedMedian, e64.CiLow, e64.CiHigh);
+        Assert.True(e64.CiLow >= ratios.Min() && e64.CiHigh <= ratios.Max());
+        Assert.True(e64.CiLow < e64.CiHigh);
+        Assert.Equal(2.6, e64.CurlMedianWallSeconds);
+        Assert.Equal(2.5, e64.ClientMedianWallSeconds);
+        Assert.Equal(1.25, h.For("engine-default")!.PairedMedian, 9); // 25% faster than curl in every round
+        Assert.Equal(h.Comparisons, BenchReport.HeadToHead(samples, "inc")!.Comparisons); // rebuilt from the same samples: the same report
     }
 
     [Fact]
@@ -122,20 +126,25 @@ public class BenchReportTests
     }
 
     [Fact]
-    public void Summary_takes_xetps_curl_from_the_head_to_head_and_keeps_the_tables_figures_beside_it()
+    public void Summary_takes_xetps_curl_from_the_engines_head_to_head_and_keeps_the_tables_figures_beside_it()
     {
         var rows = BenchReport.Rows([Run("curl", "inc", 2.0), Run("engine", "inc", 2.5)],
                                     [Dataset("inc", "incompressible", GiB)], "curl-p16");
         var headToHead = BenchReport.HeadToHead(
-            [Pair("curl", 2.2, 1), Pair("engine", 2.0, 1), Pair("engine", 2.4, 2), Pair("curl", 2.64, 2)], "inc");
+        [
+            Round("engine", 2.0, 1), Round("engine-default", 1.1, 1), Round("curl", 2.2, 1),
+            Round("engine-default", 1.32, 2), Round("curl", 2.64, 2), Round("engine", 2.4, 2),
+        ], "inc");
 
         var summary = BenchReport.Summarize(rows, bufferMiB: 64, headToHead);
 
         Assert.Equal(1.1, summary.XetPsOverCurl!.Value, 9);
         Assert.Equal(0.8, summary.XetPsOverCurlTable!.Value, 9);
         Assert.StartsWith("summary: xetps/curl=1.10 ", BenchReport.SummaryLine(summary));
-        Assert.StartsWith("head-to-head (inc, 2 pairs back to back, alternating which runs first): xetps/curl paired median=1.10 (95% bootstrap interval 1.10-1.10; target >= 1.00); medians: engine 2.20 s, curl 2.42 s",
-                          BenchReport.HeadToHeadLine(summary));
+        Assert.Equal("head-to-head (inc, 2 rounds back to back, the order rotating; target >= 1.00): "
+                     + "xetps/curl paired median=1.10 (95% bootstrap interval 1.10-1.10; medians 2.20 s against 2.42 s); "
+                     + "engine-default/curl paired median=2.00 (95% bootstrap interval 2.00-2.00; medians 1.21 s against 2.42 s)",
+                     BenchReport.HeadToHeadLine(summary));
         Assert.Contains("table xetps/curl=0.80 (medians)", BenchReport.TransferLimitLine(summary));
     }
 
@@ -145,7 +154,7 @@ public class BenchReportTests
         var rows = BenchReport.Rows([Run("curl", "inc", 2.0), Run("engine", "inc", 1.0)],
                                     [Dataset("inc", "incompressible", GiB)], "curl-p16");
         var headToHead = BenchReport.HeadToHead(
-            [Pair("curl", 2.0, 1), Pair("engine", 1.0, 1), Pair("engine", 1.0, 2, failure: "sha256 mismatch"), Pair("curl", 2.0, 2)], "inc");
+            [Round("curl", 2.0, 1), Round("engine", 1.0, 1), Round("engine", 1.0, 2, failure: "sha256 mismatch"), Round("curl", 2.0, 2)], "inc");
 
         var summary = BenchReport.Summarize(rows, bufferMiB: 64, headToHead);
 
