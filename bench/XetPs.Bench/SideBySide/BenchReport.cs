@@ -147,6 +147,15 @@ public static class BenchReport
             : new HeadToHeadResult(dataset, rounds, comparisons, null);
     }
 
+    /// <summary>The order of the clients in head-to-head round <paramref name="round"/> (from 1): rotated by one each
+    /// round, so that over as many rounds as clients each runs first, second, ... once, and no client always inherits
+    /// the same other one's leftovers (its page cache, its sockets in TIME_WAIT, the emulator's warm state).</summary>
+    public static IReadOnlyList<T> HeadToHeadRoundOrder<T>(IReadOnlyList<T> clients, int round)
+    {
+        var shift = round % clients.Count;
+        return [.. clients.Skip(shift), .. clients.Take(shift)];
+    }
+
     /// <summary>The 2.5th and 97.5th percentiles of the median over 2,000 resamples (with replacement) of
     /// <paramref name="values"/>; the same values always give the same interval.</summary>
     public static (double Low, double High) BootstrapMedianInterval(IReadOnlyList<double> values)

@@ -65,10 +65,7 @@ public static class SideBySideCommand
         {
             for (var round = 1; round <= options.HeadToHeadRounds; round++)
             {
-                // The order rotates from round to round, so that no client always inherits another's leftovers.
-                var order = headToHeadClients.Skip(round % headToHeadClients.Count)
-                    .Concat(headToHeadClients.Take(round % headToHeadClients.Count));
-                foreach (var client in order)
+                foreach (var client in BenchReport.HeadToHeadRoundOrder(headToHeadClients, round))
                 {
                     await WarmPageCacheAsync(options.Work, headToHeadSet.TotalBytes).ConfigureAwait(false);
                     var sample = await RunOnceAsync(client, env, headToHeadSet, round, options.Work).ConfigureAwait(false) with { HeadToHead = true };

@@ -120,6 +120,19 @@ public class BenchReportTests
     }
 
     [Fact]
+    public void Head_to_head_rounds_rotate_the_order_so_each_client_takes_each_place_once_per_cycle()
+    {
+        string[] clients = ["curl", "engine", "engine-default"];
+        var rounds = Enumerable.Range(1, 3).Select(r => BenchReport.HeadToHeadRoundOrder(clients, r)).ToList();
+
+        Assert.All(rounds, order => Assert.Equal(clients.Order(), order.Order()));
+        for (var place = 0; place < clients.Length; place++)
+            Assert.Equal(clients.Order(), rounds.Select(order => order[place]).Order());
+        Assert.Equal(["engine", "curl"], BenchReport.HeadToHeadRoundOrder(["curl", "engine"], 1));
+        Assert.Equal(["curl", "engine"], BenchReport.HeadToHeadRoundOrder(["curl", "engine"], 2));
+    }
+
+    [Fact]
     public void Bootstrap_interval_of_identical_ratios_is_that_ratio()
     {
         Assert.Equal((1.1, 1.1), BenchReport.BootstrapMedianInterval([1.1, 1.1, 1.1, 1.1]));
