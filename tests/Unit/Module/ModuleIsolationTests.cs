@@ -46,11 +46,11 @@ public sealed class ModuleIsolationTests : IClassFixture<SampleHub>
         $"{(OperatingSystem.IsWindows() ? "win" : OperatingSystem.IsMacOS() ? "osx" : "linux")}-{System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant()}");
 
     private const string EngineLocation =
-        "[System.AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -in 'XetPs.Engine', 'K4os.Compression.LZ4' } | " +
+        "[System.AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -in 'XetPs.Engine', 'K4os.Compression.LZ4', 'Polly.Core' } | " +
         "ForEach-Object { $_.GetName().Name + ' ' + $_.Location }";
 
     [Fact]
-    public void On_PowerShell_7_the_engine_and_LZ4_run_from_the_ReadyToRun_images_built_for_this_dotnet_and_platform()
+    public void On_PowerShell_7_the_engine_LZ4_and_Polly_run_from_the_ReadyToRun_images_built_for_this_dotnet_and_platform()
     {
         using var destination = new ScratchFolder();
         var images = ImagesFolder(ModuleRunspace.ModuleDirectory);
@@ -62,6 +62,8 @@ public sealed class ModuleIsolationTests : IClassFixture<SampleHub>
         var lines = outcome.Stdout.Split('\n').Select(l => l.Trim()).ToList();
         Assert.Contains("XetPs.Engine " + Path.Combine(images, "XetPs.Engine.dll"), lines);
         Assert.Contains("K4os.Compression.LZ4 " + Path.Combine(images, "K4os.Compression.LZ4.dll"), lines);
+        // Polly.Core has an asset for .NET 10 besides the net8.0 one the module ships: the image must be of the latter.
+        Assert.Contains("Polly.Core " + Path.Combine(images, "Polly.Core.dll"), lines);
     }
 
     [Fact]
