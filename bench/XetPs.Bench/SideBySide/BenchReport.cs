@@ -65,7 +65,7 @@ public static class BenchReport
             }
             var curl = Median("curl");
             var curlByRepetition = byClient.FirstOrDefault(x => x.Key == "curl") is { } curlRuns && curlRuns.All(r => r.Failure is null)
-                ? curlRuns.GroupBy(r => r.Repetition).ToDictionary(g => g.Key, g => g.First().Cost.WallSeconds)
+                ? WallByRepetition(curlRuns)
                 : null;
             var curlNull = Median("curl-null");
             var curlParallel = Median(curlParallelName);
@@ -102,14 +102,18 @@ public static class BenchReport
     private static double? Paired(IReadOnlyDictionary<int, double>? curlByRepetition, IReadOnlyList<BenchSample> runs)
     {
         if (curlByRepetition is null || runs.Any(r => r.Failure is not null || r.Cost.WallSeconds <= 0)) return null;
-        var ratios = new List<double>();
-        foreach (var run in runs)
-        {
-            if (!curlByRepetition.TryGetValue(run.Repetition, out var curl)) return null;
-            ratios.Add(curl / run.Cost.WallSeconds);
-        }
-        return ratios.Count == 0 ? null : MedianOf(ratios);
+        if (runs.Any(r => !curlByRepetition.ContainsKey(r.Repetition))) return null;
+        var ratios = CurlOverClient(curlByRepetition, runs);
+        return ratios.Length == 0 ? null : MedianOf(ratios);
     }
+
+    /// <summary>Each repetition's wall time (the first run of it, when a client ran twice in one).</summary>
+    private static Dictionary<int, double> WallByRepetition(IEnumerable<BenchSample> runs) =>
+        runs.GroupBy(r => r.Repetition).ToDictionary(g => g.Key, g => g.First().Cost.WallSeconds);
+
+    /// <summary>wall(curl) / wall(client) for each repetition of <paramref name="runs"/>; every one must have curl's.</summary>
+    private static double[] CurlOverClient(IReadOnlyDictionary<int, double> curlByRepetition, IEnumerable<BenchSample> runs) =>
+        WallByRepetition(runs).Select(r => curlByRepetition[r.Key] / r.Value).ToArray();
 
     /// <summary>The clients of the head-to-head phase, curl first: each other one is compared with it. The summary's
     /// xetps/curl is the engine's comparison; the engine at its defaults is what a user gets without settings.</summary>
@@ -129,18 +133,17 @@ public static class BenchReport
         var failure = runs.FirstOrDefault(r => r.Failure is not null);
         if (failure is not null)
             return new HeadToHeadResult(dataset, rounds, [], $"{failure.Client} #{failure.Repetition}: {failure.Failure}");
-        var curl = runs.Where(r => r.Client == HeadToHeadClients[0]).GroupBy(r => r.Repetition)
-            .ToDictionary(g => g.Key, g => g.First().Cost.WallSeconds);
+        var curl = WallByRepetition(runs.Where(r => r.Client == HeadToHeadClients[0]));
         var comparisons = new List<HeadToHeadComparison>();
         foreach (var client in HeadToHeadClients.Skip(1))
         {
-            var pairs = runs.Where(r => r.Client == client && r.Cost.WallSeconds > 0 && curl.ContainsKey(r.Repetition))
-                .GroupBy(r => r.Repetition).Select(g => (Client: g.First().Cost.WallSeconds, Curl: curl[g.Key])).ToList();
-            if (pairs.Count == 0) continue;
-            var ratios = pairs.Select(p => p.Curl / p.Client).ToArray();
+            var paired = runs.Where(r => r.Client == client && r.Cost.WallSeconds > 0 && curl.ContainsKey(r.Repetition)).ToList();
+            if (paired.Count == 0) continue;
+            var ratios = CurlOverClient(curl, paired);
+            var walls = WallByRepetition(paired);
             var (low, high) = BootstrapMedianInterval(ratios);
-            comparisons.Add(new HeadToHeadComparison(client, pairs.Count, MedianOf(ratios), low, high,
-                                                     MedianOf(pairs.Select(p => p.Client)), MedianOf(pairs.Select(p => p.Curl))));
+            comparisons.Add(new HeadToHeadComparison(client, ratios.Length, MedianOf(ratios), low, high,
+                                                     MedianOf(walls.Values), MedianOf(walls.Keys.Select(k => curl[k]))));
         }
         return comparisons.Count == 0
             ? new HeadToHeadResult(dataset, rounds, [], "no round with curl and a client beside it")

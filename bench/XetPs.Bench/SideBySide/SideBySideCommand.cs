@@ -80,6 +80,7 @@ public static class SideBySideCommand
         var headToHead = headToHeadSet is null ? null : BenchReport.HeadToHead(samples, headToHeadSet.Name);
         var summary = BenchReport.Summarize(rows, options.BufferMiB, headToHead);
         var markdown = BenchReport.Markdown(rows);
+        var headToHeadLine = BenchReport.HeadToHeadLine(summary);
         var loadAfter = LoadAverage();
         var document = new
         {
@@ -92,7 +93,7 @@ public static class SideBySideCommand
             datasets = datasets.Select(d => new { d.Name, d.Group, repo = d.Repo.ResolvePrefix, d.Path, files = d.Files.Count, bytes = d.TotalBytes }),
             rows,
             summary,
-            head_to_head_line = BenchReport.HeadToHeadLine(summary),
+            head_to_head_line = headToHeadLine,
             transfer_limit_line = BenchReport.TransferLimitLine(summary),
             summary_line = BenchReport.SummaryLine(summary),
             samples,
@@ -109,7 +110,7 @@ public static class SideBySideCommand
             Console.WriteLine(BenchReport.ScalingLine(summary));
         if (summary.SeedBuf64OverBuf2g is { } seed)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"seed shape: 64 MiB buffer / 2 GiB buffer wall = {seed:F2} (target <= 1.25)"));
-        if (BenchReport.HeadToHeadLine(summary) is { } headToHeadLine) Console.WriteLine(headToHeadLine);
+        if (headToHeadLine is not null) Console.WriteLine(headToHeadLine);
         Console.WriteLine(BenchReport.TransferLimitLine(summary));
         Console.WriteLine(BenchReport.CmdletLine(summary));
         Console.WriteLine(BenchReport.SummaryLine(summary));
