@@ -19,11 +19,18 @@ public sealed record ClientCommand(string FileName, IReadOnlyList<string> Argume
 /// <summary>
 /// One client of the side-by-side run. <see cref="WritesFiles"/> says whether its output is the files themselves
 /// (verified by sha256) or only the raw xorb ranges (curl, verified by its byte count against the reconstruction).
+/// A <see cref="HeadToHeadOnly"/> client runs in the head-to-head rounds and not in the table.
 /// </summary>
 public sealed record BenchClient(string Name, string Description, bool WritesFiles,
                                  Func<BenchDataset, bool> Supports,
-                                 Func<BenchEnvironment, BenchDataset, string, ClientCommand> Command)
+                                 Func<BenchEnvironment, BenchDataset, string, ClientCommand> Command,
+                                 bool HeadToHeadOnly = false)
 {
+    /// <summary>How many times the "engine-warm" client downloads the file in its one process; the last is timed. The
+    /// runtime's tiered compilation goes on for about two 2 GiB downloads (1,300 methods compiled in the first, 1,100 in
+    /// the second, under 40 from the fourth on; 2026-12-03), so the third is the first warm one.</summary>
+    public const int WarmPasses = 3;
+
     /// <summary>The clients, in the order they run within each repetition (A B C A B C ...). The scaling series is
     /// about the engine alone (seconds per GiB across sizes), so only the engine and curl run there.</summary>
     public static IReadOnlyList<BenchClient> All(int curlParallel) =>
@@ -38,6 +45,8 @@ public sealed record BenchClient(string Name, string Description, bool WritesFil
             _ => true, (env, d, dest) => Engine(env, d, dest, env.BufferBytes)),
         new("engine-default", "XetPs engine with its default settings (512 MiB buffer), verification on", true,
             d => d.Group == "incompressible", (env, d, dest) => Engine(env, d, dest, XetPs.Reconstruction.XetSessionOptions.DefaultBufferSize)),
+        new("engine-warm", $"XetPs engine (64 MiB) in a warm process: the driver downloads the file {WarmPasses} times in one session and the last download is timed by its own clock", true,
+            d => d.Group == "incompressible", (env, d, dest) => Engine(env, d, dest, env.BufferBytes, WarmPasses), HeadToHeadOnly: true),
         new("engine-buf2g", "XetPs engine with a 2 GiB buffer (the seed shape's reference)", true,
             d => d.Group == "seed", (env, d, dest) => Engine(env, d, dest, 2L << 30)),
         new("cmdlet", "Save-XetFile through the hosted PowerShell (tools/ps)", true,
@@ -60,13 +69,14 @@ public sealed record BenchClient(string Name, string Description, bool WritesFil
         return new(Path.Combine(env.RepoRoot, "bench", "clients", "curl-xorb-ranges"), args);
     }
 
-    private static ClientCommand Engine(BenchEnvironment env, BenchDataset d, string dest, long bufferBytes)
+    private static ClientCommand Engine(BenchEnvironment env, BenchDataset d, string dest, long bufferBytes, int passes = 1)
     {
         var args = new List<string>
         {
             env.BenchAssembly, "engine-download", "--hub", env.HubText, "--repo", d.Repo.ResolvePrefix, "--dest", dest,
             "--buffer-bytes", bufferBytes.ToString(),
         };
+        if (passes > 1) args.AddRange(["--repeat", passes.ToString()]);
         args.AddRange(d.Path is null ? ["--all"] : ["--path", d.Path]);
         if (env.HubToken is not null) args.AddRange(["--token", env.HubToken]);
         return new("dotnet", args);

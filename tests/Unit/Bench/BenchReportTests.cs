@@ -177,6 +177,35 @@ public class BenchReportTests
     }
 
     [Fact]
+    public void The_warm_engine_is_timed_by_its_own_clock_because_its_process_also_holds_the_downloads_that_warmed_it()
+    {
+        var headToHead = BenchReport.HeadToHead(
+        [
+            Round("curl", 3.0, 1), Round("engine", 3.0, 1), Round("engine-warm", 9.0, 1) with { InProcessSeconds = 2.4 },
+            Round("engine-warm", 8.0, 2) with { InProcessSeconds = 2.0 }, Round("curl", 2.5, 2), Round("engine", 2.5, 2),
+        ], "inc")!;
+
+        var warm = headToHead.For("engine-warm")!;
+        Assert.Equal(BenchReport.MedianOf([3.0 / 2.4, 2.5 / 2.0]), warm.PairedMedian, 9);
+        Assert.Equal(2.2, warm.ClientMedianWallSeconds, 9);
+        Assert.Equal(1.0, headToHead.For("engine")!.PairedMedian, 9); // the others keep the process's wall time
+        var summary = BenchReport.Summarize(BenchReport.Rows([], [Dataset("inc", "incompressible", GiB)], "curl-p16"), 64, headToHead);
+        Assert.Equal(1.0, summary.XetPsOverCurl!.Value, 9); // the summary stays the cold engine's
+        Assert.EndsWith("engine-warm/curl paired median=1.25 (95% bootstrap interval 1.25-1.25; medians 2.20 s by its own clock against 2.75 s)",
+                        BenchReport.HeadToHeadLine(summary));
+    }
+
+    [Fact]
+    public void A_warm_engine_run_that_printed_no_clock_voids_the_phase()
+    {
+        var headToHead = BenchReport.HeadToHead(
+            [Round("curl", 3.0, 1), Round("engine", 3.0, 1), Round("engine-warm", 9.0, 1)], "inc")!;
+
+        Assert.Empty(headToHead.Comparisons);
+        Assert.Equal("engine-warm #1: no clock of its own in its output", headToHead.Void);
+    }
+
+    [Fact]
     public void Without_a_head_to_head_the_summary_keeps_the_tables_ratio_and_prints_no_head_to_head_line()
     {
         var rows = BenchReport.Rows([Run("curl", "inc", 2.0), Run("engine", "inc", 2.5)],
