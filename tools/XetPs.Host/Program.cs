@@ -39,7 +39,10 @@ public static class Program
 
         var manifest = ModuleManifestPath();
         var host = new ConsoleHost();
-        var state = InitialSessionState.CreateDefault2();
+        // CreateDefault, not CreateDefault2: pwsh finds Microsoft.PowerShell.Utility, .Management and .Security as
+        // module folders under $PSHOME, which the engine's packages do not ship; their assemblies, referenced here,
+        // load as the built-in snap-ins instead, so Select-Object, Format-Table, Get-ChildItem ... run as in pwsh.
+        var state = InitialSessionState.CreateDefault();
         state.ImportPSModule(manifest);
         state.ThrowOnRunspaceOpenError = true;
         using var runspace = RunspaceFactory.CreateRunspace(host, state);

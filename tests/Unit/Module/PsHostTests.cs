@@ -1,4 +1,5 @@
 using System.IO;
+using System.Linq;
 
 namespace XetPs.Tests.Module;
 
@@ -54,6 +55,35 @@ public sealed class PsHostTests
         var lines = outcome.Stdout.Replace("\r", string.Empty).Split('\n');
         Assert.Contains(lines, l => l.StartsWith("Name") && l.TrimEnd().EndsWith("Size"));
         Assert.Contains(lines, l => l.StartsWith("config.json") && l.TrimEnd().EndsWith("123"));
+    }
+
+    [Fact]
+    public void The_everyday_cmdlets_of_pwsh_run_beside_the_modules_own()
+    {
+        // Until 2026-12-03 the host had only Microsoft.PowerShell.Core: Select-Object, Sort-Object, Format-Table,
+        // Get-ChildItem and Start-Sleep were "not recognized" (pwsh's Utility, Management and Security modules).
+        var folder = Directory.CreateTempSubdirectory("xetps-host-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, "b.txt"), "22");
+            File.WriteAllText(Path.Combine(folder, "a.txt"), "1");
+            var outcome = HostProcess.Run("-Command",
+                $"Start-Sleep -Milliseconds 1; Get-ChildItem -LiteralPath '{folder}' | Sort-Object Length -Descending | Select-Object -First 1 -ExpandProperty Name; " +
+                "[pscustomobject]@{ Path = 'config.json'; Size = 123 } | Format-Table Size; (1..4 | Measure-Object -Sum).Sum; " +
+                "(Get-FileHash -LiteralPath (Join-Path '" + folder + "' 'a.txt') -Algorithm SHA256).Hash; Get-Command Save-XetFile | ForEach-Object Name");
+
+            Assert.True(outcome.ExitCode == 0, outcome.ToString());
+            var lines = outcome.Stdout.Replace("\r", string.Empty).Split('\n', System.StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal("b.txt", lines[0]);
+            Assert.Equal(["Size", "----", " 123"], lines[1..4].Select(l => l.TrimEnd()));
+            Assert.Equal("10", lines[4]);
+            Assert.Equal("6B86B273FF34FCE19D6B804EFF5A3F5747ADA4EAA22F1D49C01E52DDB7875B4B", lines[5]); // sha256("1")
+            Assert.Equal("Save-XetFile", lines[6]);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Fact]
