@@ -57,8 +57,9 @@ internal sealed class ConsoleHostUserInterface : PSHostUserInterface
 
     public override void WriteInformation(InformationRecord record)
     {
-        // Write-Host and Write-Information reach here; a console shows host-targeted messages only.
-        if (record.Tags.Contains("PSHOST")) Out(record.MessageData?.ToString() ?? string.Empty, newLine: true);
+        // Nothing to show: the engine has already written the record through Write/WriteLine (Write-Host with its
+        // colours and -NoNewline, Write-Information when its preference is Continue). This is where pwsh's console
+        // host only keeps its transcript; printing here showed every Write-Host line twice.
     }
 
     public override void WriteProgress(long sourceId, ProgressRecord record)

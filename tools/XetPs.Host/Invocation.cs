@@ -13,7 +13,7 @@ namespace XetPs.Host;
 internal sealed class Invocation
 {
     public const string Usage =
-        "usage: tools/ps -Command '<PowerShell text>'\n" +
+        "usage: tools/ps -Command '<PowerShell text>'   (-Command - reads it from standard input)\n" +
         "       tools/ps -File <script.ps1> [arguments]\n" +
         "Runs PowerShell 7.6 (hosted) with the built XetPs module imported.";
 

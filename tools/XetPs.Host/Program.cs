@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
+using System.Management.Automation.Language;
 using System.Management.Automation.Runspaces;
 using System.Reflection;
 
@@ -75,7 +76,11 @@ public static class Program
         }
         else
         {
-            script = invocation.Command!;
+            // "-Command -" reads the text from standard input, as pwsh does.
+            script = invocation.Command == "-" ? Console.In.ReadToEnd() : invocation.Command!;
+            // Parsed on its own first: the status line appended below must not complete a statement the text left
+            // open ("$x = " ran as "$x = $global:...Status = $?" and exited 0), nor move an error's position into it.
+            if (ReportParseError(script)) return 1;
         }
 
         using var ps = PowerShell.Create();
@@ -122,6 +127,28 @@ public static class Program
             return exitCode;
         var succeeded = runspace.SessionStateProxy.GetVariable("global:" + StatusVariable);
         return succeeded is bool ok && !ok ? 1 : 0;
+    }
+
+    /// <summary>
+    /// Prints the first syntax error of <paramref name="script"/> in pwsh's concise error view and returns true, or
+    /// returns false when the text parses.
+    /// </summary>
+    internal static bool ReportParseError(string script)
+    {
+        Parser.ParseInput(script, out _, out var errors);
+        if (errors.Length == 0) return false;
+        var error = errors[0];
+        var extent = error.Extent;
+        var lines = script.Replace("\r\n", "\n").Split('\n');
+        var line = lines[Math.Clamp(extent.StartLineNumber, 1, lines.Length) - 1].TrimEnd('\r');
+        var start = Math.Clamp(extent.StartColumnNumber, 1, line.Length + 1);
+        var end = extent.EndLineNumber == extent.StartLineNumber ? Math.Max(extent.EndColumnNumber, start + 1) : line.Length + 1;
+        Console.Error.WriteLine("ParserError: ");
+        Console.Error.WriteLine("Line |");
+        Console.Error.WriteLine($"{extent.StartLineNumber,4} |  {line}");
+        Console.Error.WriteLine($"     |  {new string(' ', start - 1)}{new string('~', Math.Max(1, end - start))}");
+        Console.Error.WriteLine($"     | {error.Message}");
+        return true;
     }
 
     private static void Show(Runspace runspace, ErrorRecord record)

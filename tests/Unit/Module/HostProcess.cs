@@ -23,9 +23,23 @@ internal static class HostProcess
     /// Runs the host with extra environment variables (XETPS_MODULE_PATH overrides the module imported; an empty
     /// value removes a variable).
     /// </summary>
-    public static Outcome Run(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    public static Outcome Run(IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        Run(environment, null, arguments);
+
+    /// <summary>Runs the host with <paramref name="standardInput"/> as its whole standard input (then closed).</summary>
+    public static Outcome RunWithInput(string standardInput, params string[] arguments) =>
+        Run(new Dictionary<string, string>(), standardInput, arguments);
+
+    private static Outcome Run(IReadOnlyDictionary<string, string> environment, string? standardInput, string[] arguments)
     {
-        using var process = Process.Start(StartInfo(environment, arguments))!;
+        var start = StartInfo(environment, arguments);
+        start.RedirectStandardInput = standardInput is not null;
+        using var process = Process.Start(start)!;
+        if (standardInput is not null)
+        {
+            process.StandardInput.Write(standardInput);
+            process.StandardInput.Close();
+        }
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEndAsync();
         WaitBounded(process);

@@ -47,6 +47,41 @@ public sealed class PsHostTests
     }
 
     [Fact]
+    public void Write_host_lines_are_shown_once_and_no_newline_joins_them_as_in_pwsh()
+    {
+        var outcome = HostProcess.Run("-Command",
+            "Write-Host 'one'; Write-Host 'two' -NoNewline; Write-Host 'three'; Write-Information 'info' -InformationAction Continue; " +
+            "$captured = Write-Host 'kept' 6>&1; \"captured $captured\"");
+
+        Assert.True(outcome.ExitCode == 0, outcome.ToString());
+        Assert.Equal(["one", "twothree", "info", "captured kept"], outcome.Stdout.Replace("\r", string.Empty).TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
+    public void A_command_that_does_not_parse_runs_nothing_shows_the_syntax_error_and_exits_1()
+    {
+        // Both used to exit 0: the host's own status line completed the open assignment or made the '-' a statement.
+        var openAssignment = HostProcess.Run("-Command", "'before'; $x = ");
+        var openParenthesis = HostProcess.Run("-Command", "'before'; $y = (1 +");
+
+        Assert.Equal(1, openAssignment.ExitCode);
+        Assert.Equal(string.Empty, openAssignment.Stdout);
+        Assert.Contains("ParserError", openAssignment.Stderr);
+        Assert.Contains("You must provide a value expression following the '=' operator.", openAssignment.Stderr);
+        Assert.Equal(1, openParenthesis.ExitCode);
+        Assert.Contains("   1 |  'before'; $y = (1 +", openParenthesis.Stderr);
+    }
+
+    [Fact]
+    public void Command_dash_reads_the_text_from_standard_input_as_pwsh_does()
+    {
+        var outcome = HostProcess.RunWithInput("'from stdin'\n1 + 1\n", "-Command", "-");
+
+        Assert.True(outcome.ExitCode == 0, outcome.ToString());
+        Assert.Equal(["from stdin", "2"], outcome.Stdout.Replace("\r", string.Empty).TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
     public void Objects_are_formatted_as_a_table_like_pwsh()
     {
         var outcome = HostProcess.Run("-Command", "[pscustomobject]@{ Name = 'config.json'; Size = 123 }, [pscustomobject]@{ Name = 'model.bin'; Size = 4567 }");
