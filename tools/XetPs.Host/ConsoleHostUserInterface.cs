@@ -38,14 +38,36 @@ internal sealed class ConsoleHostUserInterface : PSHostUserInterface
     public override void Write(string value) => Out(value, newLine: false);
 
     public override void Write(ConsoleColor foregroundColor, ConsoleColor backgroundColor, string value) =>
-        Out(value, newLine: false);
+        Out(Coloured(foregroundColor, backgroundColor, value), newLine: false);
 
     public override void WriteLine(string value) => Out(value, newLine: true);
 
     public override void WriteLine() => Out(string.Empty, newLine: true);
 
     public override void WriteLine(ConsoleColor foregroundColor, ConsoleColor backgroundColor, string value) =>
-        Out(value, newLine: true);
+        Out(Coloured(foregroundColor, backgroundColor, value), newLine: true);
+
+    /// <summary>
+    /// Write-Host's -ForegroundColor and -BackgroundColor as ANSI colours on a terminal; the colours the console
+    /// already has (what Write-Host passes without them) add nothing. Off a terminal GetOutputString strips them.
+    /// </summary>
+    private string Coloured(ConsoleColor foreground, ConsoleColor background, string value)
+    {
+        if (!_terminal || value.Length == 0) return value;
+        var codes = new List<int>(2);
+        if (foreground != _raw.ForegroundColor) codes.Add(AnsiColour(foreground));
+        if (background != _raw.BackgroundColor) codes.Add(AnsiColour(background) + 10);
+        return codes.Count == 0 ? value : $"\u001b[{string.Join(";", codes)}m{value}\u001b[0m";
+    }
+
+    // ConsoleColor in the order of the 16 ANSI colours: dark ones 30-37, bright ones 90-97.
+    private static int AnsiColour(ConsoleColor colour) => colour switch
+    {
+        ConsoleColor.Black => 30, ConsoleColor.DarkRed => 31, ConsoleColor.DarkGreen => 32, ConsoleColor.DarkYellow => 33,
+        ConsoleColor.DarkBlue => 34, ConsoleColor.DarkMagenta => 35, ConsoleColor.DarkCyan => 36, ConsoleColor.Gray => 37,
+        ConsoleColor.DarkGray => 90, ConsoleColor.Red => 91, ConsoleColor.Green => 92, ConsoleColor.Yellow => 93,
+        ConsoleColor.Blue => 94, ConsoleColor.Magenta => 95, ConsoleColor.Cyan => 96, _ => 97,
+    };
 
     public override void WriteErrorLine(string value) => Err(value, FormatStyle.Error);
 
