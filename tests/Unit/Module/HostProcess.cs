@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Linq;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 
@@ -25,6 +26,27 @@ internal static class HostProcess
     /// </summary>
     public static Outcome Run(IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
         Run(environment, null, arguments);
+
+    /// <summary>
+    /// Runs the host on a pseudo-terminal, as from an interactive shell: through util-linux's <c>script</c> (Debian's
+    /// essential bsdutils), whose output is what the terminal received (CR LF line ends, the host's escape sequences).
+    /// </summary>
+    public static Outcome RunOnTerminal(params string[] arguments)
+    {
+        static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
+        var command = string.Join(' ', new[] { "dotnet", HostPath }.Concat(arguments).Select(Quote));
+        var start = StartInfo(new Dictionary<string, string> { ["TERM"] = "xterm" }, []);
+        start.FileName = "script";
+        start.ArgumentList.Clear();
+        foreach (var argument in new[] { "-q", "-e", "-c", command, "/dev/null" }) start.ArgumentList.Add(argument);
+        start.RedirectStandardInput = true; // closed at once: the host reads nothing here
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        WaitBounded(process);
+        return new Outcome(process.ExitCode, stdout.Result, stderr.Result);
+    }
 
     /// <summary>Runs the host with <paramref name="standardInput"/> as its whole standard input (then closed).</summary>
     public static Outcome RunWithInput(string standardInput, params string[] arguments) =>

@@ -58,6 +58,19 @@ public sealed class PsHostTests
     }
 
     [Fact]
+    public void On_a_terminal_write_host_shows_its_colours_in_ansi_and_plain_text_stays_plain()
+    {
+        var outcome = HostProcess.RunOnTerminal("-Command",
+            "Write-Host 'plain'; Write-Host 'green' -ForegroundColor Green; Write-Host 'on red' -BackgroundColor DarkRed");
+
+        Assert.True(outcome.ExitCode == 0, outcome.ToString());
+        Assert.Contains("plain\r\n", outcome.Stdout);
+        Assert.DoesNotMatch("\u001b\\[[0-9;]*mplain", outcome.Stdout);
+        Assert.Contains("\u001b[92mgreen\u001b[0m", outcome.Stdout);
+        Assert.Contains("\u001b[41mon red\u001b[0m", outcome.Stdout);
+    }
+
+    [Fact]
     public void A_command_that_does_not_parse_runs_nothing_shows_the_syntax_error_and_exits_1()
     {
         // Both used to exit 0: the host's own status line completed the open assignment or made the '-' a statement.
