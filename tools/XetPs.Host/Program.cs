@@ -133,7 +133,7 @@ public static class Program
     /// Prints the first syntax error of <paramref name="script"/> in pwsh's concise error view and returns true, or
     /// returns false when the text parses.
     /// </summary>
-    internal static bool ReportParseError(string script)
+    private static bool ReportParseError(string script)
     {
         Parser.ParseInput(script, out _, out var errors);
         if (errors.Length == 0) return false;
