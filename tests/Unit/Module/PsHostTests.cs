@@ -73,7 +73,7 @@ public sealed class PsHostTests
     [Fact]
     public void A_command_that_does_not_parse_runs_nothing_shows_the_syntax_error_and_exits_1()
     {
-        // Both used to exit 0: the host's own status line completed the open assignment or made the '-' a statement.
+        // Both used to run and exit 0: the host's own status line, appended to the text, completed the open expression.
         var openAssignment = HostProcess.Run("-Command", "'before'; $x = ");
         var openParenthesis = HostProcess.Run("-Command", "'before'; $y = (1 +");
 
