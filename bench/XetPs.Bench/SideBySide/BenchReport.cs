@@ -107,9 +107,14 @@ public static class BenchReport
         return ratios.Length == 0 ? null : MedianOf(ratios);
     }
 
-    /// <summary>Each repetition's wall time (the first run of it, when a client ran twice in one).</summary>
+    /// <summary>Each repetition's time (the first run of it, when a client ran twice in one); see <see cref="TimeOf"/>.</summary>
     private static Dictionary<int, double> WallByRepetition(IEnumerable<BenchSample> runs) =>
-        runs.GroupBy(r => r.Repetition).ToDictionary(g => g.Key, g => g.First().Cost.WallSeconds);
+        runs.GroupBy(r => r.Repetition).ToDictionary(g => g.Key, g => TimeOf(g.First()));
+
+    /// <summary>The time a run counts for: the process's wall time, or the client's own clock for the
+    /// <see cref="OwnClockClients"/> (checked to be there before the head-to-head pairs anything).</summary>
+    private static double TimeOf(BenchSample run) =>
+        OwnClockClients.Contains(run.Client) ? run.InProcessSeconds ?? 0 : run.Cost.WallSeconds;
 
     /// <summary>wall(curl) / wall(client) for each repetition of <paramref name="runs"/>; every one must have curl's.</summary>
     private static double[] CurlOverClient(IReadOnlyDictionary<int, double> curlByRepetition, IEnumerable<BenchSample> runs) =>
@@ -142,13 +147,11 @@ public static class BenchReport
         var unclocked = runs.FirstOrDefault(r => OwnClockClients.Contains(r.Client) && r.InProcessSeconds is not > 0);
         if (unclocked is not null)
             return new HeadToHeadResult(dataset, rounds, [], $"{unclocked.Client} #{unclocked.Repetition}: no clock of its own in its output");
-        // The warm client's time is its own clock; every other one's, the process's wall time.
-        runs = runs.Select(r => OwnClockClients.Contains(r.Client) ? r with { Cost = r.Cost with { WallSeconds = r.InProcessSeconds!.Value } } : r).ToList();
         var curl = WallByRepetition(runs.Where(r => r.Client == HeadToHeadClients[0]));
         var comparisons = new List<HeadToHeadComparison>();
         foreach (var client in HeadToHeadClients.Skip(1))
         {
-            var paired = runs.Where(r => r.Client == client && r.Cost.WallSeconds > 0 && curl.ContainsKey(r.Repetition)).ToList();
+            var paired = runs.Where(r => r.Client == client && TimeOf(r) > 0 && curl.ContainsKey(r.Repetition)).ToList();
             if (paired.Count == 0) continue;
             var ratios = CurlOverClient(curl, paired);
             var walls = WallByRepetition(paired);

@@ -39,22 +39,20 @@ internal static class HostProcess
         start.FileName = "script";
         start.ArgumentList.Clear();
         foreach (var argument in new[] { "-q", "-e", "-c", command, "/dev/null" }) start.ArgumentList.Add(argument);
-        start.RedirectStandardInput = true; // closed at once: the host reads nothing here
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        WaitBounded(process);
-        return new Outcome(process.ExitCode, stdout.Result, stderr.Result);
+        return Run(start, standardInput: string.Empty); // closed at once: the host reads nothing here
     }
 
     /// <summary>Runs the host with <paramref name="standardInput"/> as its whole standard input (then closed).</summary>
     public static Outcome RunWithInput(string standardInput, params string[] arguments) =>
         Run(new Dictionary<string, string>(), standardInput, arguments);
 
-    private static Outcome Run(IReadOnlyDictionary<string, string> environment, string? standardInput, string[] arguments)
+    private static Outcome Run(IReadOnlyDictionary<string, string> environment, string? standardInput, string[] arguments) =>
+        Run(StartInfo(environment, arguments), standardInput);
+
+    /// <summary>Starts <paramref name="start"/>, feeds it <paramref name="standardInput"/> (none: the inherited one)
+    /// and collects both output streams, bounded in time.</summary>
+    private static Outcome Run(ProcessStartInfo start, string? standardInput)
     {
-        var start = StartInfo(environment, arguments);
         start.RedirectStandardInput = standardInput is not null;
         using var process = Process.Start(start)!;
         if (standardInput is not null)
