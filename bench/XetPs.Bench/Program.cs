@@ -35,9 +35,27 @@ public static class Program
                 Console.WriteLine($"  {c.Attr!.Name,-18} {c.Attr.Help}");
             return args.Length == 0 ? 0 : 2;
         }
-        var task = (Task<int>)command.Method.Invoke(null, [args.Skip(1).ToArray()])!;
-        return await task.ConfigureAwait(false);
+        try
+        {
+            var task = (Task<int>)command.Method.Invoke(null, [args.Skip(1).ToArray()])!;
+            return await task.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsUsageError(ex))
+        {
+            // A mistyped flag or value: say which and show the command's usage, not a stack trace.
+            Console.Error.WriteLine($"bench {args[0]}: {ex.Message}");
+            Console.Error.WriteLine($"usage: {args[0]} {command.Attr!.Help}");
+            return 2;
+        }
     }
+
+    /// <summary>What the commands' argument parsing throws (an unknown flag, a value that does not parse). The same
+    /// exception types thrown from inside the engine are bugs or data errors, not usage: those keep their stack.</summary>
+    private static bool IsUsageError(Exception ex) =>
+        ex is ArgumentException or FormatException or OverflowException
+        && !new System.Diagnostics.StackTrace(ex).GetFrames().Any(f => f.GetMethod()?.DeclaringType?.Assembly is { } a
+                                                                         && a != typeof(Program).Assembly
+                                                                         && a.GetName().Name!.StartsWith("XetPs", StringComparison.Ordinal));
 
     [BenchCommand("micro", "BenchmarkDotNet micro-benchmarks; BenchmarkDotNet arguments follow, e.g. --filter *Blake3*")]
     private static Task<int> RunMicro(string[] args)
