@@ -49,7 +49,7 @@ internal sealed class ProgressPane
             _records.RemoveAll(r => r.Source == sourceId && r.Record.ParentActivityId == record.ActivityId);
             if (_terminal) Draw(force: true);
             else if (record.ParentActivityId < 0 && _lastPlain.Remove((sourceId, record.ActivityId)))
-                WritePlain(record.Activity + ": done");
+                WritePlain(record.Activity + ": ended"); // not "done": a failed command completes its activity too
             return;
         }
         if (index >= 0) _records[index] = (sourceId, record);

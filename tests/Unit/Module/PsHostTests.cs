@@ -145,7 +145,7 @@ public sealed class PsHostTests
         Assert.Equal(0, outcome.ExitCode);
         Assert.Equal("finished", outcome.Stdout.Trim());
         Assert.Contains("Copying: 1 of 2 files 50%", outcome.Stderr);
-        Assert.Contains("Copying: done", outcome.Stderr);
+        Assert.Contains("Copying: ended", outcome.Stderr);
         Assert.DoesNotContain("\u001b[", outcome.Stderr);
     }
 
