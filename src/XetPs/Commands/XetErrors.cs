@@ -20,7 +20,13 @@ internal static class XetErrors
     public static ErrorRecord For(Exception exception, object? target)
     {
         var (id, category) = Classify(exception);
-        return new ErrorRecord(exception, id, category, target);
+        var record = new ErrorRecord(exception, id, category, target);
+        // A transport error after retries ("Connection refused (host:port)") says neither which file nor that it was
+        // retried: the shown message (ErrorDetails, what pwsh prints and "$_" gives) adds both; Exception stays the
+        // engine's own object with its own message.
+        if (XetPs.Hub.XetHttpTransport.DescribeGivingUp(exception) is { } givingUp)
+            record.ErrorDetails = new ErrorDetails($"{target}: {exception.Message.TrimEnd('.')}; {givingUp}.");
+        return record;
     }
 
     public static ErrorRecord InvalidParameter(Exception exception, object? target) =>

@@ -213,6 +213,44 @@ public class HubClientTests : IClassFixture<HubCasEmulatorFixture>
     }
 
     [Fact]
+    public async Task An_error_that_ends_the_retries_says_what_gave_up_after_how_many_attempts()
+    {
+        _emulator.Server.Faults.Add("resolve:status=500");
+        using var http = new XetHttpTransport(HubCasEmulatorFixture.FastRetries());
+        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => _emulator.Hub(http).ResolveAsync(Repo, "main", "README.md"));
+
+        // The message already names the resolve: only the giving up is added, and the exception is the server's 500.
+        Assert.Matches(@"^gave up after 4 attempts in \d+\.\d s$", XetHttpTransport.DescribeGivingUp(ex));
+        Assert.Equal(System.Net.HttpStatusCode.InternalServerError, ex.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_refused_connection_after_the_retries_names_the_operation_it_ended()
+    {
+        // A loopback port nobody listens on: every attempt is refused, and the socket's message names only the address.
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        using var http = new XetHttpTransport(HubCasEmulatorFixture.FastRetries());
+        var hub = new HubClient(http, new Uri($"http://127.0.0.1:{port}/"), hubToken: null);
+
+        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => hub.ResolveAsync(Repo, "main", "README.md"));
+
+        Assert.DoesNotContain("README.md", ex.Message);
+        Assert.Matches(@"^gave up on the resolve of README\.md after 4 attempts in \d+\.\d s$", XetHttpTransport.DescribeGivingUp(ex));
+    }
+
+    [Fact]
+    public async Task An_error_at_the_first_attempt_needs_no_note_of_giving_up()
+    {
+        using var http = new XetHttpTransport(HubCasEmulatorFixture.FastRetries());
+        var ex = await Assert.ThrowsAsync<XetFileNotFoundException>(() => _emulator.Hub(http).ResolveAsync(Repo, "main", "nope/missing.bin"));
+
+        Assert.Null(XetHttpTransport.DescribeGivingUp(ex));
+    }
+
+    [Fact]
     public async Task An_enormous_tree_page_is_refused_as_a_protocol_error()
     {
         _emulator.Server.Faults.Add("tree:hostile=huge-json");

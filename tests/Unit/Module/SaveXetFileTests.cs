@@ -215,6 +215,38 @@ public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
     }
 
     [Fact]
+    public void A_server_that_keeps_failing_is_shown_with_the_file_and_the_attempts_while_the_exception_stays_the_servers()
+    {
+        // In a child process (tools/ps's host): the retry settings are environment variables, which are per process.
+        var environment = new Dictionary<string, string>
+        {
+            ["HF_XET_CLIENT_RETRY_MAX_ATTEMPTS"] = "2",
+            ["HF_XET_CLIENT_RETRY_BASE_DELAY"] = "1ms",
+        };
+        var failing = _hub.Server.Faults.Add("xorb:status=503");
+        try
+        {
+            var outcome = HostProcess.Run(environment, "-Command",
+                $"try {{ Save-XetFile -Repo xetps/sample -Path model.safetensors -Destination '{_destination.Path}' -Endpoint '{_hub.Endpoint}' }} " +
+                "catch { $_.Exception.GetType().Name; $_.FullyQualifiedErrorId; $_.Exception.Message; \"$_\" }");
+
+            var lines = outcome.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
+            Assert.True(lines.Length == 4, outcome.ToString());
+            Assert.Equal("HttpRequestException", lines[0]);
+            Assert.Equal("XetDownloadFailed,XetPs.Commands.SaveXetFileCommand", lines[1]);
+            Assert.Matches(@"^the fetch of xorb [0-9a-f]{64} from 127\.0\.0\.1 answered 503 Service Unavailable\.$", lines[2]);
+            // What pwsh shows and "$_" gives: the file first, the server's words, then that the retries ran out.
+            Assert.Matches(@"^model\.safetensors: the fetch of xorb [0-9a-f]{64} from 127\.0\.0\.1 answered 503 Service Unavailable; " +
+                           @"gave up after 3 attempts in \d+\.\d s\.$", lines[3]);
+            Assert.Empty(_destination.Files());
+        }
+        finally
+        {
+            _hub.Server.Faults.Remove(failing);
+        }
+    }
+
+    [Fact]
     public void A_file_the_disk_cannot_hold_is_refused_up_front_with_the_sizes_and_nothing_lands()
     {
         // A listed file as piped from Get-XetFileList, but a petabyte long: more than any test machine has free.
