@@ -67,11 +67,7 @@ public sealed class EmulatorCommandTests : IDisposable
     [Fact]
     public async Task Command_listens_on_the_given_port_and_keeps_small_files_plain_by_default()
     {
-        // A port the system just handed out and released: free unless another process grabs it in between.
-        var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        int port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        int port = LoopbackPort.Unused();
         using var p = Start("--store", Path.Combine(_root, "store4"), "--repo", "org/folder=" + Path.Combine(_root, "folder"), "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         try
         {

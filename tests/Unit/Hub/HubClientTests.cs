@@ -228,12 +228,8 @@ public class HubClientTests : IClassFixture<HubCasEmulatorFixture>
     public async Task A_refused_connection_after_the_retries_names_the_operation_it_ended()
     {
         // A loopback port nobody listens on: every attempt is refused, and the socket's message names only the address.
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
         using var http = new XetHttpTransport(HubCasEmulatorFixture.FastRetries());
-        var hub = new HubClient(http, new Uri($"http://127.0.0.1:{port}/"), hubToken: null);
+        var hub = new HubClient(http, new Uri($"http://127.0.0.1:{LoopbackPort.Unused()}/"), hubToken: null);
 
         var ex = await Assert.ThrowsAsync<HttpRequestException>(() => hub.ResolveAsync(Repo, "main", "README.md"));
 
