@@ -161,7 +161,8 @@ public sealed class EmulatorServer : IAsyncDisposable
         void Record(long bytes, bool wasAborted)
         {
             var entry = new RequestLogEntry(sequence, arrived, route, context.Request.Method, raw, range,
-                context.Response.StatusCode, bytes, fault?.ToString(), hadAuth, wasAborted, context.Connection.Id);
+                context.Response.StatusCode, bytes, fault?.ToString(), hadAuth, wasAborted, context.Connection.Id,
+                context.Response.Headers.ContentEncoding.Count > 0 ? context.Response.Headers.ContentEncoding.ToString() : null);
             if (logged is null) Log.Add(entry);
             else if (logged != entry) Log.Replace(entry);
             logged = entry;

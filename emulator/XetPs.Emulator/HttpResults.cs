@@ -1,4 +1,7 @@
 using System;
+using System.IO;
+using System.IO.Compression;
+using System.Linq;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Tasks;
@@ -28,6 +31,47 @@ internal static class HttpResults
         return WriteBytesAsync(context, body, "application/json; charset=utf-8");
     }
 
+    /// <summary>Largest body the emulator compresses in memory when the client offers gzip.</summary>
+    public const int MaxGzipBody = 16 << 20;
+
+    /// <summary>
+    /// Whether the request offers gzip (Accept-Encoding lists gzip or * with a q above 0). Like most servers and CDNs,
+    /// the emulator then prefers gzip to identity, even when identity is listed too.
+    /// </summary>
+    public static bool AcceptsGzip(HttpContext context)
+    {
+        foreach (var header in context.Request.Headers.AcceptEncoding)
+        {
+            foreach (var item in (header ?? "").Split(','))
+            {
+                var parts = item.Split(';');
+                var coding = parts[0].Trim();
+                if (!coding.Equals("gzip", StringComparison.OrdinalIgnoreCase) && coding != "*") continue;
+                var q = parts.Skip(1).Select(p => p.Trim()).FirstOrDefault(p => p.StartsWith("q=", StringComparison.OrdinalIgnoreCase));
+                if (q is null || !double.TryParse(q.AsSpan(2), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var weight) || weight > 0)
+                    return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The gzip encoding of <paramref name="body"/>.</summary>
+    public static byte[] Gzip(ReadOnlySpan<byte> body)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(body);
+        return output.ToArray();
+    }
+
+    /// <summary>Writes <paramref name="body"/>, gzip-encoded when the client offers gzip (JSON documents).</summary>
+    public static Task WriteNegotiatedAsync(HttpContext context, byte[] body, string contentType)
+    {
+        if (!AcceptsGzip(context) || body.Length > MaxGzipBody) return WriteBytesAsync(context, body, contentType);
+        context.Response.Headers.ContentEncoding = "gzip";
+        context.Response.Headers.Vary = "Accept-Encoding";
+        return WriteBytesAsync(context, Gzip(body), contentType);
+    }
+
     public static async Task WriteBytesAsync(HttpContext context, ReadOnlyMemory<byte> body, string contentType)
     {
         context.Response.ContentType = contentType;
@@ -44,7 +88,7 @@ internal static class HttpResults
     {
         if (!enormous)
         {
-            await WriteBytesAsync(context, json, contentType).ConfigureAwait(false);
+            await WriteNegotiatedAsync(context, json, contentType).ConfigureAwait(false);
             return;
         }
         bool isArray = json[0] == (byte)'[';

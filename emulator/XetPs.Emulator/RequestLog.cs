@@ -21,7 +21,7 @@ public enum EmulatorRoute
 
 /// <summary>One served request as seen on the wire. <see cref="Time"/> is its arrival; <see cref="Sequence"/> its
 /// arrival order. Tokens are never recorded; only whether an Authorization header was present (presigned xorb URLs
-/// must be fetched without one).</summary>
+/// must be fetched without one). <see cref="ContentEncoding"/> is the answer's content coding (gzip), if any.</summary>
 public sealed record RequestLogEntry(
     long Sequence,
     DateTimeOffset Time,
@@ -34,7 +34,8 @@ public sealed record RequestLogEntry(
     string? Fault,
     bool HadAuthorization,
     bool Aborted,
-    string ConnectionId);
+    string ConnectionId,
+    string? ContentEncoding = null);
 
 /// <summary>
 /// The request log that tests and benchmarks read. An entry is added before the client can see the end of its

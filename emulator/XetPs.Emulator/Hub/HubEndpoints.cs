@@ -156,7 +156,7 @@ internal sealed class HubEndpoints
         context.Response.Headers["X-Xet-Token-Expiration"] = exp.ToString(CultureInfo.InvariantCulture);
         context.Response.Headers["X-Xet-Cas-Url"] = casUrl;
         byte[] body = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object> { ["accessToken"] = token, ["exp"] = exp, ["casUrl"] = casUrl });
-        await HttpResults.WriteBytesAsync(context, body, "application/json; charset=utf-8").ConfigureAwait(false);
+        await HttpResults.WriteNegotiatedAsync(context, body, "application/json; charset=utf-8").ConfigureAwait(false);
     }
 
     public async Task RepoInfoAsync(HttpContext context, RepoId repo, string revision)
@@ -171,7 +171,7 @@ internal sealed class HubEndpoints
             ["lastModified"] = commit.Date.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
             ["siblings"] = commit.Files.Select(f => new Dictionary<string, string> { ["rfilename"] = f.Path }).ToArray(),
         });
-        await HttpResults.WriteBytesAsync(context, body, "application/json; charset=utf-8").ConfigureAwait(false);
+        await HttpResults.WriteNegotiatedAsync(context, body, "application/json; charset=utf-8").ConfigureAwait(false);
     }
 
     public async Task ResolveAsync(HttpContext context, FaultRule? fault, RepoId repo, string revision, string path)
@@ -189,7 +189,12 @@ internal sealed class HubEndpoints
         if (!file.IsXet)
         {
             headers.ETag = "\"" + file.GitOid + "\"";
-            await ServeContentAsync(context, file).ConfigureAwait(false);
+            // A plain git file is text the Hub compresses when asked: gzip goes to a client that offers it (a
+            // HEAD then has no Content-Length, as from nginx), so a client must ask for identity to learn the size.
+            if (HttpResults.AcceptsGzip(context) && context.Request.Headers.Range.Count == 0 && file.Size <= HttpResults.MaxGzipBody)
+                await ServeGzipAsync(context, file).ConfigureAwait(false);
+            else
+                await ServeContentAsync(context, file).ConfigureAwait(false);
             return;
         }
         string tokenUrl = _server.Url($"api/{repo.ApiPath}/xet-read-token/{commit.Id}");
@@ -242,6 +247,21 @@ internal sealed class HubEndpoints
         }
         context.Response.Headers.ETag = "\"" + record.Sha256 + "\"";
         await ServeContentAsync(context, new StoredFile(hash, record.Size, record.Sha256, "", hash)).ConfigureAwait(false);
+    }
+
+    /// <summary>200 with the whole body gzip-encoded; a HEAD gets the headers without a length.</summary>
+    private async Task ServeGzipAsync(HttpContext context, StoredFile file)
+    {
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/octet-stream";
+        context.Response.Headers.ContentEncoding = "gzip";
+        context.Response.Headers.Vary = "Accept-Encoding";
+        if (HttpMethods.IsHead(context.Request.Method)) return;
+        using var plain = new MemoryStream();
+        await _server.Store.CopyContentAsync(file, plain, 0, file.Size, context.RequestAborted).ConfigureAwait(false);
+        byte[] body = HttpResults.Gzip(plain.GetBuffer().AsSpan(0, (int)plain.Length));
+        context.Response.ContentLength = body.Length;
+        await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
     }
 
     /// <summary>200 with the whole body, or 206 for one satisfiable range, or 416.</summary>

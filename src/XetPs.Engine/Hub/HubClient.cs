@@ -90,6 +90,7 @@ public sealed class HubClient
         return _http.ExecuteAsync("revision of " + repo, async ct =>
         {
             using var request = NewHubRequest(HttpMethod.Get, url);
+            XetHttpTransport.AcceptGzip(request);
             using var response = await _http.SendAsync(request, what, ct).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode) throw HubError(response, repo, rev, null, what);
             var body = await _http.ReadBoundedBodyAsync(response, MaxPageBytes, what, m => new XetProtocolException(m), ct).ConfigureAwait(false);
@@ -119,6 +120,8 @@ public sealed class HubClient
             for (var hop = 0; hop <= MaxRedirects; hop++)
             {
                 using var request = NewHubRequest(HttpMethod.Head, url);
+                // identity only: a compressed answer would carry the compressed size (or none) as Content-Length,
+                // and a plain git file's size is that header.
                 request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
                 using var response = await _http.SendAsync(request, what, ct).ConfigureAwait(false);
                 var status = (int)response.StatusCode;
@@ -160,6 +163,7 @@ public sealed class HubClient
         return _http.ExecuteAsync("xet-read-token of " + repo, async ct =>
         {
             using var request = NewHubRequest(HttpMethod.Get, route);
+            XetHttpTransport.AcceptGzip(request);
             using var response = await _http.SendAsync(request, what, ct).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode) throw HubError(response, repo, revision, null, what);
             var body = await _http.ReadBoundedBodyAsync(response, MaxTokenBytes, what, m => new XetProtocolException(m), ct).ConfigureAwait(false);
@@ -207,6 +211,8 @@ public sealed class HubClient
                 try
                 {
                     if (offset > 0) request.Headers.Range = new RangeHeaderValue(offset, null);
+                    // The file's own bytes: a compressed answer would hide its length and shift every resume offset.
+                    request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
                     response = await _http.SendAsync(request, what, ct).ConfigureAwait(false);
                     var status = (int)response.StatusCode;
                     if (status >= 300 && status < 400 && response.Headers.Location is Uri location)
@@ -257,6 +263,7 @@ public sealed class HubClient
         var what = $"the Hub tree listing of {repo} at '{rev}'";
         using var request = NewHubRequest(HttpMethod.Get, url);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        XetHttpTransport.AcceptGzip(request);
         using var response = await _http.SendAsync(request, what, ct).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode) throw HubError(response, repo, rev, path, what);
         var body = await _http.ReadBoundedBodyAsync(response, MaxPageBytes, what, m => new XetProtocolException(m), ct).ConfigureAwait(false);

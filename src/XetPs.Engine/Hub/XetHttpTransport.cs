@@ -167,10 +167,18 @@ public sealed class XetHttpTransport : IDisposable
         return new ReadTimeoutStream(body, response, Options.ReadTimeout, what);
     }
 
+    /// <summary>Asks for a gzip-compressed body (JSON documents: tree pages, reconstructions); such a body is read
+    /// with <see cref="ReadBoundedBodyAsync"/>, which decodes it. Binary bodies never ask: they must keep their length.</summary>
+    internal static void AcceptGzip(HttpRequestMessage request)
+    {
+        request.Headers.AcceptEncoding.Add(new System.Net.Http.Headers.StringWithQualityHeaderValue("gzip"));
+    }
+
     /// <summary>
     /// Reads a whole (small) body, refusing more than <paramref name="maxBytes"/> before reading it: a hostile server
     /// cannot make us hold an enormous document. A body shorter than its Content-Length is a transient
-    /// <see cref="IOException"/> (truncated).
+    /// <see cref="IOException"/> (truncated). A gzip or deflate body (asked for with <see cref="AcceptGzip"/>) is
+    /// decoded, and the bound applies to the decoded bytes too (no decompression bomb).
     /// </summary>
     internal async Task<ArraySegment<byte>> ReadBoundedBodyAsync(HttpResponseMessage response, long maxBytes, string what,
         Func<string, Exception> tooLarge, CancellationToken ct)
@@ -178,7 +186,46 @@ public sealed class XetHttpTransport : IDisposable
         var declared = response.Content.Headers.ContentLength;
         if (declared > maxBytes)
             throw tooLarge($"{what} sent {declared} bytes, more than the {maxBytes} accepted.");
-        using var body = await OpenBodyAsync(response, what).ConfigureAwait(false);
+        var encoding = ContentEncodingOf(response, what);
+        ArraySegment<byte> raw;
+        using (var body = await OpenBodyAsync(response, what).ConfigureAwait(false))
+            raw = await ReadBoundedAsync(body, declared, maxBytes, what, tooLarge, ct).ConfigureAwait(false);
+        if (declared is long expected && raw.Count < expected)
+            throw new IOException($"{what} ended after {raw.Count} of {expected} bytes (truncated response).");
+        if (encoding is null) return raw;
+        try
+        {
+            using var compressed = new MemoryStream(raw.Array!, raw.Offset, raw.Count, writable: false);
+            using Stream decoder = encoding == "gzip"
+                ? new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionMode.Decompress)
+                : new System.IO.Compression.DeflateStream(compressed, System.IO.Compression.CompressionMode.Decompress);
+            return await ReadBoundedAsync(decoder, null, maxBytes, what + " (decoded)", tooLarge, ct).ConfigureAwait(false);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new Cas.XetProtocolException($"{what} sent a {encoding} body that does not decode: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>The body's content coding: null for none (or identity), "gzip" or "deflate"; anything else (br, or
+    /// layered codings) is refused, since we never ask for it.</summary>
+    private static string? ContentEncodingOf(HttpResponseMessage response, string what)
+    {
+        string? encoding = null;
+        foreach (var value in response.Content.Headers.ContentEncoding)
+        {
+            var coding = value.Trim().ToLowerInvariant();
+            if (coding.Length == 0 || coding == "identity") continue;
+            if (encoding is not null || (coding != "gzip" && coding != "x-gzip" && coding != "deflate"))
+                throw new Cas.XetProtocolException($"{what} sent a body in a content coding that was not asked for: '{string.Join(", ", response.Content.Headers.ContentEncoding)}'.");
+            encoding = coding == "deflate" ? "deflate" : "gzip";
+        }
+        return encoding;
+    }
+
+    private static async Task<ArraySegment<byte>> ReadBoundedAsync(Stream body, long? declared, long maxBytes, string what,
+        Func<string, Exception> tooLarge, CancellationToken ct)
+    {
         var buffer = new byte[(int)Math.Min(declared ?? 16384, maxBytes) + 1];
         var length = 0;
         while (true)
@@ -189,14 +236,14 @@ public sealed class XetHttpTransport : IDisposable
                     throw tooLarge($"{what} sent more than the {maxBytes} bytes accepted.");
                 Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length * 2, maxBytes + 1));
             }
-            var n = await body.ReadCoreAsync(buffer.AsMemory(length), ct).ConfigureAwait(false);
+            var n = body is ReadTimeoutStream timed
+                ? await timed.ReadCoreAsync(buffer.AsMemory(length), ct).ConfigureAwait(false)
+                : await body.ReadAsync(buffer, length, buffer.Length - length, ct).ConfigureAwait(false);
             if (n == 0) break;
             length += n;
         }
         if (length > maxBytes)
             throw tooLarge($"{what} sent more than the {maxBytes} bytes accepted.");
-        if (declared is long expected && length < expected)
-            throw new IOException($"{what} ended after {length} of {expected} bytes (truncated response).");
         return new ArraySegment<byte>(buffer, 0, length);
     }
 
@@ -311,7 +358,10 @@ public sealed class XetHttpTransport : IDisposable
         return new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
+            // No automatic decompression: it would add gzip to every Accept-Encoding, and a gzip answer loses its
+            // Content-Length (the size of a plain file's resolve, the length a resumed download checks). JSON bodies
+            // ask for gzip themselves and are decoded in ReadBoundedBodyAsync.
+            AutomaticDecompression = DecompressionMethods.None,
             ConnectTimeout = options.ConnectTimeout,
             MaxConnectionsPerServer = options.MaxConnectionsPerServer,
             // Rotate connections so DNS changes of the CDN are picked up on long sessions.
@@ -325,7 +375,7 @@ public sealed class XetHttpTransport : IDisposable
         var handler = new HttpClientHandler
         {
             AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
+            AutomaticDecompression = DecompressionMethods.None, // see the net8.0 handler
             UseCookies = false,
             UseProxy = options.UseProxy,
             Proxy = options.UseProxy ? options.Proxy : null,

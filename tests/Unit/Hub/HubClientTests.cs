@@ -107,6 +107,57 @@ public class HubClientTests : IClassFixture<HubCasEmulatorFixture>
     }
 
     [Fact]
+    public async Task The_emulator_compresses_a_plain_file_for_a_client_that_offers_gzip_and_its_head_then_has_no_length()
+    {
+        // The premise of the next specs: a server that compresses hides the size a plain file's resolve reports.
+        using var raw = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        using var head = new HttpRequestMessage(HttpMethod.Head, new Uri(_emulator.Server.BaseUrl, $"{Repo.ResolvePrefix}/resolve/main/README.md"));
+        head.Headers.AcceptEncoding.ParseAdd("identity, gzip, deflate");
+        using var response = await raw.SendAsync(head);
+
+        Assert.Equal("gzip", string.Join(",", response.Content.Headers.ContentEncoding));
+        Assert.Null(response.Content.Headers.ContentLength);
+    }
+
+    [Fact]
+    public async Task Resolve_of_a_plain_file_asks_for_identity_so_a_compressing_server_still_gives_its_size()
+    {
+        using var http = new XetHttpTransport(HubCasEmulatorFixture.FastRetries());
+        var info = await _emulator.Hub(http).ResolveAsync(Repo, "main", "README.md");
+
+        Assert.Equal(HubCasEmulatorFixture.Readme.Length, info.Entry.Size);
+        var resolve = Assert.Single(await _emulator.LogAsync(EmulatorRoute.Resolve, 1));
+        Assert.Null(resolve.ContentEncoding);
+    }
+
+    [Fact]
+    public async Task A_plain_file_download_asks_for_its_own_bytes_not_a_compressed_form()
+    {
+        using var http = new XetHttpTransport(HubCasEmulatorFixture.FastRetries());
+        using (var whole = await _emulator.Hub(http).OpenDownloadAsync(Repo, _emulator.Commit, "README.md", 0))
+        {
+            Assert.Equal(HubCasEmulatorFixture.Readme.Length, whole.TotalSize);
+            Assert.Equal(HubCasEmulatorFixture.Readme, await new StreamReader(whole.Body).ReadToEndAsync());
+        }
+        var download = Assert.Single(await _emulator.LogAsync(EmulatorRoute.Resolve, 1));
+        Assert.Null(download.ContentEncoding);
+    }
+
+    [Fact]
+    public async Task Tree_pages_and_read_tokens_travel_gzip_compressed_and_are_decoded()
+    {
+        using var http = new XetHttpTransport(HubCasEmulatorFixture.FastRetries());
+        var hub = _emulator.Hub(http);
+        var entries = await hub.ListTreeAsync(Repo, "main", null, recursive: true).ToListAsync();
+        var token = await hub.GetXetReadTokenAsync(Repo, "main");
+
+        Assert.Equal(6, entries.Count);
+        Assert.False(string.IsNullOrEmpty(token.AccessToken));
+        Assert.Equal("gzip", Assert.Single(await _emulator.LogAsync(EmulatorRoute.Tree, 1)).ContentEncoding);
+        Assert.Equal("gzip", Assert.Single(await _emulator.LogAsync(EmulatorRoute.Token, 1)).ContentEncoding);
+    }
+
+    [Fact]
     public async Task A_missing_path_names_repo_revision_and_path()
     {
         using var http = new XetHttpTransport(HubCasEmulatorFixture.FastRetries());
