@@ -1,4 +1,6 @@
 using System;
+using XetPs.Hub;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -52,6 +54,33 @@ public sealed class EmulatorServer : IAsyncDisposable
         CasTokens = new CasAccessTokens(secret);
         _hub = new HubEndpoints(this);
         _cas = new CasEndpoints(this);
+        _redirects = new RepoRedirects(this);
+    }
+
+    private readonly RepoRedirects _redirects;
+    private readonly ConcurrentDictionary<RepoId, ISet<string>> _gated = new();
+
+    /// <summary>
+    /// Makes <paramref name="from"/> (a renamed repository, or a legacy id such as "gpt2") redirect to the existing
+    /// <paramref name="to"/>, like the Hub: 307 with a path. Ids differing only in case redirect without this.
+    /// </summary>
+    public void AddRepoRedirect(RepoId from, RepoId to) => _redirects.Add(from, to);
+
+    /// <summary>
+    /// Gates a repository: its files (resolve, xet-read-token) need a Hub token in <paramref name="grantedTokens"/>;
+    /// without a token the Hub answers 401, with one not granted 403, both with X-Error-Code GatedRepo.
+    /// </summary>
+    public void GateRepo(RepoId repo, params string[] grantedTokens) =>
+        _gated[repo] = new HashSet<string>(grantedTokens, StringComparer.Ordinal);
+
+    /// <summary>The tokens granted on a gated repository, or null when it is not gated.</summary>
+    internal ISet<string>? GrantedTokens(RepoId repo) => _gated.TryGetValue(repo, out var tokens) ? tokens : null;
+
+    /// <summary>Forgets every repo redirect and gate (tests that share one server).</summary>
+    public void ClearRepoRedirectsAndGates()
+    {
+        _redirects.Clear();
+        _gated.Clear();
     }
 
     /// <summary>The Hub endpoint, e.g. <c>http://127.0.0.1:41234/</c> (with a trailing slash).</summary>
@@ -220,6 +249,12 @@ public sealed class EmulatorServer : IAsyncDisposable
         }
     }
 
+    private bool HasAcceptedToken(HttpContext context)
+    {
+        var auth = context.Request.Headers.Authorization.ToString();
+        return auth.StartsWith("Bearer ", StringComparison.Ordinal) && Options.HubTokens.Contains(auth.Substring(7).Trim());
+    }
+
     private (EmulatorRoute, Func<HttpContext, FaultRule?, Task>) Route(HttpContext context, string[] s)
     {
         string method = context.Request.Method;
@@ -238,6 +273,9 @@ public sealed class EmulatorServer : IAsyncDisposable
                 return (EmulatorRoute.Bridge, (c, f) => _hub.BridgeAsync(c, s[2]));
             return (EmulatorRoute.Other, (c, f) => HttpResults.WriteErrorAsync(c, 404, $"No CAS route {method} {string.Join('/', s)}."));
         }
+        if (!(s.Length >= 1 && s[0] == "cas") && (get || head) &&
+            _redirects.Find(s, context.Request.QueryString.Value ?? "", HasAcceptedToken(context)) is (EmulatorRoute redirected, string location))
+            return (redirected, (c, f) => HttpResults.WriteRedirectAsync(c, 307, location));
         if (s.Length >= 4 && s[0] == "api" && (s[1] is "models" or "datasets" or "spaces"))
         {
             var repo = HubEndpoints.RepoFromApi(s[1], s[2], s[3]);

@@ -72,6 +72,14 @@ internal static class HttpResults
         return WriteBytesAsync(context, Gzip(body), contentType);
     }
 
+    /// <summary>A redirect to <paramref name="location"/> (a path, as the Hub writes it) with a short text body.</summary>
+    public static Task WriteRedirectAsync(HttpContext context, int status, string location)
+    {
+        context.Response.StatusCode = status;
+        context.Response.Headers.Location = location;
+        return WriteBytesAsync(context, Encoding.ASCII.GetBytes($"Temporary Redirect. Redirecting to {location}"), "text/plain; charset=utf-8");
+    }
+
     public static async Task WriteBytesAsync(HttpContext context, ReadOnlyMemory<byte> body, string contentType)
     {
         context.Response.ContentType = contentType;

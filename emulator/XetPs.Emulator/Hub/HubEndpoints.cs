@@ -37,8 +37,9 @@ internal sealed class HubEndpoints
         catch (ArgumentException) { return null; }
     }
 
-    /// <summary>Auth and lookup shared by the Hub routes; writes the error answer and returns null on failure.</summary>
-    private async Task<RepoCommit?> OpenAsync(HttpContext context, RepoId repo, string revision)
+    /// <summary>Auth and lookup shared by the Hub routes; writes the error answer and returns null on failure. With
+    /// <paramref name="gate"/> (the routes that give a file's bytes), a gated repository's access is checked too.</summary>
+    private async Task<RepoCommit?> OpenAsync(HttpContext context, RepoId repo, string revision, bool gate = false)
     {
         string? auth = context.Request.Headers.Authorization.Count > 0 ? context.Request.Headers.Authorization.ToString() : null;
         bool authenticated = false;
@@ -58,6 +59,17 @@ internal sealed class HubEndpoints
             int status = authenticated ? 404 : 401;
             await HttpResults.WriteErrorAsync(context, status, "Repository not found", "RepoNotFound").ConfigureAwait(false);
             return null;
+        }
+        if (gate && _server.GrantedTokens(repo) is { } granted)
+        {
+            string token = auth is not null && auth.StartsWith("Bearer ", StringComparison.Ordinal) ? auth.Substring(7).Trim() : "";
+            if (!authenticated || !granted.Contains(token))
+            {
+                await HttpResults.WriteErrorAsync(context, authenticated ? 403 : 401,
+                    $"Access to model {repo.Name} is restricted. You must have access to it and be authenticated to access it. Please log in.",
+                    "GatedRepo").ConfigureAwait(false);
+                return null;
+            }
         }
         var commit = _server.Store.Resolve(repo, revision);
         if (commit is null)
@@ -146,7 +158,7 @@ internal sealed class HubEndpoints
 
     public async Task TokenAsync(HttpContext context, RepoId repo, string revision)
     {
-        var commit = await OpenAsync(context, repo, revision).ConfigureAwait(false);
+        var commit = await OpenAsync(context, repo, revision, gate: true).ConfigureAwait(false);
         if (commit is null) return;
         var expires = _server.Clock.GetUtcNow() + _server.Options.CasTokenLifetime;
         string token = _server.CasTokens.Issue(repo, expires);
@@ -176,7 +188,7 @@ internal sealed class HubEndpoints
 
     public async Task ResolveAsync(HttpContext context, FaultRule? fault, RepoId repo, string revision, string path)
     {
-        var commit = await OpenAsync(context, repo, revision).ConfigureAwait(false);
+        var commit = await OpenAsync(context, repo, revision, gate: true).ConfigureAwait(false);
         if (commit is null) return;
         var file = commit.Files.FirstOrDefault(f => f.Path == path);
         if (file is null)

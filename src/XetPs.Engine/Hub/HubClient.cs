@@ -89,9 +89,7 @@ public sealed class HubClient
         var what = $"the Hub revision API for {repo} at '{rev}'";
         return _http.ExecuteAsync("revision of " + repo, async ct =>
         {
-            using var request = NewHubRequest(HttpMethod.Get, url);
-            XetHttpTransport.AcceptGzip(request);
-            using var response = await _http.SendAsync(request, what, ct).ConfigureAwait(false);
+            using var response = await SendFollowingHubRedirectsAsync(url, XetHttpTransport.AcceptGzip, what, ct).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode) throw HubError(response, repo, rev, null, what);
             var body = await _http.ReadBoundedBodyAsync(response, MaxPageBytes, what, m => new XetProtocolException(m), ct).ConfigureAwait(false);
             using var doc = JsonBody.Parse(body, what);
@@ -162,9 +160,7 @@ public sealed class HubClient
         var what = $"the Hub xet-read-token route for {repo}";
         return _http.ExecuteAsync("xet-read-token of " + repo, async ct =>
         {
-            using var request = NewHubRequest(HttpMethod.Get, route);
-            XetHttpTransport.AcceptGzip(request);
-            using var response = await _http.SendAsync(request, what, ct).ConfigureAwait(false);
+            using var response = await SendFollowingHubRedirectsAsync(route, XetHttpTransport.AcceptGzip, what, ct).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode) throw HubError(response, repo, revision, null, what);
             var body = await _http.ReadBoundedBodyAsync(response, MaxTokenBytes, what, m => new XetProtocolException(m), ct).ConfigureAwait(false);
             string? token = null, casUrl = null;
@@ -261,10 +257,11 @@ public sealed class HubClient
         Uri url, CancellationToken ct)
     {
         var what = $"the Hub tree listing of {repo} at '{rev}'";
-        using var request = NewHubRequest(HttpMethod.Get, url);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        XetHttpTransport.AcceptGzip(request);
-        using var response = await _http.SendAsync(request, what, ct).ConfigureAwait(false);
+        using var response = await SendFollowingHubRedirectsAsync(url, request =>
+        {
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            XetHttpTransport.AcceptGzip(request);
+        }, what, ct).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode) throw HubError(response, repo, rev, path, what);
         var body = await _http.ReadBoundedBodyAsync(response, MaxPageBytes, what, m => new XetProtocolException(m), ct).ConfigureAwait(false);
         using var doc = JsonBody.Parse(body, what);
@@ -276,9 +273,9 @@ public sealed class HubClient
             var entry = ParseTreeEntry(item, repo, rev, what);
             if (entry is not null) entries.Add(entry);
         }
-        var next = LinkHeader.Find(response, "next");
-        if (next is not null && !IsOnEndpoint(next))
-            throw new XetProtocolException($"{what} points its next page to another host ({next.Host}); the Hub token is not sent there.");
+        // A next link on another origin (a mirror that writes the upstream's links) is moved onto our endpoint: the
+        // listing goes on, and the Hub token never leaves the endpoint.
+        var next = LinkHeader.Find(response, "next") is Uri link ? OnEndpoint(link) : null;
         var commit = Header(response, "X-Repo-Commit");
         return (entries, next, IsCommitId(commit) ? commit : null);
     }
@@ -347,22 +344,39 @@ public sealed class HubClient
         return new HubFileInfo(entry, auth, download);
     }
 
-    /// <summary>Maps a Hub error status to the exception the caller sees; never includes the token.</summary>
+    /// <summary>
+    /// Maps a Hub error status to the exception the caller sees, with the Hub's own explanation (X-Error-Message)
+    /// where it gives one; never includes the token.
+    /// </summary>
     private Exception HubError(HttpResponseMessage response, RepoId repo, string? revision, string? path, string what)
     {
         var status = (int)response.StatusCode;
         var code = Header(response, "X-Error-Code");
+        var hubSays = HubMessage(response) is string said ? $" The Hub says: {said}" : "";
         var inner = XetHttpTransport.StatusError(response, what);
         var at = revision is null ? "" : $" at revision '{revision}'";
+        if (code == "GatedRepo" && (status == 401 || status == 403))
+        {
+            var hint = _token is null
+                ? "Request access on the repository's page, then pass a Hub token (or set HF_TOKEN)."
+                : "The account of the Hub token given has not been granted access: request it on the repository's page.";
+            return new XetAuthenticationException($"{repo} is a gated repository ({status}). {hint}{hubSays}", status, inner);
+        }
         if (code == "RepoNotFound" && (status == 401 || status == 404))
-            return new XetFileNotFoundException(repo, revision, path, code,
-                $"Repository {repo} was not found ({status}). If it is private or gated, pass a Hub token that can read it.", inner);
+        {
+            var hint = _token is null
+                ? "If it is private or gated, pass a Hub token that can read it."
+                : "Check the name; if it is private, the Hub token given cannot read it.";
+            return new XetFileNotFoundException(repo, revision, path, code, $"Repository {repo} was not found ({status}). {hint}", inner);
+        }
         if (status == 401 || status == 403)
         {
+            if (HubMessage(response) is string disabled && disabled.IndexOf("disabled", StringComparison.OrdinalIgnoreCase) >= 0)
+                return new XetAuthenticationException($"Access to {repo} is disabled on the Hub ({status}).{hubSays}", status, inner);
             var hint = _token is null
                 ? "No Hub token was given: pass one (or set HF_TOKEN) for private or gated repositories."
                 : "The Hub token given has no access to it: check that it is valid and that access to a gated repository was granted.";
-            return new XetAuthenticationException($"The Hub refused access to {repo}{at} ({status}). {hint}", status, inner);
+            return new XetAuthenticationException($"The Hub refused access to {repo}{at} ({status}). {hint}{hubSays}", status, inner);
         }
         if (status == 404)
         {
@@ -370,13 +384,43 @@ public sealed class HubClient
             {
                 "RevisionNotFound" => $"Revision '{revision}' was not found in {repo}.",
                 "EntryNotFound" => $"'{path}' was not found in {repo}{at}.",
-                _ when path is not null => $"'{path}' was not found in {repo}{at} (404{(code is null ? "" : ", " + code)}).",
-                _ => $"{repo}{at} was not found (404{(code is null ? "" : ", " + code)}).",
+                _ when path is not null => $"'{path}' was not found in {repo}{at} (404{(code is null ? "" : ", " + code)}).{hubSays}",
+                _ => $"{repo}{at} was not found (404{(code is null ? "" : ", " + code)}).{hubSays}",
             };
             return new XetFileNotFoundException(repo, revision, path, code, message, inner);
         }
-        return inner;
+        // Other statuses keep their status and Retry-After (what the retries read), with the Hub's words added.
+        return hubSays.Length == 0 ? inner : XetHttpTransport.StatusError(response, what, hubSays);
     }
+
+    /// <summary>
+    /// GETs a Hub API route, following redirects that stay on the endpoint: the Hub answers 307 with a path for a
+    /// renamed repository, a legacy id without a namespace ("gpt2") and an id in the wrong case. A redirect to
+    /// another origin is not followed (its answer is returned, and fails as a status). The token goes with every hop,
+    /// all on the endpoint.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendFollowingHubRedirectsAsync(Uri url, Action<HttpRequestMessage> prepare, string what,
+        CancellationToken ct)
+    {
+        for (var hop = 0; ; hop++)
+        {
+            HttpResponseMessage response;
+            using (var request = NewHubRequest(HttpMethod.Get, url))
+            {
+                prepare(request);
+                response = await _http.SendAsync(request, what, ct).ConfigureAwait(false);
+            }
+            if (!IsRedirect(response) || response.Headers.Location is not Uri location ||
+                LinkHeader.Target(location, url) is not Uri target || !IsOnEndpoint(target))
+                return response;
+            response.Dispose();
+            if (hop >= MaxRedirects) throw new XetProtocolException($"{what} redirected more than {MaxRedirects} times.");
+            url = target;
+        }
+    }
+
+    private static bool IsRedirect(HttpResponseMessage response) =>
+        (int)response.StatusCode is 301 or 302 or 303 or 307 or 308;
 
     private HttpRequestMessage NewHubRequest(HttpMethod method, Uri url)
     {
@@ -425,6 +469,16 @@ public sealed class HubClient
 
     private static long? Long(JsonElement item, string name) =>
         item.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var v) ? v : null;
+
+    /// <summary>The Hub's explanation of an error (X-Error-Message), printable and bounded, ending with a period.</summary>
+    private static string? HubMessage(HttpResponseMessage response)
+    {
+        var text = Header(response, "X-Error-Message")?.Trim();
+        if (string.IsNullOrEmpty(text)) return null;
+        var printable = new string(text!.Select(c => char.IsControl(c) ? ' ' : c).ToArray());
+        if (printable.Length > 300) printable = printable.Substring(0, 300) + "...";
+        return printable.EndsWith(".", StringComparison.Ordinal) || printable.EndsWith("...", StringComparison.Ordinal) ? printable : printable + ".";
+    }
 
     private static string Clip(string text) => text.Length <= 40 ? text : text.Substring(0, 40) + "...";
 }

@@ -1,11 +1,13 @@
 using System;
+using System.Linq;
 
 namespace XetPs.Hub;
 
 /// <summary>
-/// A Hub repository: its kind and its "org/name". Knows the two URL shapes the Hub uses for it:
+/// A Hub repository: its kind and its "org/name" (or a legacy name without a namespace, such as "gpt2", which the Hub
+/// redirects to the repository's current id). Knows the two URL shapes the Hub uses for it:
 /// <c>/api/{models|datasets|spaces}/org/name/...</c> and <c>/{"" | datasets/ | spaces/}org/name/resolve/...</c>.
-/// Invariant: <see cref="Name"/> is exactly two non-empty segments of safe characters, so it can be placed in a URL
+/// Invariant: <see cref="Name"/> is one or two non-empty segments of safe characters, so it can be placed in a URL
 /// path unescaped and never climbs out of it.
 /// </summary>
 public sealed record RepoId
@@ -14,14 +16,14 @@ public sealed record RepoId
     {
         if (!IsValidName(name))
             throw new ArgumentException(
-                $"'{name}' is not a repository name: expected 'org/name' (letters, digits, '-', '_', '.').", nameof(name));
+                $"'{name}' is not a repository name: expected 'org/name' or 'name' (letters, digits, '-', '_', '.').", nameof(name));
         Type = type;
         Name = name;
     }
 
     public RepoType Type { get; }
 
-    /// <summary>"org/name".</summary>
+    /// <summary>"org/name", or a legacy "name".</summary>
     public string Name { get; }
 
     /// <summary>The path under <c>/api/</c>: "models/org/name", "datasets/org/name" or "spaces/org/name".</summary>
@@ -41,7 +43,9 @@ public sealed record RepoId
     };
 
     /// <summary>
-    /// Parses "org/name", "models/org/name", "datasets/org/name" or "spaces/org/name". An explicit
+    /// Parses "org/name", "models/org/name", "datasets/org/name" or "spaces/org/name", and the legacy forms without a
+    /// namespace: "gpt2", "datasets/squad". "models", "datasets" and "spaces" are reserved on the Hub (no user or
+    /// organization has those names), so a first segment spelling one is always the kind. An explicit
     /// <paramref name="type"/> must agree with a prefix when both are given.
     /// </summary>
     public static RepoId Parse(string text, RepoType? type = null)
@@ -49,28 +53,32 @@ public sealed record RepoId
         if (string.IsNullOrWhiteSpace(text))
             throw new ArgumentException("A repository name is required, e.g. 'org/name'.", nameof(text));
         var parts = text.Trim().Trim('/').Split('/');
-        RepoType? prefixType = null;
-        if (parts.Length == 3)
-        {
-            prefixType = parts[0] switch
-            {
-                "models" => RepoType.Model,
-                "datasets" => RepoType.Dataset,
-                "spaces" => RepoType.Space,
-                _ => throw new ArgumentException(
-                    $"'{text}' is not a repository name: a three-part name starts with models/, datasets/ or spaces/.",
-                    nameof(text)),
-            };
-            parts = [parts[1], parts[2]];
-        }
-        if (parts.Length != 2)
+        var prefixType = parts.Length > 1 ? KindOf(parts[0]) : null;
+        if (parts.Length == 3 && prefixType is null)
+            throw new ArgumentException(
+                $"'{text}' is not a repository name: a three-part name starts with models/, datasets/ or spaces/.", nameof(text));
+        if (prefixType is not null) parts = parts.Skip(1).ToArray();
+        if (parts.Length is < 1 or > 2 || (parts.Length == 1 && KindOf(parts[0]) is not null))
             throw new ArgumentException($"'{text}' is not a repository name: expected 'org/name'.", nameof(text));
         if (type is not null && prefixType is not null && type != prefixType)
             throw new ArgumentException(
                 $"'{text}' names a {prefixType.Value.ToString().ToLowerInvariant()} repository but the repository type given is {type.Value.ToString().ToLowerInvariant()}.",
                 nameof(type));
-        return new RepoId(prefixType ?? type ?? RepoType.Model, parts[0] + "/" + parts[1]);
+        var name = string.Join("/", parts);
+        if (!IsValidName(name))
+            throw new ArgumentException(
+                $"'{text}' is not a repository name: expected 'org/name' (letters, digits, '-', '_', '.').", nameof(text));
+        return new RepoId(prefixType ?? type ?? RepoType.Model, name);
     }
+
+    /// <summary>The kind a reserved first segment names ("models", "datasets", "spaces"), else null.</summary>
+    private static RepoType? KindOf(string segment) => segment switch
+    {
+        "models" => RepoType.Model,
+        "datasets" => RepoType.Dataset,
+        "spaces" => RepoType.Space,
+        _ => null,
+    };
 
     public override string ToString() => Type == RepoType.Model ? Name : ApiPath;
 
@@ -78,7 +86,8 @@ public sealed record RepoId
     {
         if (name is null) return false;
         var slash = name.IndexOf('/');
-        if (slash <= 0 || slash == name.Length - 1 || name.IndexOf('/', slash + 1) >= 0) return false;
+        if (slash < 0) return IsValidSegment(name); // a legacy name without a namespace
+        if (slash == 0 || slash == name.Length - 1 || name.IndexOf('/', slash + 1) >= 0) return false;
         return IsValidSegment(name.Substring(0, slash)) && IsValidSegment(name.Substring(slash + 1));
     }
 

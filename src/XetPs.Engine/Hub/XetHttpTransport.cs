@@ -249,14 +249,15 @@ public sealed class XetHttpTransport : IDisposable
 
     /// <summary>
     /// The error for a status that is not handled specially: an <see cref="HttpRequestException"/> carrying the status
-    /// (StatusCode on net8.0, Data["StatusCode"] everywhere) and any Retry-After delay in Data["RetryAfter"].
+    /// (StatusCode on net8.0, Data["StatusCode"] everywhere) and any Retry-After delay in Data["RetryAfter"];
+    /// <paramref name="detail"/> (the server's own explanation, as a sentence) follows the status.
     /// </summary>
-    internal static HttpRequestException StatusError(HttpResponseMessage response, string what)
+    internal static HttpRequestException StatusError(HttpResponseMessage response, string what, string? detail = null)
     {
         var status = (int)response.StatusCode;
         var message = status == 407
             ? $"{what} was refused by the HTTP proxy: 407 {response.ReasonPhrase}. The proxy wants credentials it was not given or did not accept."
-            : $"{what} answered {status} {response.ReasonPhrase}.";
+            : $"{what} answered {status} {response.ReasonPhrase}.{detail}";
 #if NET8_0_OR_GREATER
         var error = new HttpRequestException(message, null, response.StatusCode);
 #else

@@ -25,7 +25,7 @@ public sealed class GetXetFileListCommand : HubCmdlet, IDisposable
     private Uri _endpoint = new(SessionSettings.DefaultEndpoint);
     private RepoPathFilter _filter = new(null, null);
 
-    /// <summary>The repository, "org/name" (or "datasets/org/name", "spaces/org/name").</summary>
+    /// <summary>The repository, "org/name" (or "datasets/org/name", "spaces/org/name"; a legacy "gpt2" or an old id the Hub redirects).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(RepoNameCompleter))]
     [ValidateNotNullOrEmpty]

@@ -37,7 +37,7 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
     private int _nextProgressId = ProgressBoard.ParentId + 1;
     private bool _failed;
 
-    /// <summary>The repository, "org/name" (or "datasets/org/name", "spaces/org/name").</summary>
+    /// <summary>The repository, "org/name" (or "datasets/org/name", "spaces/org/name"; a legacy "gpt2" or an old id the Hub redirects).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(RepoNameCompleter))]
     [ValidateNotNullOrEmpty]

@@ -365,7 +365,7 @@ public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
         var scripts = new[]
         {
             "Save-XetFile -Repo xetps/sample -Path ../outside.bin -Destination $destination -Endpoint $endpoint",
-            "Save-XetFile -Repo 'xetps' -Path config.json -Destination $destination -Endpoint $endpoint",
+            "Save-XetFile -Repo 'xetps/sam ple' -Path config.json -Destination $destination -Endpoint $endpoint",
             "Save-XetFile -Repo xetps/sample -Path config.json -Destination $destination -Endpoint 'ftp://127.0.0.1/'",
             "Save-XetFile -Repo datasets/xetps/sample -RepoType Model -Path config.json -Destination $destination -Endpoint $endpoint",
             "Get-XetFileList -Repo 'a/b/c/d' -Endpoint $endpoint",
