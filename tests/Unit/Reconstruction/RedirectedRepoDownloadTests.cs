@@ -1,0 +1,36 @@
+using System;
+using System.IO;
+using System.Threading.Tasks;
+using XetPs.Emulator;
+using XetPs.Emulator.Scenario;
+using XetPs.Hub;
+using XetPs.Reconstruction;
+
+namespace XetPs.Tests.Reconstruction;
+
+/// <summary>A whole download asked for under an id the Hub redirects: resolve, read token, reconstruction, xorbs.</summary>
+public class RedirectedRepoDownloadTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(120);
+    private const string ModelPath = "weights/model.bin";
+
+    [Theory]
+    [InlineData("engine-specs")]           // a legacy id without a namespace
+    [InlineData("xetps-old/engine-specs")] // a renamed repository's old id
+    [InlineData("XetPs/Engine-Specs")]     // the current id in the wrong case
+    public async Task A_file_downloads_byte_exact_under_an_id_the_hub_redirects(string askedFor)
+    {
+        var file = ScenarioData.IncompressibleFile(ModelPath, 2 << 20, seed: 11);
+        await using var emulator = await EmulatorFixture.StartAsync(file);
+        var asked = RepoId.Parse(askedFor);
+        if (!askedFor.Equals(EmulatorFixture.Repo.Name, StringComparison.OrdinalIgnoreCase))
+            emulator.Server.AddRepoRedirect(asked, EmulatorFixture.Repo);
+        await using var session = new XetSession(emulator.Options());
+
+        var result = await session.DownloadAsync(emulator.Request(ModelPath) with { Repo = asked }).WaitAsync(Bound);
+
+        Assert.Equal(EmulatorFixture.Content(file), File.ReadAllBytes(result.DestinationPath));
+        Assert.Contains(emulator.Server.Log.For(EmulatorRoute.Resolve), e => e.Status == 307);
+        Assert.Contains(emulator.Server.Log.For(EmulatorRoute.Xorb), e => e.Status is 200 or 206);
+    }
+}
