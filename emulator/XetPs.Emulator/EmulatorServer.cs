@@ -206,6 +206,11 @@ public sealed class EmulatorServer : IAsyncDisposable
             {
                 context.Response.StatusCode = status;
                 if (fault.RetryAfterSeconds is int ra) context.Response.Headers.RetryAfter = ra.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (fault.RateLimitResetSeconds is int reset)
+                {
+                    context.Response.Headers["RateLimit"] = "\"api\";r=0;t=" + reset.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    context.Response.Headers["RateLimit-Policy"] = "\"fixed window\";\"api\";q=1000;w=300";
+                }
                 await HttpResults.WriteErrorAsync(context, status, $"Injected fault: {fault}").ConfigureAwait(false);
             }
             else

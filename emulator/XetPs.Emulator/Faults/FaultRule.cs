@@ -51,6 +51,10 @@ public sealed record FaultRule
     /// <summary>Retry-After seconds sent with <see cref="Status"/>.</summary>
     public int? RetryAfterSeconds { get; init; }
 
+    /// <summary>Seconds until the quota resets, sent with <see cref="Status"/> as the Hub sends it on a 429:
+    /// <c>RateLimit: "api";r=0;t=N</c> (and a <c>RateLimit-Policy</c>), without Retry-After.</summary>
+    public int? RateLimitResetSeconds { get; init; }
+
     /// <summary>Write this many body bytes, then abort the connection.</summary>
     public long? ResetAfterBytes { get; init; }
 
@@ -97,6 +101,7 @@ public sealed record FaultRule
         void Add(string key, object? value) { if (value is not null) parts.Add(key + "=" + Convert.ToString(value, CultureInfo.InvariantCulture)); }
         Add("status", Status);
         Add("retry-after", RetryAfterSeconds);
+        Add("ratelimit-reset", RateLimitResetSeconds);
         Add("reset-after", ResetAfterBytes);
         Add("truncate-after", TruncateAfterBytes);
         Add("stall", StallDuration?.TotalMilliseconds is double s ? s + "ms" : null);
@@ -133,6 +138,7 @@ public sealed record FaultRule
                     "status" => rule with { Status = int.Parse(value, CultureInfo.InvariantCulture) },
                     "rate" => rule with { Rate = double.Parse(value, CultureInfo.InvariantCulture) },
                     "retry-after" => rule with { RetryAfterSeconds = int.Parse(value, CultureInfo.InvariantCulture) },
+                    "ratelimit-reset" => rule with { RateLimitResetSeconds = int.Parse(value, CultureInfo.InvariantCulture) },
                     "skip" => rule with { Skip = int.Parse(value, CultureInfo.InvariantCulture) },
                     "times" => rule with { Times = int.Parse(value, CultureInfo.InvariantCulture) },
                     "path" => rule with { PathContains = value },

@@ -257,14 +257,14 @@ public sealed class XetHttpTransport : IDisposable
         var status = (int)response.StatusCode;
         var message = status == 407
             ? $"{what} was refused by the HTTP proxy: 407 {response.ReasonPhrase}. The proxy wants credentials it was not given or did not accept."
-            : $"{what} answered {status} {response.ReasonPhrase}.{detail}";
+            : $"{what} answered {status} {response.ReasonPhrase}.{detail}{RateLimitNote(response)}";
 #if NET8_0_OR_GREATER
         var error = new HttpRequestException(message, null, response.StatusCode);
 #else
         var error = new HttpRequestException(message);
 #endif
         error.Data["StatusCode"] = status;
-        if (RetryAfterOf(response) is TimeSpan delay) error.Data["RetryAfter"] = delay;
+        if ((RetryAfterOf(response) ?? RateLimitResetOf(response)) is TimeSpan delay) error.Data["RetryAfter"] = delay;
         return error;
     }
 
@@ -300,6 +300,35 @@ public sealed class XetHttpTransport : IDisposable
         if (_ownsClient) Client.Dispose();
     }
 
+    /// <summary>
+    /// When the quota of a rate-limited answer resets: the <c>t</c> parameter of the IETF <c>RateLimit</c> header the
+    /// Hub sends on a 429 (<c>"api";r=0;t=55</c>), which stands in for a missing Retry-After. Null when absent or not a
+    /// small non-negative number of seconds.
+    /// </summary>
+    private static TimeSpan? RateLimitResetOf(HttpResponseMessage response)
+    {
+        if ((int)response.StatusCode != 429 || !response.Headers.TryGetValues("RateLimit", out var values)) return null;
+        foreach (var value in values)
+        {
+            foreach (var parameter in value.Split(';'))
+            {
+                var p = parameter.Trim();
+                if (p.StartsWith("t=", StringComparison.Ordinal) &&
+                    int.TryParse(p.Substring(2), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) &&
+                    seconds <= 86_400)
+                    return TimeSpan.FromSeconds(seconds);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>" Rate limit reached: the quota resets in N s." for a 429 that says when; else empty.</summary>
+    private static string RateLimitNote(HttpResponseMessage response) =>
+        (int)response.StatusCode != 429 ? "" :
+        (RetryAfterOf(response) ?? RateLimitResetOf(response)) is TimeSpan wait
+            ? string.Format(System.Globalization.CultureInfo.InvariantCulture, " Rate limit reached: the quota resets in {0:0} s.", wait.TotalSeconds)
+            : " Rate limit reached.";
+
     private static TimeSpan? RetryAfterOf(HttpResponseMessage response)
     {
         var header = response.Headers.RetryAfter;
@@ -326,7 +355,7 @@ public sealed class XetHttpTransport : IDisposable
                 Delay = options.RetryBaseDelay,
                 MaxDelay = cap,
                 ShouldHandle = args => new ValueTask<bool>(args.Outcome.Exception is Exception e && IsTransient(e)),
-                // Retry-After (seconds or a date) replaces the backoff, capped like any other delay.
+                // Retry-After (seconds or a date), or a 429's RateLimit reset, replaces the backoff, capped like any other delay.
                 DelayGenerator = args =>
                 {
                     if (args.Outcome.Exception?.Data["RetryAfter"] is TimeSpan asked)

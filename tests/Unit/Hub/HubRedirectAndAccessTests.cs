@@ -144,6 +144,34 @@ public class HubRedirectAndAccessTests : IClassFixture<HubCasEmulatorFixture>, I
     }
 
     [Fact]
+    public async Task A_rate_limited_answer_waits_for_the_quota_reset_the_hub_announces()
+    {
+        _emulator.Server.Faults.Add("tree:status=429,ratelimit-reset=1,times=1");
+        var logger = new CapturingLogger();
+        var options = HubCasEmulatorFixture.FastRetries();
+        options.MaxRetryDelay = TimeSpan.FromSeconds(5);
+        using var http = new XetHttpTransport(options, logger);
+
+        var entries = await _emulator.Hub(http).ListTreeAsync(Repo, "main", null, recursive: true).ToListAsync();
+
+        Assert.Equal(6, entries.Count);
+        var retry = Assert.Single(logger.States);
+        Assert.Equal(1000L, retry.Single(kv => kv.Key == "DelayMs").Value);
+    }
+
+    [Fact]
+    public async Task A_rate_limit_that_outlasts_the_retries_says_when_the_quota_resets()
+    {
+        _emulator.Server.Faults.Add("tree:status=429,ratelimit-reset=55");
+        using var http = new XetHttpTransport(HubCasEmulatorFixture.FastRetries());
+
+        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => _emulator.Hub(http).ListTreeAsync(Repo, "main", null, recursive: true).ToListAsync().AsTask());
+
+        Assert.Contains("Rate limit reached: the quota resets in 55 s.", ex.Message);
+        Assert.Equal(429, XetHttpTransport.StatusOf(ex));
+    }
+
+    [Fact]
     public async Task A_next_page_link_on_another_origin_is_followed_on_the_endpoint_with_the_token_kept_there()
     {
         // The emulator writes its links on 127.0.0.1; a client whose endpoint is "localhost" sees them as another
