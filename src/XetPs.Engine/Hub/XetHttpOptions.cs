@@ -47,6 +47,9 @@ public sealed class XetHttpOptions
     /// </summary>
     public HttpMessageHandler? Handler { get; set; }
 
+    /// <summary>Offline (HF_HUB_OFFLINE): every request is refused with <see cref="XetOfflineException"/> before it is sent.</summary>
+    public bool Offline { get; set; }
+
     /// <summary>Checks every value; throws <see cref="ArgumentOutOfRangeException"/> naming the bad one.</summary>
     public void Validate()
     {

@@ -142,6 +142,7 @@ public sealed class XetHttpTransport : IDisposable
     /// </summary>
     internal async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string what, CancellationToken ct)
     {
+        if (Options.Offline) throw new XetOfflineException(what);
         var deadline = Options.ConnectTimeout + Options.ReadTimeout;
         using var timer = new CancellationTokenSource(deadline);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);

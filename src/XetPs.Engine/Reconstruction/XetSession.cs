@@ -53,6 +53,7 @@ public sealed class XetSession : IAsyncDisposable
             // Through a proxy, the credentials are the proxy's alone: WebProxy answers only its own 407 challenges.
             Proxy = options.Proxy is null ? null : new WebProxy(options.Proxy) { Credentials = options.ProxyCredential },
             UseProxy = !options.NoProxy,
+            Offline = options.Offline,
         }, logger);
         _hub = new HubClient(_transport, options.Endpoint, options.HubToken);
         _resources = new SessionResources(options, logger, _lifetime.Token);

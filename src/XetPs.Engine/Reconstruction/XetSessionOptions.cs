@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.InteropServices;
 using System.Collections;
 using System.Globalization;
 using System.IO;
@@ -100,6 +101,10 @@ public sealed class XetSessionOptions
     /// <summary>Connect directly, ignoring the platform's proxy settings (HTTPS_PROXY and the like).</summary>
     public bool NoProxy { get; set; }
 
+    /// <summary>Offline (HF_HUB_OFFLINE): the session sends no request; the first one that would fails with
+    /// <see cref="Hub.XetOfflineException"/>.</summary>
+    public bool Offline { get; set; }
+
     /// <summary>Tests and benchmarks may inject a handler (a real SocketsHttpHandler, never a mock).</summary>
     public HttpMessageHandler? Handler { get; set; }
 
@@ -144,7 +149,9 @@ public sealed class XetSessionOptions
 
     /// <summary>
     /// Reads the settings from environment variables (or from <paramref name="environment"/>, for tests):
-    /// HF_ENDPOINT; HF_TOKEN, else the file HF_TOKEN_PATH, else $HF_HOME/token, else ~/.cache/huggingface/token;
+    /// HF_ENDPOINT; HF_TOKEN (or the older HUGGING_FACE_HUB_TOKEN), else the file HF_TOKEN_PATH, else $HF_HOME/token,
+    /// else $XDG_CACHE_HOME/huggingface/token, else ~/.cache/huggingface/token (~ is USERPROFILE on Windows, HOME
+    /// elsewhere), as huggingface_hub finds it; HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) = 1/true/yes/on;
     /// HF_XET_RECONSTRUCTION_DOWNLOAD_BUFFER_SIZE (bytes, "512mb"...), HF_XET_CLIENT_AC_MAX_DOWNLOAD_CONCURRENCY
     /// (or the older HF_XET_NUM_CONCURRENT_RANGE_GETS), HF_XET_DATA_MAX_CONCURRENT_FILE_DOWNLOADS,
     /// HF_XET_CLIENT_RETRY_MAX_ATTEMPTS, HF_XET_CLIENT_RETRY_BASE_DELAY, HF_XET_CLIENT_RETRY_MAX_DURATION,
@@ -168,6 +175,7 @@ public sealed class XetSessionOptions
             options.Endpoint = uri;
         }
         options.HubToken = ReadToken(Get);
+        options.Offline = IsTrue(Get("HF_HUB_OFFLINE")) || IsTrue(Get("TRANSFORMERS_OFFLINE"));
 
         if (Get("HF_XET_RECONSTRUCTION_DOWNLOAD_BUFFER_SIZE") is { } buffer)
             options.BufferSize = ParseByteSize("HF_XET_RECONSTRUCTION_DOWNLOAD_BUFFER_SIZE", buffer);
@@ -199,16 +207,26 @@ public sealed class XetSessionOptions
         return options;
     }
 
+    /// <summary>huggingface_hub's truthy values ("1", "ON", "YES", "TRUE", any case); anything else is false.</summary>
+    private static bool IsTrue(string? value) =>
+        value is not null && (value == "1" || value.Equals("on", StringComparison.OrdinalIgnoreCase) ||
+                              value.Equals("yes", StringComparison.OrdinalIgnoreCase) || value.Equals("true", StringComparison.OrdinalIgnoreCase));
+
     private static string? ReadToken(Func<string, string?> get)
     {
-        if (get("HF_TOKEN") is { } token) return token;
-        string? path = get("HF_TOKEN_PATH");
-        if (path is null && get("HF_HOME") is { } home) path = Path.Combine(home, "token");
-        if (path is null)
-        {
-            var userHome = get("HOME") ?? get("USERPROFILE");
-            if (userHome is not null) path = Path.Combine(userHome, ".cache", "huggingface", "token");
-        }
+        if ((get("HF_TOKEN") ?? get("HUGGING_FACE_HUB_TOKEN")) is { } token) return token;
+        // The user's home as Python's expanduser sees it: USERPROFILE on Windows, HOME elsewhere.
+        var userHome = RuntimeInformation.IsOSPlatform(OSPlatform.Windows)
+            ? get("USERPROFILE") ?? get("HOME")
+            : get("HOME") ?? get("USERPROFILE");
+        string? Expand(string? path) =>
+            path is not null && userHome is not null && (path == "~" || path.StartsWith("~/", StringComparison.Ordinal) || path.StartsWith("~\\", StringComparison.Ordinal))
+                ? Path.Combine(userHome, path.Substring(Math.Min(2, path.Length)))
+                : path;
+        var hfHome = Expand(get("HF_HOME"))
+                     ?? (Expand(get("XDG_CACHE_HOME")) is { } xdg ? Path.Combine(xdg, "huggingface") : null)
+                     ?? (userHome is null ? null : Path.Combine(userHome, ".cache", "huggingface"));
+        var path = Expand(get("HF_TOKEN_PATH")) ?? (hfHome is null ? null : Path.Combine(hfHome, "token"));
         if (path is null || !File.Exists(path)) return null;
         var text = File.ReadAllText(path).Trim();
         return text.Length == 0 ? null : text;

@@ -45,6 +45,7 @@ internal static class XetErrors
                 case "XetInsufficientDiskSpaceException": return ("XetInsufficientDiskSpace", ErrorCategory.ResourceUnavailable);
                 case "UnsafeRepoPathException": return (UnsafePath, ErrorCategory.SecurityError);
                 case "XetStallException": return ("XetDownloadStalled", ErrorCategory.OperationTimeout);
+                case "XetOfflineException": return ("XetOffline", ErrorCategory.ResourceUnavailable);
                 case "XetProtocolException": return ("XetProtocolError", ErrorCategory.InvalidData);
                 case "XorbFormatException": return ("XetProtocolError", ErrorCategory.InvalidData);
             }

@@ -95,6 +95,53 @@ public class XetSessionOptionsTests
         }
     }
 
+    [Fact]
+    public void The_token_file_is_found_where_huggingface_hub_puts_it_under_xdg_cache_home_and_tilde()
+    {
+        var home = Path.Combine(Path.GetTempPath(), "xetps-home-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(home, "xdg", "huggingface"));
+            File.WriteAllText(Path.Combine(home, "xdg", "huggingface", "token"), "hf_from_xdg");
+            Directory.CreateDirectory(Path.Combine(home, "hfhome"));
+            File.WriteAllText(Path.Combine(home, "hfhome", "token"), "hf_from_hf_home");
+            File.WriteAllText(Path.Combine(home, "mine"), "hf_from_tilde_path");
+            var homeKey = OperatingSystem.IsWindows() ? "USERPROFILE" : "HOME";
+
+            Assert.Equal("hf_from_xdg", XetSessionOptions.FromEnvironment(new Hashtable
+                { [homeKey] = home, ["XDG_CACHE_HOME"] = Path.Combine(home, "xdg") }).HubToken);
+            Assert.Equal("hf_from_hf_home", XetSessionOptions.FromEnvironment(new Hashtable
+                { [homeKey] = home, ["XDG_CACHE_HOME"] = Path.Combine(home, "xdg"), ["HF_HOME"] = "~/hfhome" }).HubToken);
+            Assert.Equal("hf_from_tilde_path", XetSessionOptions.FromEnvironment(new Hashtable
+                { [homeKey] = home, ["HF_TOKEN_PATH"] = "~/mine" }).HubToken);
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void The_older_hugging_face_hub_token_variable_is_read_after_hf_token()
+    {
+        Assert.Equal("hf_older", XetSessionOptions.FromEnvironment(new Hashtable { ["HUGGING_FACE_HUB_TOKEN"] = "hf_older" }).HubToken);
+        Assert.Equal("hf_newer", XetSessionOptions.FromEnvironment(new Hashtable
+            { ["HUGGING_FACE_HUB_TOKEN"] = "hf_older", ["HF_TOKEN"] = "hf_newer" }).HubToken);
+    }
+
+    [Theory]
+    [InlineData("HF_HUB_OFFLINE", "1", true)]
+    [InlineData("HF_HUB_OFFLINE", "TRUE", true)]
+    [InlineData("HF_HUB_OFFLINE", "yes", true)]
+    [InlineData("TRANSFORMERS_OFFLINE", "1", true)]
+    [InlineData("HF_HUB_OFFLINE", "0", false)]
+    [InlineData("HF_HUB_OFFLINE", "false", false)]
+    [InlineData("HF_HUB_OFFLINE", "", false)]
+    public void Hf_hub_offline_takes_huggingface_hubs_truthy_values(string name, string value, bool offline)
+    {
+        Assert.Equal(offline, XetSessionOptions.FromEnvironment(new Hashtable { [name] = value }).Offline);
+    }
+
     [Theory]
     [InlineData("HF_XET_RECONSTRUCTION_DOWNLOAD_BUFFER_SIZE", "lots")]
     [InlineData("HF_XET_CLIENT_READ_TIMEOUT", "soon")]

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using System.Threading.Tasks;
 using XetPs.Emulator;
 using XetPs.Emulator.Scenario;
@@ -8,8 +9,9 @@ using XetPs.Reconstruction;
 
 namespace XetPs.Tests.Reconstruction;
 
-/// <summary>A whole download asked for under an id the Hub redirects: resolve, read token, reconstruction, xorbs.</summary>
-public class RedirectedRepoDownloadTests
+/// <summary>How a download reaches the Hub: under an id the Hub redirects (resolve, read token, reconstruction,
+/// xorbs all through the redirects), or not at all when offline.</summary>
+public class HubReachTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(120);
     private const string ModelPath = "weights/model.bin";
@@ -32,5 +34,24 @@ public class RedirectedRepoDownloadTests
         Assert.Equal(EmulatorFixture.Content(file), File.ReadAllBytes(result.DestinationPath));
         Assert.Contains(emulator.Server.Log.For(EmulatorRoute.Resolve), e => e.Status == 307);
         Assert.Contains(emulator.Server.Log.For(EmulatorRoute.Xorb), e => e.Status is 200 or 206);
+    }
+
+    [Fact]
+    public async Task An_offline_session_refuses_at_once_and_sends_nothing()
+    {
+        var file = ScenarioData.IncompressibleFile(ModelPath, 1 << 20, seed: 12);
+        await using var emulator = await EmulatorFixture.StartAsync(file);
+        var options = emulator.Options();
+        options.Offline = true;
+        await using var session = new XetSession(options);
+
+        var download = await Assert.ThrowsAsync<XetOfflineException>(() => session.DownloadAsync(emulator.Request(ModelPath)).WaitAsync(Bound));
+        var listing = await Assert.ThrowsAsync<XetOfflineException>(() => session.ListFilesAsync(EmulatorFixture.Repo, "main", null, recursive: true).ToListAsync().AsTask());
+
+        Assert.Contains("HF_HUB_OFFLINE is set", download.Message);
+        Assert.Contains("HF_HUB_OFFLINE is set", listing.Message);
+        Assert.Null(XetHttpTransport.DescribeGivingUp(download)); // refused once, not retried
+        Assert.Empty(emulator.Server.Log.Entries);
+        Assert.False(File.Exists(emulator.Request(ModelPath).DestinationPath));
     }
 }
