@@ -130,4 +130,21 @@ public sealed class GetXetFileListTests : IClassFixture<SampleHub>, System.IDisp
             _hub.Server.Faults.Remove(stall);
         }
     }
+
+    [Fact]
+    public void With_hf_hub_offline_set_a_listing_and_a_download_fail_at_once_as_XetOffline_and_nothing_is_sent()
+    {
+        var before = _hub.Server.Log.TotalCount;
+        var script =
+            $"try {{ Get-XetFileList -Repo xetps/sample -Endpoint '{_hub.Endpoint}' -ErrorAction Stop }} catch {{ 'list: ' + $_.FullyQualifiedErrorId }}; " +
+            $"try {{ Save-XetFile -Repo xetps/sample -Path config.json -Destination '{System.IO.Path.GetTempPath()}xetps-offline-{System.Guid.NewGuid():N}' -Endpoint '{_hub.Endpoint}' -ErrorAction Stop }} " +
+            "catch { 'save: ' + $_.FullyQualifiedErrorId; 'message: ' + $_.Exception.Message }";
+
+        var outcome = HostProcess.Run(new Dictionary<string, string> { ["HF_HUB_OFFLINE"] = "1" }, "-Command", script);
+
+        Assert.Contains("list: XetOffline,XetPs.Commands.GetXetFileListCommand", outcome.Stdout);
+        Assert.Contains("save: XetOffline,XetPs.Commands.SaveXetFileCommand", outcome.Stdout);
+        Assert.Contains("message: HF_HUB_OFFLINE is set", outcome.Stdout);
+        Assert.Equal(before, _hub.Server.Log.TotalCount);
+    }
 }
