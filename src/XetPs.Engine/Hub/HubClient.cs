@@ -52,25 +52,25 @@ public sealed class HubClient
 
     /// <summary>
     /// Lists the files under <paramref name="path"/> (the whole repository when null) at <paramref name="revision"/>
-    /// (the default branch "main" when null), yielding entries as pages arrive. Directories are not yielded; every
-    /// entry carries the commit the listing was resolved to (X-Repo-Commit of the first page, else the revision API).
+    /// (the default branch "main" when null), yielding entries as pages arrive. Directories are not yielded. A branch
+    /// or tag is resolved to its commit first and the listing is taken at that commit, so a push between two pages
+    /// cannot mix two snapshots; every entry carries that commit.
     /// </summary>
     public async IAsyncEnumerable<RepoEntry> ListTreeAsync(RepoId repo, string? revision, string? path, bool recursive,
         bool expand = false, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var rev = string.IsNullOrEmpty(revision) ? "main" : revision!;
-        var url = new Uri(Endpoint, $"api/{repo.ApiPath}/tree/{EscapeSegment(rev)}{PathSuffix(path)}" +
+        var commit = IsCommitId(rev) ? rev.ToLowerInvariant() : await ResolveRevisionAsync(repo, rev, cancellationToken).ConfigureAwait(false);
+        var url = new Uri(Endpoint, $"api/{repo.ApiPath}/tree/{EscapeSegment(commit)}{PathSuffix(path)}" +
                                     $"?recursive={(recursive ? "true" : "false")}&expand={(expand ? "true" : "false")}");
-        string? commit = null;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var page = 0; ; page++)
         {
             if (page >= MaxPages || !seen.Add(url.AbsoluteUri))
                 throw new XetProtocolException($"The tree listing of {repo} at '{rev}' does not end (page {page}, a next link repeats or pages exceed {MaxPages}).");
             var pageUrl = url;
-            var (entries, next, headerCommit) = await _http.ExecuteAsync($"tree listing of {repo}",
+            var (entries, next) = await _http.ExecuteAsync($"tree listing of {repo}",
                 ct => GetTreePageAsync(repo, rev, path, pageUrl, ct), cancellationToken).ConfigureAwait(false);
-            commit ??= headerCommit ?? (IsCommitId(rev) ? rev : await ResolveRevisionAsync(repo, rev, cancellationToken).ConfigureAwait(false));
             foreach (var entry in entries)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -253,7 +253,7 @@ public sealed class HubClient
         return new PlainFileDownload(body, served, length, total);
     }
 
-    private async Task<(List<RepoEntry> Entries, Uri? Next, string? Commit)> GetTreePageAsync(RepoId repo, string rev, string? path,
+    private async Task<(List<RepoEntry> Entries, Uri? Next)> GetTreePageAsync(RepoId repo, string rev, string? path,
         Uri url, CancellationToken ct)
     {
         var what = $"the Hub tree listing of {repo} at '{rev}'";
@@ -276,8 +276,7 @@ public sealed class HubClient
         // A next link on another origin (a mirror that writes the upstream's links) is moved onto our endpoint: the
         // listing goes on, and the Hub token never leaves the endpoint.
         var next = LinkHeader.Find(response, "next") is Uri link ? OnEndpoint(link) : null;
-        var commit = Header(response, "X-Repo-Commit");
-        return (entries, next, IsCommitId(commit) ? commit : null);
+        return (entries, next);
     }
 
     private static RepoEntry? ParseTreeEntry(JsonElement item, RepoId repo, string rev, string what)

@@ -1,9 +1,11 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Net.Http;
 using System.Threading.Tasks;
 using XetPs.Emulator;
+using XetPs.Emulator.Store;
 using XetPs.Format;
 using XetPs.Hub;
 
@@ -35,6 +37,35 @@ public class HubClientTests : IClassFixture<HubCasEmulatorFixture>
                 entries.Select(e => e.Path).OrderBy(p => p, StringComparer.Ordinal));
             Assert.All(entries, e => Assert.Equal(_emulator.Commit, e.Revision));
             Assert.True(await _emulator.RequestsAsync(EmulatorRoute.Tree, 3) >= 3, _emulator.Server.Log.ToString());
+        }
+        finally
+        {
+            _emulator.Server.Options.TreePageSize = 1000;
+        }
+    }
+
+    [Fact]
+    public async Task A_push_between_two_pages_does_not_mix_snapshots_the_listing_stays_at_the_commit_it_began_at()
+    {
+        var pushed = new RepoId(RepoType.Model, "test/pushed-while-listing");
+        await _emulator.Server.Store.CommitAsync(pushed, "main", Enumerable.Range(0, 6).Select(i => RepoFile.FromText($"f{i}.txt", $"first {i}\n")));
+        var first = _emulator.Server.Store.Resolve(pushed, "main")!.Id;
+        _emulator.Server.Options.TreePageSize = 2;
+        try
+        {
+            using var http = new XetHttpTransport(HubCasEmulatorFixture.FastRetries());
+            var listed = new List<RepoEntry>();
+            await foreach (var entry in _emulator.Hub(http).ListTreeAsync(pushed, "main", null, recursive: true))
+            {
+                listed.Add(entry);
+                if (listed.Count == 1) // between the first and the second page, main moves on: f0 deleted, f9 added
+                    await _emulator.Server.Store.CommitAsync(pushed, "main", Enumerable.Range(1, 5).Select(i => RepoFile.FromText($"f{i}.txt", $"first {i}\n"))
+                        .Append(RepoFile.FromText("f9.txt", "second\n")), new CommitOptions { ReplaceAll = true });
+            }
+
+            Assert.NotEqual(first, _emulator.Server.Store.Resolve(pushed, "main")!.Id);
+            Assert.Equal(Enumerable.Range(0, 6).Select(i => $"f{i}.txt"), listed.Select(e => e.Path).OrderBy(p => p, StringComparer.Ordinal));
+            Assert.All(listed, e => Assert.Equal(first, e.Revision));
         }
         finally
         {
