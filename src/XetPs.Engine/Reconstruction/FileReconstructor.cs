@@ -147,9 +147,17 @@ internal static class FileReconstructor
         }
         finally
         {
-            await ReleaseAsync(registry, segments, startedLoads, logger).ConfigureAwait(false);
-            writer.Dispose();
-            if (writer.Discarded) DeletePartial(destinationPath, repoPath);
+            try
+            {
+                await ReleaseAsync(registry, segments, startedLoads, logger).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Closes every handle and never throws for the journal's sake, so the file's own error stays the
+                // one the caller sees (first error wins, see RunState).
+                writer.Dispose();
+                if (writer.Discarded) DeletePartial(destinationPath, repoPath);
+            }
         }
 
         if (finished)

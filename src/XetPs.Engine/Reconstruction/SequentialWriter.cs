@@ -235,8 +235,7 @@ internal sealed class SequentialWriter : IDisposable
         await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
 #endif
         _finished = true;
-        _file.Dispose();
-        _journal.Dispose();
+        Close(); // the journal is deleted once the file is in place: its last flush failing cannot fail the file
     }
 
     private bool _finished;
@@ -244,12 +243,8 @@ internal sealed class SequentialWriter : IDisposable
     /// <summary>Forgets the partial file's progress (its bytes cannot be trusted): the next run starts afresh.</summary>
     public void Discard()
     {
-#if NET8_0_OR_GREATER
-        _direct?.Dispose();
-#endif
-        _journal.Dispose();
-        _file.Dispose();
-        _discarded = true;
+        _discarded = true; // first: the caller deletes the partial and journal files whatever closing them does
+        Close();
     }
 
     private bool _discarded;
@@ -274,8 +269,32 @@ internal sealed class SequentialWriter : IDisposable
         {
             // Best effort: an unrecorded tail is only downloaded again next time.
         }
-        _journal.Dispose();
-        _file.Dispose();
+        Close();
+    }
+
+    /// <summary>
+    /// Closes the direct writer, the journal and the partial file, each whatever the one before it did. This runs
+    /// while the download's own error (or a hash mismatch) is on its way to the caller: a journal that cannot flush
+    /// its last records (ENOSPC, EIO) must neither replace that error nor keep the partial file open. Losing those
+    /// records is safe: the journal reads up to its last whole commit, so a rerun only downloads the tail again.
+    /// </summary>
+    private void Close()
+    {
+        try
+        {
+#if NET8_0_OR_GREATER
+            _direct?.Dispose();
+#endif
+            _journal.Dispose(); // closes its file even when the final flush throws
+        }
+        catch (IOException)
+        {
+            // See above: best effort, never the error the caller sees.
+        }
+        finally
+        {
+            _file.Dispose();
+        }
     }
 
     /// <summary>

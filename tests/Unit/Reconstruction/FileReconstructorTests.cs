@@ -283,6 +283,41 @@ public class FileReconstructorTests
     }
 
     [Fact]
+    public async Task A_journal_that_cannot_be_flushed_as_a_failed_download_closes_neither_hides_its_error_nor_leaves_a_handle_open()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 24, xorbs: 10, chunksPerXorb: 20, terms: 200);
+        var options = ReconstructionFixture.Options(buffer: 256 * 1024, cas: 1, segment: 128 * 1024);
+        options.JournalCommitInterval = 1L << 40; // the first commit is the one made as the failed run closes
+        var destination = f.Destination();
+        var partial = ResumeJournal.PartialPathFor(destination, "model.bin");
+        var journal = ResumeJournal.JournalPathFor(destination, "model.bin");
+        // Once the writer is open, the journal's path leads to /dev/full: its commit on close fails as on a full disk
+        // (ENOSPC) while the partial file is fine. Once 1 MiB is written, every later fetch fails with `fault`.
+        var fault = new HttpRequestException("connection refused");
+        var failFetches = false;
+        f.Cas.FetchFault = _ => Volatile.Read(ref failFetches) ? fault : null;
+        var progress = new SyncProgress(p =>
+        {
+            if (p.BytesWritten == 0 && !File.Exists(journal)) File.CreateSymbolicLink(journal, "/dev/full");
+            if (p.BytesWritten > 0) Volatile.Write(ref failFetches, true);
+        });
+        Assert.True(bytes.Length > (1 << 20) + options.BufferSize, "the file should outlast the fault by more than a buffer");
+
+        var error = await Record.ExceptionAsync(() =>
+            FileReconstructor.RunAsync(ReconstructionFixture.Session(options), f.Cas, id, bytes.Length, "model.bin", destination, progress, CancellationToken.None)
+                .WaitAsync(Bound));
+
+        Assert.Same(fault, error);
+        Assert.DoesNotContain(OpenFiles(), target => target == partial || target == journal || target == "/dev/full");
+        Assert.False(File.Exists(destination));
+    }
+
+    /// <summary>What the process's open file descriptors point at (Linux).</summary>
+    private static List<string> OpenFiles() =>
+        Directory.GetFiles("/proc/self/fd").Select(fd => new FileInfo(fd).LinkTarget).OfType<string>().ToList();
+
+    [Fact]
     public async Task A_reconstruction_error_while_loads_are_in_flight_reaches_the_caller_as_the_same_object()
     {
         using var f = new ReconstructionFixture();
