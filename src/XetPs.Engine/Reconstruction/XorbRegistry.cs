@@ -149,7 +149,12 @@ internal sealed class XorbRegistry
                     throw new XetProtocolException($"The reconstruction gives no range of xorb {term.Xorb} holding chunks {term.Chunks}.");
                 list.Add(chosen);
             }
-            else if (chosen.State == XorbBlockState.Empty && SameRanges(chosen.Fetch, fetch))
+            // Checked before anything is counted: a plan that throws here leaves no use on the block (its segment
+            // abandons only the terms planned before it, and a leaked use would keep the block, and its memory, forever).
+            if (chosen.ExpectedTerms.TryGetValue(term.Chunks, out var expectedLength) && expectedLength != term.UnpackedLength)
+                throw new XetProtocolException(
+                    $"The reconstruction gives two lengths ({expectedLength} and {term.UnpackedLength}) for chunks {term.Chunks} of xorb {term.Xorb}.");
+            if (chosen.State == XorbBlockState.Empty && SameRanges(chosen.Fetch, fetch))
             {
                 // Not loaded yet: the newest plan's URL is the freshest.
                 chosen.Fetch = fetch;
@@ -160,10 +165,7 @@ internal sealed class XorbRegistry
             chosen.Planned++;
             sequence = ++_planSequence;
             chosen.PendingUses.Add(sequence);
-            if (!chosen.ExpectedTerms.ContainsKey(term.Chunks)) chosen.ExpectedTerms[term.Chunks] = term.UnpackedLength;
-            else if (chosen.ExpectedTerms[term.Chunks] != term.UnpackedLength)
-                throw new XetProtocolException(
-                    $"The reconstruction gives two lengths ({chosen.ExpectedTerms[term.Chunks]} and {term.UnpackedLength}) for chunks {term.Chunks} of xorb {term.Xorb}.");
+            chosen.ExpectedTerms[term.Chunks] = term.UnpackedLength;
             rangeIndex = chosenIndex;
             return chosen;
         }

@@ -266,6 +266,31 @@ public class FileReconstructorTests
     }
 
     [Fact]
+    public async Task A_range_given_two_lengths_fails_the_file_and_leaves_no_planned_use_of_its_block_behind()
+    {
+        using var f = new ReconstructionFixture();
+        var random = new Random(25);
+        var chunks = Enumerable.Range(0, 6).Select(_ => { var c = new byte[4000]; random.NextBytes(c); return c; }).ToList();
+        var x0 = f.Cas.AddXorb(chunks, compress: false);
+        var x1 = f.Cas.AddXorb(chunks.Select(c => c.Reverse().ToArray()).ToList(), compress: false);
+        var (id, bytes) = f.Cas.AddFile(new[] { (x0, new ChunkRange(0, 4)), (x1, new ChunkRange(0, 6)), (x0, new ChunkRange(0, 4)) });
+        // The third term repeats the first one's chunks with a length one byte longer: the registry refuses it when
+        // planning it onto the block the first term already planned.
+        f.Cas.ReconstructionRewrite = r => r with
+        {
+            Terms = r.Terms.Select((t, i) => i == 2 ? t with { UnpackedLength = t.UnpackedLength + 1 } : t).ToList(),
+        };
+        var session = ReconstructionFixture.Session(ReconstructionFixture.Options(buffer: 1 << 20, segment: 1 << 20));
+
+        var error = await Assert.ThrowsAsync<XetProtocolException>(() => f.RunAsync(session, id, bytes.Length, f.Destination()).WaitAsync(Bound));
+
+        Assert.Contains("two lengths", error.Message);
+        Assert.Equal(0, session.Registry.BlockCount); // every block the segment planned was dropped with it
+        Assert.Equal(0, session.Registry.Permits.Held);
+        Assert.Equal(0, f.Cas.Fetches);
+    }
+
+    [Fact]
     public async Task A_fetch_error_reaches_the_caller_as_the_very_same_object()
     {
         using var f = new ReconstructionFixture();
