@@ -45,7 +45,16 @@ internal sealed class ReconstructionSegment
         XorbRegistry registry, TransferActivity activity, CancellationToken cancellationToken)
     {
         var segment = new ReconstructionSegment(reader, fileId, start, endInclusive, activity, cancellationToken);
-        var reconstruction = await reader.GetReconstructionAsync(fileId, start, endInclusive, cancellationToken).ConfigureAwait(false);
+        FileReconstruction reconstruction;
+        activity.RequestStarted();
+        try
+        {
+            reconstruction = await reader.GetReconstructionAsync(fileId, start, endInclusive, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            activity.RequestEnded();
+        }
         activity.Touch();
         segment.Plan(reconstruction, registry);
         return segment;
@@ -152,7 +161,16 @@ internal sealed class ReconstructionSegment
             }
             refresh = _refresh!;
         }
-        var fresh = await AsyncWait.WaitAsync(refresh, cancellationToken).ConfigureAwait(false);
+        FileReconstruction fresh;
+        _activity.RequestStarted(); // the refused load holds no CAS permit meanwhile: this is what it waits for
+        try
+        {
+            fresh = await AsyncWait.WaitAsync(refresh, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _activity.RequestEnded();
+        }
         _activity.Touch();
         if (Match(fresh, stale) is { } match) return match;
         throw new XetProtocolException($"Fresh URLs for file {_fileId} no longer include the ranges of xorb {stale.Xorb} asked before.");

@@ -13,6 +13,7 @@ internal sealed class TransferActivity
     private long _received;
     private long _written;
     private long _lastProgressTicks;
+    private int _requestsInFlight;
 
     public long BytesReceived => Interlocked.Read(ref _received);
 
@@ -39,4 +40,14 @@ internal sealed class TransferActivity
 
     /// <summary>Records progress that moved no payload byte (e.g. a reconstruction answer arrived).</summary>
     public void Touch() => Interlocked.Exchange(ref _lastProgressTicks, _clock.ElapsedTicks);
+
+    /// <summary>Reconstruction requests under way, their retries and backoff included (xorb requests are counted by
+    /// the registry's CAS permits). Each is bounded by the transport's timeouts and retries, so the stall watchdog
+    /// leaves it to end with its own error.</summary>
+    public int RequestsInFlight => Volatile.Read(ref _requestsInFlight);
+
+    /// <summary>Starts counting a request in <see cref="RequestsInFlight"/>; the caller ends it, in a finally.</summary>
+    public void RequestStarted() => Interlocked.Increment(ref _requestsInFlight);
+
+    public void RequestEnded() => Interlocked.Decrement(ref _requestsInFlight);
 }

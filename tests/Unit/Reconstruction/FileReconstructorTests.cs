@@ -518,10 +518,12 @@ public class FileReconstructorTests
     {
         using var f = new ReconstructionFixture();
         var (id, bytes, _) = f.SeedShape(seed: 15, terms: 120);
-        f.Cas.HangLaterReconstructions = true; // the second segment never arrives: nothing is in flight, nothing moves
         var options = ReconstructionFixture.Options(segment: 64 * 1024);
         options.StallTimeout = TimeSpan.FromMilliseconds(300);
         var session = ReconstructionFixture.Session(options);
+        // The whole buffer is held by something that never lets go: the first term waits for permits with no request
+        // in flight, and nothing moves.
+        Assert.True(session.Registry.Permits.TryAcquire(options.BufferSize));
 
         var error = await Assert.ThrowsAsync<XetStallException>(() => f.RunAsync(session, id, bytes.Length, f.Destination()).WaitAsync(Bound));
 

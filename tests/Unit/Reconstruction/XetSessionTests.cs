@@ -148,6 +148,26 @@ public class XetSessionTests
     }
 
     [Fact]
+    public async Task A_reconstruction_request_retried_for_longer_than_the_stall_timeout_fails_with_its_own_error_not_a_stall()
+    {
+        var file = Model();
+        await using var emulator = await EmulatorFixture.StartAsync(file);
+        emulator.Server.Faults.Add("reconstruction:status=503,retry-after=1");
+        var options = emulator.Options();
+        options.MaxRetries = 2;
+        options.RetryBaseDelay = options.MaxRetryDelay = TimeSpan.FromSeconds(1); // each retry waits the second asked for
+        options.StallTimeout = TimeSpan.FromMilliseconds(200); // a tenth of what the retries wait: no byte moves meanwhile
+        await using var session = new XetSession(options);
+        var request = emulator.Request(Path1);
+
+        var error = await Record.ExceptionAsync(() => session.DownloadAsync(request).WaitAsync(Bound));
+
+        Assert.IsType<HttpRequestException>(error); // the server's refusal, after the retries ran out
+        Assert.Equal(3, emulator.Server.Log.For(EmulatorRoute.Reconstruction).Count());
+        Assert.False(File.Exists(request.DestinationPath));
+    }
+
+    [Fact]
     public async Task Save_resumes_after_cancellation_and_fetches_fewer_bytes_the_second_time()
     {
         var file = Model(4 << 20, seed: 21);
