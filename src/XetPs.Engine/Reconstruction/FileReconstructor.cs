@@ -191,22 +191,29 @@ internal static class FileReconstructor
 
     /// <summary>
     /// Releases every planned term the file did not consume, then waits for the loads the file started that no
-    /// other file still reads (they were cancelled by the release), so no task of the file outlives it.
+    /// other file still reads, and for the loads of other files whose last reader it was (the release cancelled
+    /// both), so no task of the file outlives it and no load outlives the last file that read it.
     /// </summary>
     private static async Task ReleaseAsync(XorbRegistry registry, List<ReconstructionSegment> segments, List<XorbRegistry.StartedLoad> startedLoads, ILogger? logger)
     {
+        List<Task>? cancelledLoads = null;
         foreach (var segment in segments)
             foreach (var term in segment.Terms)
                 if (!term.Done)
                 {
                     term.Done = true;
-                    registry.Abandon(term.Block, term.Claimed, term.Sequence);
+                    if (registry.Abandon(term.Block, term.Claimed, term.Sequence) is { } cancelled) (cancelledLoads ??= new()).Add(cancelled);
                 }
         foreach (var load in startedLoads)
         {
             if (load.Completion.IsCompleted || registry.IsSharedLoad(load)) continue;
             // Completes (never faults) when the load's task ends: its error, if any, reached the readers that awaited it.
             await load.Completion.ConfigureAwait(false);
+        }
+        if (cancelledLoads is not null)
+        {
+            logger?.LogTrace("Waiting for {Count} cancelled loads this file was the last to read", cancelledLoads.Count);
+            foreach (var ended in cancelledLoads) await ended.ConfigureAwait(false); // never faults, as above
         }
         logger?.LogTrace("Released {Count} started loads", startedLoads.Count);
     }

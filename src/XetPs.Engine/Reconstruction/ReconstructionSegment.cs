@@ -19,11 +19,13 @@ internal sealed class ReconstructionSegment
     private readonly XetHash _fileId;
     private readonly TransferActivity _activity;
     private readonly CancellationToken _fileToken;
+    private readonly XorbUrlSource _urls;
     private Task<FileReconstruction>? _refresh;
 
     private ReconstructionSegment(ICasReader reader, XetHash fileId, long start, long endInclusive, TransferActivity activity, CancellationToken fileToken)
     {
         _fileToken = fileToken;
+        _urls = new XorbUrlSource(RefreshAsync, fileToken);
         _reader = reader;
         _fileId = fileId;
         Start = start;
@@ -104,7 +106,7 @@ internal sealed class ReconstructionSegment
                 var term = terms[i];
                 if (fileOffset > EndInclusive) break; // whole trailing terms past the range: nothing to keep
                 var fetch = fetchOf[i];
-                var block = registry.Plan(term, fetch, estimates[fetch], _reader, RefreshAsync, out var rangeIndex, out var sequence);
+                var block = registry.Plan(term, fetch, estimates[fetch], _reader, _urls, out var rangeIndex, out var sequence);
                 var keepStart = Math.Max(fileOffset, Start);
                 var keepEnd = Math.Min(fileOffset + term.UnpackedLength, EndInclusive + 1);
                 Terms.Add(new PlannedTerm(this, term, block, rangeIndex, sequence, fileOffset, keepStart, keepEnd, Start));

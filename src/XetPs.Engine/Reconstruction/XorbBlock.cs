@@ -17,14 +17,13 @@ namespace XetPs.Reconstruction;
 /// </summary>
 internal sealed class XorbBlock
 {
-    public XorbBlock(XorbFetch fetch, long decodedEstimate, ICasReader reader, Func<XorbFetch, CancellationToken, Task<XorbFetch>> refresh)
+    public XorbBlock(XorbFetch fetch, long decodedEstimate, ICasReader reader)
     {
         Fetch = fetch;
         Xorb = fetch.Xorb;
         CompressedLength = fetch.TotalLength;
         DecodedEstimate = decodedEstimate;
         Reader = reader;
-        Refresh = refresh;
     }
 
     public XetHash Xorb { get; }
@@ -39,13 +38,14 @@ internal sealed class XorbBlock
 
     public ICasReader Reader { get; set; }
 
-    /// <summary>Fetches fresh URLs for this block's fetch (the planning segment's reconstruction, single-flight).</summary>
-    public Func<XorbFetch, CancellationToken, Task<XorbFetch>> Refresh { get; set; }
-
     public int Planned { get; set; }
 
     /// <summary>Plan sequence numbers of the terms still to read this block: the smallest is its next use.</summary>
     public SortedSet<long> PendingUses { get; } = new();
+
+    /// <summary>Where fresh URLs come from, per pending use: the segment that planned it. A use leaves with its file
+    /// (consumed or abandoned), so a refresh never goes through a file that has ended.</summary>
+    public Dictionary<long, XorbUrlSource> UrlSources { get; } = new();
 
     public int Claims { get; set; }
 
@@ -55,6 +55,9 @@ internal sealed class XorbBlock
     public Task<DecodedXorbRange[]>? Load { get; set; }
 
     public CancellationTokenSource? LoadCancellation { get; set; }
+
+    /// <summary>Completes (never faults) when the task of <see cref="Load"/> has ended, its finally included.</summary>
+    public Task? LoadEnded { get; set; }
 
     /// <summary>Incremented each time a load starts, so a detached (cancelled or evicted) load cannot publish.</summary>
     public int Generation { get; set; }
@@ -85,6 +88,13 @@ internal sealed class XorbBlock
 
     public override string ToString() => $"xorb {Xorb} ({Fetch.Ranges.Count} ranges, {CompressedLength} bytes) {State}";
 }
+
+/// <summary>
+/// Fresh URLs for a block's fetch: <paramref name="Refresh"/> asks the reconstruction of the segment that planned a use
+/// again (single-flight per segment); it is tied to that segment's file, whose token is <paramref name="FileToken"/>
+/// (cancelled when the file fails or is cancelled; a file that completed has no pending use left).
+/// </summary>
+internal sealed record XorbUrlSource(Func<XorbFetch, CancellationToken, Task<XorbFetch>> Refresh, CancellationToken FileToken);
 
 internal enum XorbBlockState
 {

@@ -123,7 +123,7 @@ internal sealed class XorbRegistry
     /// call <see cref="Consumed"/> or <see cref="Abandon"/> exactly once for the returned block.
     /// </summary>
     public XorbBlock Plan(ReconstructionTerm term, XorbFetch fetch, long decodedEstimate, ICasReader reader,
-        Func<XorbFetch, CancellationToken, Task<XorbFetch>> refresh, out int rangeIndex, out long sequence)
+        XorbUrlSource urls, out int rangeIndex, out long sequence)
     {
         lock (_gate)
         {
@@ -143,7 +143,7 @@ internal sealed class XorbRegistry
             }
             if (chosen is null)
             {
-                chosen = new XorbBlock(fetch, decodedEstimate, reader, refresh);
+                chosen = new XorbBlock(fetch, decodedEstimate, reader);
                 chosenIndex = chosen.FindRange(term.Chunks);
                 if (chosenIndex < 0)
                     throw new XetProtocolException($"The reconstruction gives no range of xorb {term.Xorb} holding chunks {term.Chunks}.");
@@ -159,12 +159,12 @@ internal sealed class XorbRegistry
                 // Not loaded yet: the newest plan's URL is the freshest.
                 chosen.Fetch = fetch;
                 chosen.Reader = reader;
-                chosen.Refresh = refresh;
                 chosen.DecodedEstimate = Math.Max(chosen.DecodedEstimate, decodedEstimate);
             }
             chosen.Planned++;
             sequence = ++_planSequence;
             chosen.PendingUses.Add(sequence);
+            chosen.UrlSources[sequence] = urls;
             chosen.ExpectedTerms[term.Chunks] = term.UnpackedLength;
             rangeIndex = chosenIndex;
             return chosen;
@@ -227,6 +227,7 @@ internal sealed class XorbRegistry
                         var chargeOfLoad = charge;
                         var load = Task.Run(() => LoadAsync(block, generation, fetch, chargeOfLoad, cts, completion));
                         block.Load = load;
+                        block.LoadEnded = completion.Task;
                         startedLoads.Add(new StartedLoad(block, generation, completion.Task));
                         acquired = false; // the load owns the charge now
                         return load;
@@ -240,12 +241,14 @@ internal sealed class XorbRegistry
         catch
         {
             long release;
+            Task? cancelledLoad;
             lock (_gate)
             {
                 block.Claims--;
-                AfterClaimReleased(block, out release);
+                AfterClaimReleased(block, out release, out cancelledLoad);
             }
             ReleaseAndEvict(release);
+            if (cancelledLoad is not null) await cancelledLoad.ConfigureAwait(false); // see Abandon
             throw;
         }
         finally
@@ -267,23 +270,31 @@ internal sealed class XorbRegistry
             block.Claims--;
             block.Planned--;
             block.PendingUses.Remove(sequence);
-            AfterClaimReleased(block, out release);
+            block.UrlSources.Remove(sequence);
+            AfterClaimReleased(block, out release, out _); // its load has ended: the term read it
         }
         ReleaseAndEvict(release);
     }
 
-    /// <summary>A planned term will never be consumed (its file failed or was cancelled).</summary>
-    public void Abandon(XorbBlock block, bool claimed, long sequence)
+    /// <summary>
+    /// A planned term will never be consumed (its file failed or was cancelled). Returns the end of the block's load
+    /// when this was its last claim: the load was cancelled (nobody reads it any more) and the caller waits for it,
+    /// so no load outlives the last file that read it.
+    /// </summary>
+    public Task? Abandon(XorbBlock block, bool claimed, long sequence)
     {
         long release;
+        Task? cancelledLoad;
         lock (_gate)
         {
             if (claimed) block.Claims--;
             block.Planned--;
             block.PendingUses.Remove(sequence);
-            AfterClaimReleased(block, out release);
+            block.UrlSources.Remove(sequence);
+            AfterClaimReleased(block, out release, out cancelledLoad);
         }
         ReleaseAndEvict(release);
+        return cancelledLoad;
     }
 
     /// <summary>True when another file still reads the block of <paramref name="load"/>, so its starter must not wait for it.</summary>
@@ -311,7 +322,7 @@ internal sealed class XorbRegistry
                 var block = victim.Value;
                 _idle.Remove(victim);
                 block.IdleNode = null;
-                freed += Unload(block);
+                freed += Unload(block, out _); // idle: ready, no load in flight
                 _logger?.LogTrace("Evicted idle xorb block {Block} to admit a waiting term", block.ToString());
             }
         }
@@ -329,13 +340,14 @@ internal sealed class XorbRegistry
 
     // ---- lock held by callers ----
 
-    private void AfterClaimReleased(XorbBlock block, out long release)
+    private void AfterClaimReleased(XorbBlock block, out long release, out Task? cancelledLoad)
     {
         release = 0;
+        cancelledLoad = null;
         if (block.Claims > 0 || block.Dropped) return;
         if (block.Planned <= 0)
         {
-            release = Unload(block);
+            release = Unload(block, out cancelledLoad);
             block.Dropped = true;
             if (_blocks.TryGetValue(block.Xorb, out var list))
             {
@@ -353,14 +365,16 @@ internal sealed class XorbRegistry
             case XorbBlockState.Loading:
                 // Nobody waits for this load any more (its claimants' files ended): stop it, so no task outlives
                 // them; a later claimant starts a fresh load.
-                release = Unload(block);
+                release = Unload(block, out cancelledLoad);
                 break;
         }
     }
 
-    /// <summary>Returns the block to Empty; cancels a load in flight. Returns the permits to release.</summary>
-    private long Unload(XorbBlock block)
+    /// <summary>Returns the block to Empty; cancels a load in flight, whose end is <paramref name="cancelledLoad"/>.
+    /// Returns the permits to release.</summary>
+    private long Unload(XorbBlock block, out Task? cancelledLoad)
     {
+        cancelledLoad = block.State == XorbBlockState.Loading ? block.LoadEnded : null;
         if (block.IdleNode is not null)
         {
             _idle.Remove(block.IdleNode);
@@ -387,6 +401,7 @@ internal sealed class XorbRegistry
         block.Generation++;
         block.State = XorbBlockState.Empty;
         block.Load = null;
+        block.LoadEnded = null;
         block.LoadCancellation = null;
         block.Data = null;
         block.Charge = 0;
@@ -511,7 +526,7 @@ internal sealed class XorbRegistry
                 {
                     ownedCharge -= keep; // the rest (compressed bytes, over-estimate) is returned in finally
                 }
-                if (block.Claims == 0) AfterClaimReleased(block, out release);
+                if (block.Claims == 0) AfterClaimReleased(block, out release, out _); // ready now: no load to cancel
             }
             ReleaseAndEvict(release);
             return decoded;
@@ -525,6 +540,7 @@ internal sealed class XorbRegistry
                     block.Generation++;
                     block.State = XorbBlockState.Empty;
                     block.Load = null;
+                    block.LoadEnded = null;
                     block.LoadCancellation = null;
                 }
             }
@@ -550,8 +566,9 @@ internal sealed class XorbRegistry
 
     /// <summary>
     /// One HTTP request for all ranges of <paramref name="fetch"/> under a CAS permit; on a 403 (expired URL) the
-    /// permit is returned, fresh URLs are fetched for the block's segment (single-flight there) and the request is
-    /// made once more. Returns the fetch actually used.
+    /// permit is returned, fresh URLs are fetched through the segment of a file that still reads the block
+    /// (single-flight there; see <see cref="LiveUrlSource"/>) and the request is made once more. Returns the fetch
+    /// actually used.
     /// </summary>
     private async Task<XorbFetch> FetchAsync(XorbBlock block, int generation, XorbFetch fetch, byte[] raw, int rawOffset,
         CancellationToken cancellationToken)
@@ -578,20 +595,23 @@ internal sealed class XorbRegistry
                 Interlocked.Decrement(ref _casPermitsHeld);
                 _casPermits.Release();
             }
-            Func<XorbFetch, CancellationToken, Task<XorbFetch>> refresh;
-            lock (_gate) refresh = block.Refresh;
             _logger?.LogDebug("Presigned URL of xorb {Xorb} refused (expired); fetching fresh URLs", fetch.Xorb.ToString());
             XorbFetch fresh;
-            try
+            while (true)
             {
-                fresh = await refresh(fetch, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && expired is not null)
-            {
-                // The file that planned this block (and owns its refresh) has ended; for the readers still waiting,
-                // the cause is the refused URL, not a cancellation of theirs.
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(expired).Throw();
-                throw;
+                XorbUrlSource? urls;
+                lock (_gate) urls = LiveUrlSource(block);
+                // No file still running reads the block: its load is being cancelled; the refused URL is the cause.
+                if (urls is null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(expired!).Throw();
+                try
+                {
+                    fresh = await urls!.Refresh(fetch, cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && urls!.FileToken.IsCancellationRequested)
+                {
+                    // That file ended while it was asked (its refresh ends with it): ask a file still reading the block.
+                }
             }
             if (!SameRanges(fresh, fetch))
                 throw new XetProtocolException($"Fresh URLs for xorb {fetch.Xorb} describe different byte ranges than before.");
@@ -601,6 +621,15 @@ internal sealed class XorbRegistry
                 if (block.Generation == generation) block.Fetch = fresh;
             }
         }
+    }
+
+    /// <summary>The URL source of the newest pending use whose file still runs, or null (under the lock). A shared
+    /// block's first planner may have ended long before its load is refused: its refresh would be cancelled.</summary>
+    private static XorbUrlSource? LiveUrlSource(XorbBlock block)
+    {
+        foreach (var sequence in block.PendingUses.Reverse())
+            if (block.UrlSources.TryGetValue(sequence, out var urls) && !urls.FileToken.IsCancellationRequested) return urls;
+        return null;
     }
 
     /// <summary>

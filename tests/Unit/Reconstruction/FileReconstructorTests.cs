@@ -387,6 +387,76 @@ public class FileReconstructorTests
     }
 
     [Fact]
+    public async Task Expired_urls_of_a_load_shared_with_a_cancelled_file_are_refreshed_for_the_file_still_reading_it()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 18, xorbs: 4, chunksPerXorb: 8, terms: 12);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        f.Cas.FetchGate = gate.Task;
+        var session = ReconstructionFixture.Session(ReconstructionFixture.Options(buffer: 8 << 20, cas: 8, segment: 1 << 20));
+        using var cancelA = new CancellationTokenSource();
+        var (a, b) = await StartSharedLoadsAsync(f, session, id, bytes.Length, cancelA.Token);
+
+        cancelA.Cancel(); // A planned and started every load; B only joined them
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => a.WaitAsync(Bound));
+        f.Cas.ExpireUrlsBefore = f.Cas.Reconstructions + 1; // every URL handed out so far is refused
+        gate.SetResult();
+        await b.WaitAsync(Bound);
+
+        Assert.Equal(bytes, File.ReadAllBytes(f.Destination("b.bin")));
+        Assert.Equal(3, f.Cas.Reconstructions); // A's, B's, and B's one refresh for all four loads
+        Assert.Equal(0, session.Registry.LoadsRunning);
+    }
+
+    [Fact]
+    public async Task The_last_file_to_let_go_of_a_shared_load_waits_for_the_load_it_cancelled_to_end()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 18, xorbs: 4, chunksPerXorb: 8, terms: 12);
+        f.Cas.FetchGate = new TaskCompletionSource().Task; // never opens: the loads end only by cancellation
+        var lag = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        f.Cas.CancellationLag = lag.Task; // ...and a cancelled load ends only when the lag is lifted
+        var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var logger = new CallbackLogger((_, line) =>
+        {
+            if (line.StartsWith("Waiting for", StringComparison.Ordinal)) waiting.TrySetResult();
+        }, XetLogLevel.Trace);
+        var session = new SessionResources(ReconstructionFixture.Options(buffer: 8 << 20, cas: 8, segment: 1 << 20), logger, CancellationToken.None);
+        using var cancelA = new CancellationTokenSource();
+        using var cancelB = new CancellationTokenSource();
+        var (a, b) = await StartSharedLoadsAsync(f, session, id, bytes.Length, cancelA.Token, cancelB.Token);
+        var loadsRunningWhenBEnded = b.ContinueWith(_ => session.Registry.LoadsRunning, TaskContinuationOptions.ExecuteSynchronously);
+
+        cancelA.Cancel(); // B still reads A's loads: A leaves them running
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => a.WaitAsync(Bound));
+        Assert.Equal(4, session.Registry.LoadsRunning);
+        cancelB.Cancel(); // nobody reads them now: B's release cancels them, and B must not return before they end
+        await Task.WhenAny(b, waiting.Task).WaitAsync(Bound);
+        lag.SetResult();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => b.WaitAsync(Bound));
+
+        Assert.Equal(0, await loadsRunningWhenBEnded);
+        Assert.Equal(0, f.Cas.FetchesInFlight);
+        Assert.Equal(0, session.Registry.Permits.Held);
+    }
+
+    /// <summary>Starts file A and waits until it has started all four loads of the seed-18 file (held at the CAS), then
+    /// file B of the same content and waits until it has joined every one of them.</summary>
+    private static async Task<(Task A, Task B)> StartSharedLoadsAsync(ReconstructionFixture f, SessionResources session, XetHash id, int length,
+        CancellationToken cancelA, CancellationToken cancelB = default)
+    {
+        var a = FileReconstructor.RunAsync(session, f.Cas, id, length, "a.bin", f.Destination("a.bin"), null, cancelA);
+        for (var i = 0; i < 2000 && (f.Cas.FetchesInFlight < 4 || session.Registry.ClaimCount < 12); i++) await Task.Delay(5);
+        Assert.Equal(12, session.Registry.ClaimCount);
+        Assert.Equal(4, f.Cas.FetchesInFlight);
+        var b = FileReconstructor.RunAsync(session, f.Cas, id, length, "b.bin", f.Destination("b.bin"), null, cancelB);
+        for (var i = 0; i < 2000 && session.Registry.ClaimCount < 24; i++) await Task.Delay(5);
+        Assert.Equal(24, session.Registry.ClaimCount);
+        Assert.Equal(4, session.Registry.LoadsStarted); // B joined A's loads, it started none
+        return (a, b);
+    }
+
+    [Fact]
     public async Task Expired_urls_are_refreshed_once_per_segment_and_the_download_completes()
     {
         using var f = new ReconstructionFixture();

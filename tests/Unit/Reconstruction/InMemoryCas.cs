@@ -57,6 +57,9 @@ internal sealed class InMemoryCas : ICasReader
     /// <summary>When true, fetches never answer (until cancelled).</summary>
     public bool Hang { get; set; }
 
+    /// <summary>When set, a fetch cancelled while it waits ends only once this task completes (a connection slow to close).</summary>
+    public Task? CancellationLag { get; set; }
+
     /// <summary>Flips one byte of the stored chunk data of xorb <paramref name="xorb"/>, chunk <paramref name="chunk"/>.</summary>
     public void CorruptChunk(XetHash xorb, int chunk)
     {
@@ -191,10 +194,18 @@ internal sealed class InMemoryCas : ICasReader
         {
             int delay;
             lock (_gate) delay = MaxFetchDelayMs > 0 ? _delays.Next(MaxFetchDelayMs + 1) : 0;
-            if (Hang) await Task.Delay(Timeout.Infinite, ct);
-            if (FetchGate is { } gate) await gate.WaitAsync(ct);
-            if (delay > 0) await Task.Delay(delay, ct);
-            else await Task.Yield();
+            try
+            {
+                if (Hang) await Task.Delay(Timeout.Infinite, ct);
+                if (FetchGate is { } gate) await gate.WaitAsync(ct);
+                if (delay > 0) await Task.Delay(delay, ct);
+                else await Task.Yield();
+            }
+            catch (OperationCanceledException) when (CancellationLag is { } lag)
+            {
+                await lag;
+                throw;
+            }
             if (FetchFault?.Invoke(fetch) is { } fault) throw fault;
             var generation = int.Parse(fetch.Url.Query.Substring("?gen=".Length));
             if (generation < ExpireUrlsBefore) throw new XetUrlExpiredException(fetch.Xorb, $"URL of xorb {fetch.Xorb} expired");

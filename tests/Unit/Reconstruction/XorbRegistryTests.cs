@@ -32,7 +32,7 @@ public class XorbRegistryTests
         const long capacity = 1 << 20;
         var registry = new XorbRegistry(capacity, casConcurrency: 1, verify: true, new TransferActivity(), logger: null, CancellationToken.None);
         var permits = registry.Permits;
-        Func<XorbFetch, CancellationToken, Task<XorbFetch>> refresh = (f, _) => Task.FromResult(f);
+        var refresh = new XorbUrlSource((f, _) => Task.FromResult(f), CancellationToken.None);
         var small = permits.Clamp(XorbRegistry.LoadFootprint(fetch.TotalLength, first.UnpackedLength, 8));
         var big = permits.Clamp(XorbRegistry.LoadFootprint(fetch.TotalLength, first.UnpackedLength + second.UnpackedLength, 8));
         Assert.True(small < big && big < capacity);
@@ -58,7 +58,7 @@ public class XorbRegistryTests
         Assert.Equal(bytes, ranges.SelectMany(r => r.Data.Skip(r.DataOffset).Take(r.Length)).ToArray());
         Assert.True(permits.HighWater <= capacity, $"peak {permits.HighWater} bytes of a {capacity}-byte buffer");
         registry.Consumed(block, firstUse);
-        registry.Abandon(block, claimed: false, secondUse);
+        Assert.Null(registry.Abandon(block, claimed: false, secondUse)); // no load was cancelled: it had ended
         Assert.Equal(0, permits.Held);
     }
 }
