@@ -175,7 +175,8 @@ internal sealed class XorbRegistry
     /// Claims <paramref name="block"/> for one admitted term and returns the task that yields its decoded ranges.
     /// If the block is empty, waits for its buffer permits (the only wait here) and starts its load; the load is
     /// recorded in <paramref name="startedLoads"/> so the file can await it before returning. On exception the claim
-    /// is not counted.
+    /// is not counted (and if it was a loading block's last claim, the load is cancelled and waited for, as in
+    /// <see cref="Abandon"/>).
     /// </summary>
     public async Task<Task<DecodedXorbRange[]>> ClaimAsync(XorbBlock block, List<StartedLoad> startedLoads, CancellationToken cancellationToken)
     {
@@ -240,6 +241,11 @@ internal sealed class XorbRegistry
         }
         catch
         {
+            if (acquired)
+            {
+                Permits.Release(charge); // before the wait below: nothing is held across it
+                acquired = false;
+            }
             long release;
             Task? cancelledLoad;
             lock (_gate)
