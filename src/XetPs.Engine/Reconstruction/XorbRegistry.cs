@@ -127,10 +127,10 @@ internal sealed class XorbRegistry
     {
         lock (_gate)
         {
-            if (!_blocks.TryGetValue(term.Xorb, out var list)) _blocks[term.Xorb] = list = new List<XorbBlock>();
+            _blocks.TryGetValue(term.Xorb, out var list);
             XorbBlock? chosen = null;
             var chosenIndex = -1;
-            foreach (var block in list)
+            foreach (var block in list ?? Enumerable.Empty<XorbBlock>())
             {
                 var index = block.FindRange(term.Chunks);
                 if (index < 0) continue;
@@ -147,6 +147,7 @@ internal sealed class XorbRegistry
                 chosenIndex = chosen.FindRange(term.Chunks);
                 if (chosenIndex < 0)
                     throw new XetProtocolException($"The reconstruction gives no range of xorb {term.Xorb} holding chunks {term.Chunks}.");
+                if (list is null) _blocks[term.Xorb] = list = new List<XorbBlock>();
                 list.Add(chosen);
             }
             // Checked before anything is counted: a plan that throws here leaves no use on the block (its segment
