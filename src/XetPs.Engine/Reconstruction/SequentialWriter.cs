@@ -34,9 +34,6 @@ internal sealed class SequentialWriter : IDisposable
     private readonly FileStream _file;
 #endif
     private long _hashedEnd;
-#if NET8_0_OR_GREATER
-    private long _writeBackFrom; // where the next write-back kick starts (see WriteBack)
-#endif
     private readonly Queue<long> _chunkEndsAhead = new(); // ends of hashed chunks not yet fully written
     private long _committable;
     private long _lastCommit;
@@ -65,9 +62,6 @@ internal sealed class SequentialWriter : IDisposable
         _journal = journal;
         _file = file;
         Written = _hashedEnd = _lastCommit = _committable = ResumedFrom = resumedFrom;
-#if NET8_0_OR_GREATER
-        _writeBackFrom = resumedFrom;
-#endif
         _merkle = merkle; // holds the resumed prefix's chunks already
     }
 
@@ -361,11 +355,6 @@ internal sealed class SequentialWriter : IDisposable
             await RandomAccess.WriteAsync(_file, slice, offset, cancellationToken).ConfigureAwait(false);
             data = data.Slice(slice.Length);
             offset += slice.Length;
-        }
-        if (offset - _writeBackFrom >= WriteBack.Stride)
-        {
-            WriteBack.Start(_file, _writeBackFrom, offset - _writeBackFrom); // so the final fsync finds little left
-            _writeBackFrom = offset;
         }
 #else
         if (_file.Position != offset) _file.Position = offset;
