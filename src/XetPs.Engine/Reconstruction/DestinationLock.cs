@@ -88,15 +88,16 @@ internal sealed class DestinationLock : IDisposable
     }
 
     /// <summary>
-    /// Records the file now at <paramref name="destinationPath"/> as <paramref name="identity"/> (best effort: without a
-    /// record the next run hashes the file once, slower and never wrong; a record cut short by a crash reads as none).
+    /// Records the file now at <paramref name="destinationPath"/> as <paramref name="identity"/>, <paramref name="synced"/>
+    /// when its bytes were forced to the device (best effort: without a record the next run hashes the file once, slower
+    /// and never wrong; a record cut short by a crash reads as none).
     /// </summary>
-    public void Write(string identity, string destinationPath)
+    public void Write(string identity, string destinationPath, bool synced = false)
     {
         if (_record is null) return;
         try
         {
-            var bytes = Encoding.UTF8.GetBytes(LocalFileRecord.Format(identity, new FileInfo(destinationPath)));
+            var bytes = Encoding.UTF8.GetBytes(LocalFileRecord.Format(identity, new FileInfo(destinationPath), synced));
             _record.SetLength(0);
             _record.Position = 0;
             _record.Write(bytes, 0, bytes.Length);

@@ -11,9 +11,12 @@ namespace XetPs.Reconstruction;
 /// What we know about a file we downloaded, kept under <c>&lt;destination root&gt;/.cache/xetps/&lt;repo path&gt;.meta</c>
 /// (like huggingface_hub's local-dir metadata), so a later run can tell "already up to date" from size and mtime
 /// without hashing the file again. Invariant: a record is trusted only while the file's size and last-write time
-/// are the ones recorded; any edit of the file invalidates it and the file is hashed once more.
+/// are the ones recorded, and only if the file's bytes are known to be on the device (<see cref="Synced"/>) or the
+/// machine has not restarted since the record was written (<see cref="Boot"/>, see <see cref="BootSession"/>); any
+/// edit of the file invalidates it, and a restart an unsynced one, and the file is hashed once more.
+/// A record without either field was written by a version that did neither: it is trusted as it was then.
 /// </summary>
-internal sealed record LocalFileRecord(string Identity, long Size, long LastWriteTicks)
+internal sealed record LocalFileRecord(string Identity, long Size, long LastWriteTicks, string? Boot = null, bool Synced = false)
 {
     /// <summary>The identity of a repo file's content: its Xet id, else its sha256, else its git blob id.</summary>
     public static string? IdentityOf(RepoEntry entry) =>
@@ -61,18 +64,26 @@ internal sealed record LocalFileRecord(string Identity, long Size, long LastWrit
         if (values.TryGetValue("identity", out var identity) &&
             values.TryGetValue("size", out var size) && long.TryParse(size, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) &&
             values.TryGetValue("mtime", out var mtime) && long.TryParse(mtime, NumberStyles.Integer, CultureInfo.InvariantCulture, out var m))
-            return new LocalFileRecord(identity, s, m);
+            return new LocalFileRecord(identity, s, m, values.TryGetValue("boot", out var boot) ? boot : null,
+                values.TryGetValue("synced", out var synced) && synced == "1");
         return null;
     }
 
-    /// <summary>The text of the record of <paramref name="file"/> as <paramref name="identity"/>: its size and mtime now.</summary>
-    public static string Format(string identity, FileInfo file) => new StringBuilder()
+    /// <summary>
+    /// The text of the record of <paramref name="file"/> as <paramref name="identity"/>: its size and mtime now, the
+    /// current boot, and whether its bytes were forced to the device (<paramref name="synced"/>).
+    /// </summary>
+    public static string Format(string identity, FileInfo file, bool synced) => new StringBuilder()
         .Append("identity=").Append(identity).Append('\n')
         .Append("size=").Append(file.Length.ToString(CultureInfo.InvariantCulture)).Append('\n')
         .Append("mtime=").Append(file.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture)).Append('\n')
+        .Append("boot=").Append(BootSession.Current).Append('\n')
+        .Append("synced=").Append(synced ? '1' : '0').Append('\n')
         .ToString();
 
-    /// <summary>True when the record still describes the file on disk.</summary>
+    /// <summary>True when the record still describes the file on disk, and the file's bytes can be trusted to be
+    /// there: forced to the device, or written in this boot (or recorded by a version that kept neither).</summary>
     public bool Describes(FileInfo file, string identity) =>
-        string.Equals(Identity, identity, StringComparison.Ordinal) && file.Length == Size && file.LastWriteTimeUtc.Ticks == LastWriteTicks;
+        string.Equals(Identity, identity, StringComparison.Ordinal) && file.Length == Size && file.LastWriteTimeUtc.Ticks == LastWriteTicks &&
+        (Synced || Boot is null || BootSession.IsCurrent(Boot));
 }

@@ -84,7 +84,6 @@ internal static class PlainFileDownloader
                     }
                 }
                 await file.FlushAsync(cancellationToken).ConfigureAwait(false);
-                file.Flush(flushToDisk: true); // before the move into place (see SequentialWriter.FlushToDisk)
             }
         }
         catch when (!markEarly && offset > 0)

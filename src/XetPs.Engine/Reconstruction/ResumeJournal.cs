@@ -17,10 +17,10 @@ namespace XetPs.Reconstruction;
 /// handed to the OS, and only at a chunk boundary, so the resumed prefix is whole chunks and the merkle builder can
 /// be rebuilt from the records. The resumed prefix is re-read and re-hashed before it is trusted (a damaged partial
 /// file resumes from its last good chunk), so the final check covers the whole file.
-/// Durability: commits are handed to the OS (Flush), not forced to the device, and neither is the partial file until
-/// it completes (<see cref="SequentialWriter"/> fsyncs it once, before its move into place). An fsync per commit would
-/// not order the two files anyway (the data would need its own first) and would cost every download its write-back
-/// batching. After an OS crash or power loss the journal may vouch for bytes that never reached the disk: the re-hash
+/// Durability: commits are handed to the OS (Flush), not forced to the device, and neither is the partial file (a
+/// completed file's record says in which boot it was written, and is trusted only in that boot: see
+/// <see cref="BootSession"/>). An fsync per commit would not order the two files anyway (the data would need its own
+/// first) and would cost every download its write-back batching. After an OS crash or power loss the journal may vouch for bytes that never reached the disk: the re-hash
 /// catches them. An unverified run keeps no hashes and trusts the committed length; that is the one case in which
 /// such a crash can leave wrong bytes in the file (the user turned the check off).
 /// The partial file and the journal live under <c>&lt;destination root&gt;/.cache/xetps/</c> with a short hashed name

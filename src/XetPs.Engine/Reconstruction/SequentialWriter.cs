@@ -234,25 +234,8 @@ internal sealed class SequentialWriter : IDisposable
 #else
         await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
 #endif
-        FlushToDisk();
-        _finished = true;
+        _finished = true; // no fsync here: the file's record says in which boot it was written (see BootSession)
         Close(); // the journal is deleted once the file is in place: its last flush failing cannot fail the file
-    }
-
-    /// <summary>
-    /// Forces the partial file's bytes and length to the device (fsync), once, as the file completes: the destination's
-    /// name is moved onto these bytes next, and its metadata record (size and time) then calls it up to date, so after
-    /// an OS crash or power loss the name must not lead to a file of the right size whose blocks never reached the
-    /// disk. Covers bytes written past the page cache too (the length and block map are the inode's). Never per write:
-    /// that would cost the page cache its write-back batching; an interrupted run needs none (see <see cref="ResumeJournal"/>).
-    /// </summary>
-    private void FlushToDisk()
-    {
-#if NET8_0_OR_GREATER
-        RandomAccess.FlushToDisk(_file);
-#else
-        _file.Flush(flushToDisk: true);
-#endif
     }
 
     private bool _finished;

@@ -185,8 +185,25 @@ public sealed class XetSession : IAsyncDisposable
             : entry.Sha256 is not null ? "sha256:" + LocalFileHasher.Sha256Hex(destination, cancellationToken)
             : "git:" + LocalFileHasher.GitBlobSha1Hex(destination, cancellationToken);
         if (!string.Equals(actual, identity, StringComparison.Ordinal)) return false;
-        record.Write(identity, destination);
+        // The bytes just hashed are the file's; forcing them to the device (cheap for a file from an earlier boot, whose
+        // pages are clean) lets the record outlive the next restart without another hash.
+        record.Write(identity, destination, synced: TryFlushToDisk(destination));
         return true;
+    }
+
+    /// <summary>fsync of a file we may not be allowed to open for writing: false when it could not be done.</summary>
+    private static bool TryFlushToDisk(string path)
+    {
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1);
+            file.Flush(flushToDisk: true);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     private CasClient CasFor(RepoId repo, string revision) =>

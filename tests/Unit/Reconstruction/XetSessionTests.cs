@@ -300,6 +300,59 @@ public class XetSessionTests
         Assert.True(File.Exists(LocalFileRecord.PathFor(request.DestinationPath, Path1)));
     }
 
+    /// <summary>What a power loss can leave: the record, and a file of the right size and time whose bytes never
+    /// reached the disk (zeros in its preallocated blocks). The record is rewritten as from <paramref name="boot"/>.</summary>
+    private static void LoseTheBytesAsInAPowerLoss(string destination, string recordPath, string boot)
+    {
+        var written = File.GetLastWriteTimeUtc(destination);
+        File.WriteAllBytes(destination, new byte[new FileInfo(destination).Length]);
+        File.SetLastWriteTimeUtc(destination, written);
+        var lines = File.ReadAllLines(recordPath).Where(l => !l.StartsWith("boot=", StringComparison.Ordinal));
+        File.WriteAllLines(recordPath, lines.Append("boot=" + boot));
+    }
+
+    [Fact]
+    public async Task A_record_written_before_the_machine_restarted_is_not_trusted_the_file_is_hashed_again()
+    {
+        var file = Model();
+        await using var emulator = await EmulatorFixture.StartAsync(file);
+        await using var session = new XetSession(emulator.Options());
+        var request = emulator.Request(Path1);
+        await session.DownloadAsync(request).WaitAsync(Bound);
+        var recordPath = LocalFileRecord.PathFor(request.DestinationPath, Path1);
+        Assert.Contains("synced=0", File.ReadAllLines(recordPath)); // moved into place without an fsync
+
+        LoseTheBytesAsInAPowerLoss(request.DestinationPath, recordPath, "id:00000000-0000-0000-0000-000000000000");
+
+        // Hashed again, found different: nothing reports the zeros as the file.
+        await Assert.ThrowsAsync<XetDestinationExistsException>(() => session.DownloadAsync(request).WaitAsync(Bound));
+        var repaired = await session.DownloadAsync(request with { Overwrite = true }).WaitAsync(Bound);
+        Assert.False(repaired.Skipped);
+        Assert.Equal(EmulatorFixture.Content(file), File.ReadAllBytes(request.DestinationPath));
+    }
+
+    [Fact]
+    public async Task A_record_of_this_boot_is_trusted_and_one_hashed_after_a_restart_is_forced_to_disk_and_trusted_from_then_on()
+    {
+        var file = Model();
+        await using var emulator = await EmulatorFixture.StartAsync(file);
+        await using var session = new XetSession(emulator.Options());
+        var request = emulator.Request(Path1);
+        await session.DownloadAsync(request).WaitAsync(Bound);
+        var recordPath = LocalFileRecord.PathFor(request.DestinationPath, Path1);
+
+        // From another boot, bytes intact: hashed once, then recorded as forced to the device.
+        var lines = File.ReadAllLines(recordPath).Where(l => !l.StartsWith("boot=", StringComparison.Ordinal));
+        File.WriteAllLines(recordPath, lines.Append("boot=id:00000000-0000-0000-0000-000000000000"));
+        var rehashed = await session.DownloadAsync(request).WaitAsync(Bound);
+        Assert.True(rehashed.Skipped);
+        Assert.Contains("synced=1", File.ReadAllLines(recordPath));
+
+        // A synced record survives a restart: even bytes changed behind its back (same size and time) are not hashed.
+        LoseTheBytesAsInAPowerLoss(request.DestinationPath, recordPath, "id:00000000-0000-0000-0000-000000000000");
+        Assert.True((await session.DownloadAsync(request).WaitAsync(Bound)).Skipped);
+    }
+
     [Fact]
     public async Task Save_refuses_to_replace_a_different_file_unless_asked_to()
     {
