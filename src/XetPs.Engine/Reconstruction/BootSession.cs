@@ -21,6 +21,36 @@ internal static class BootSession
     /// <summary>"id:&lt;boot id&gt;" or "t:&lt;boot time, Unix seconds&gt;".</summary>
     public static string Current => _current ??= Read();
 
+    /// <summary>
+    /// When this boot began (UTC): Linux's btime from /proc/stat, else now minus the milliseconds since the boot (a
+    /// clock that may stop in sleep, which only moves the time later: a file from before it then counts as from an
+    /// earlier boot, the safe side).
+    /// </summary>
+    public static DateTime StartedAtUtc => _startedAt ??= ReadStart();
+
+    private static DateTime? _startedAt;
+
+    private static DateTime ReadStart()
+    {
+        try
+        {
+            if (File.Exists("/proc/stat"))
+                foreach (var line in File.ReadLines("/proc/stat"))
+                    if (line.StartsWith("btime ", StringComparison.Ordinal) &&
+                        long.TryParse(line.Substring(6).Trim(), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
+                        return DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Falls back to the uptime below.
+        }
+#if NET8_0_OR_GREATER
+        return DateTime.UtcNow - TimeSpan.FromMilliseconds(Environment.TickCount64);
+#else
+        return DateTime.UtcNow - TimeSpan.FromMilliseconds(unchecked((uint)Environment.TickCount));
+#endif
+    }
+
     /// <summary>True when <paramref name="recorded"/> (a <see cref="Current"/> of some earlier time) names this boot.</summary>
     public static bool IsCurrent(string? recorded)
     {

@@ -21,8 +21,8 @@ namespace XetPs.Reconstruction;
 /// completed file's record says in which boot it was written, and is trusted only in that boot: see
 /// <see cref="BootSession"/>). An fsync per commit would not order the two files anyway (the data would need its own
 /// first) and would cost every download its write-back batching. After an OS crash or power loss the journal may vouch for bytes that never reached the disk: the re-hash
-/// catches them. An unverified run keeps no hashes and trusts the committed length; that is the one case in which
-/// such a crash can leave wrong bytes in the file (the user turned the check off).
+/// catches them. An unverified run cannot re-hash, so it resumes only from a journal written in this boot (its
+/// last write after <see cref="BootSession.StartedAtUtc"/>); after a restart it starts afresh.
 /// The partial file and the journal live under <c>&lt;destination root&gt;/.cache/xetps/</c> with a short hashed name
 /// (like huggingface_hub's local-dir <c>.incomplete</c> files), not beside the destination: a name built from the
 /// file's own would pass the 255-byte file name limit for long names. Same root, so the same file system as the

@@ -91,6 +91,9 @@ internal sealed class SequentialWriter : IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(partialPath)!);
         var state = File.Exists(partialPath) ? ResumeJournal.TryRead(journalPath, fileId, size) : null;
         if (state is not null && verify && !state.HasHashes) state = null; // cannot prove the prefix: start afresh
+        // A prefix that will not be re-hashed (an unverified run) is trusted only if its journal was written in this boot:
+        // across a restart, the bytes it vouches for may never have reached the disk (no fsync; see BootSession).
+        if (state is not null && !verify && File.GetLastWriteTimeUtc(journalPath) < BootSession.StartedAtUtc) state = null;
 
         var file = OpenPartial(partialPath);
         try

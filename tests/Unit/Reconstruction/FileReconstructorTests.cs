@@ -527,6 +527,30 @@ public class FileReconstructorTests
     }
 
     [Fact]
+    public async Task An_unverified_download_interrupted_before_the_machine_restarted_starts_afresh_its_bytes_may_never_have_reached_the_disk()
+    {
+        using var f = new ReconstructionFixture();
+        var (id, bytes, _) = f.SeedShape(seed: 32, xorbs: 6, chunksPerXorb: 20, terms: 120);
+        f.Cas.MaxFetchDelayMs = 2;
+        var options = ReconstructionFixture.Options(buffer: 256 * 1024, cas: 1, segment: 128 * 1024);
+        options.JournalCommitInterval = 16 * 1024;
+        options.Verify = false;
+        var destination = f.Destination();
+        await CancelHalfwayAsync(f, options, id, bytes.Length, "model.bin", destination);
+        var journal = ResumeJournal.JournalPathFor(destination, "model.bin");
+        Assert.NotNull(ResumeJournal.TryRead(journal, id, bytes.Length));
+        // The journal as a run before the restart left it; the bytes it vouches for are gone, as in a power loss.
+        File.SetLastWriteTimeUtc(journal, BootSession.StartedAtUtc.AddMinutes(-1));
+        using (var partial = new FileStream(ResumeJournal.PartialPathFor(destination, "model.bin"), FileMode.Open, FileAccess.Write))
+            partial.Write(new byte[4096], 0, 4096);
+
+        var outcome = await f.RunAsync(ReconstructionFixture.Session(options), id, bytes.Length, destination).WaitAsync(Bound);
+
+        Assert.False(outcome.Resumed);
+        Assert.Equal(bytes, File.ReadAllBytes(destination));
+    }
+
+    [Fact]
     public async Task An_interrupted_download_keeps_its_partial_and_journal_under_the_cache_folder_not_beside_the_destination()
     {
         using var f = new ReconstructionFixture();
