@@ -32,7 +32,7 @@ internal sealed class HubEndpoints
 
     public static RepoId? RepoFromApi(string kind, string org, string name)
     {
-        RepoType type = kind switch { "datasets" => RepoType.Dataset, "spaces" => RepoType.Space, _ => RepoType.Model };
+        RepoType type = RepoId.KindOf(kind) ?? RepoType.Model;
         try { return new RepoId(type, org + "/" + name); }
         catch (ArgumentException) { return null; }
     }

@@ -29,7 +29,7 @@ internal sealed class RepoRedirects
     /// </summary>
     public (EmulatorRoute Route, string Location)? Find(string[] s, string query, bool authenticated)
     {
-        if (s.Length >= 3 && s[0] == "api" && KindOf(s[1]) is RepoType apiType)
+        if (s.Length >= 3 && s[0] == "api" && RepoId.KindOf(s[1]) is RepoType apiType)
         {
             // A two-segment id first ("org/name/tree/..."); a legacy one-segment id ("gpt2/tree/...") second.
             if (s.Length >= 4 && Target(apiType, s[2] + "/" + s[3], authenticated) is RepoId to2)
@@ -40,7 +40,7 @@ internal sealed class RepoRedirects
         }
         int r = Array.IndexOf(s, "resolve");
         if (r < 1 || r > 3 || s.Length < r + 3) return null;
-        var kind = KindOf(s[0]);
+        var kind = RepoId.KindOf(s[0]);
         (RepoType Type, string Name)? asked = (r, kind) switch
         {
             (1, null) => (RepoType.Model, s[0]),
@@ -74,12 +74,4 @@ internal sealed class RepoRedirects
 
     private static string Rest(string[] s, int from) =>
         string.Concat(s.Skip(from).Select(segment => "/" + Uri.EscapeDataString(segment)));
-
-    private static RepoType? KindOf(string segment) => segment switch
-    {
-        "models" => RepoType.Model,
-        "datasets" => RepoType.Dataset,
-        "spaces" => RepoType.Space,
-        _ => null,
-    };
 }

@@ -72,7 +72,7 @@ public sealed record RepoId
     }
 
     /// <summary>The kind a reserved first segment names ("models", "datasets", "spaces"), else null.</summary>
-    private static RepoType? KindOf(string segment) => segment switch
+    public static RepoType? KindOf(string segment) => segment switch
     {
         "models" => RepoType.Model,
         "datasets" => RepoType.Dataset,

@@ -47,6 +47,7 @@ internal static class BootSession
 #if NET8_0_OR_GREATER
         return DateTime.UtcNow - TimeSpan.FromMilliseconds(Environment.TickCount64);
 #else
+        // Wraps after 49 days: the boot then looks later, so a file from before it counts as older (a re-hash, never a wrong trust).
         return DateTime.UtcNow - TimeSpan.FromMilliseconds(unchecked((uint)Environment.TickCount));
 #endif
     }
@@ -77,11 +78,6 @@ internal static class BootSession
         {
             // A sandbox without /proc: the boot time serves.
         }
-#if NET8_0_OR_GREATER
-        var uptime = TimeSpan.FromMilliseconds(Environment.TickCount64);
-#else
-        var uptime = TimeSpan.FromMilliseconds(unchecked((uint)Environment.TickCount)); // wraps after 49 days: then a re-hash, never a wrong trust
-#endif
-        return "t:" + (DateTimeOffset.UtcNow - uptime).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return "t:" + new DateTimeOffset(StartedAtUtc, TimeSpan.Zero).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -172,15 +172,22 @@ public class FileReconstructorTests
         Assert.Equal(bytes, File.ReadAllBytes(f.Destination()));
     }
 
+    /// <summary>A file of three terms over two uncompressed xorbs: the first xorb's chunks 0-4, all of the second's,
+    /// then the first's 0-4 again.</summary>
+    private static (XetHash Id, byte[] Bytes) ARangeUsedTwice(ReconstructionFixture f, int seed)
+    {
+        var random = new Random(seed);
+        var chunks = Enumerable.Range(0, 6).Select(_ => { var c = new byte[4000]; random.NextBytes(c); return c; }).ToList();
+        var x0 = f.Cas.AddXorb(chunks, compress: false);
+        var x1 = f.Cas.AddXorb(chunks.Select(c => c.Reverse().ToArray()).ToList(), compress: false);
+        return f.Cas.AddFile(new[] { (x0, new ChunkRange(0, 4)), (x1, new ChunkRange(0, 6)), (x0, new ChunkRange(0, 4)) });
+    }
+
     [Fact]
     public async Task A_range_used_twice_in_one_file_is_fetched_once()
     {
         using var f = new ReconstructionFixture();
-        var random = new Random(5);
-        var chunks = Enumerable.Range(0, 6).Select(_ => { var c = new byte[4000]; random.NextBytes(c); return c; }).ToList();
-        var x0 = f.Cas.AddXorb(chunks, compress: false);
-        var x1 = f.Cas.AddXorb(chunks.Select(c => c.Reverse().ToArray()).ToList(), compress: false);
-        var (id, bytes) = f.Cas.AddFile(new[] { (x0, new ChunkRange(0, 4)), (x1, new ChunkRange(0, 6)), (x0, new ChunkRange(0, 4)) });
+        var (id, bytes) = ARangeUsedTwice(f, seed: 5);
         var session = ReconstructionFixture.Session(ReconstructionFixture.Options(buffer: 1 << 20, segment: 1 << 20));
 
         await f.RunAsync(session, id, bytes.Length, f.Destination()).WaitAsync(Bound);
@@ -269,11 +276,7 @@ public class FileReconstructorTests
     public async Task A_range_given_two_lengths_fails_the_file_and_leaves_no_planned_use_of_its_block_behind()
     {
         using var f = new ReconstructionFixture();
-        var random = new Random(25);
-        var chunks = Enumerable.Range(0, 6).Select(_ => { var c = new byte[4000]; random.NextBytes(c); return c; }).ToList();
-        var x0 = f.Cas.AddXorb(chunks, compress: false);
-        var x1 = f.Cas.AddXorb(chunks.Select(c => c.Reverse().ToArray()).ToList(), compress: false);
-        var (id, bytes) = f.Cas.AddFile(new[] { (x0, new ChunkRange(0, 4)), (x1, new ChunkRange(0, 6)), (x0, new ChunkRange(0, 4)) });
+        var (id, bytes) = ARangeUsedTwice(f, seed: 25);
         // The third term repeats the first one's chunks with a length one byte longer: the registry refuses it when
         // planning it onto the block the first term already planned.
         f.Cas.ReconstructionRewrite = r => r with

@@ -300,15 +300,31 @@ public class XetSessionTests
         Assert.True(File.Exists(LocalFileRecord.PathFor(request.DestinationPath, Path1)));
     }
 
-    /// <summary>What a power loss can leave: the record, and a file of the right size and time whose bytes never
-    /// reached the disk (zeros in its preallocated blocks). The record is rewritten as from <paramref name="boot"/>.</summary>
-    private static void LoseTheBytesAsInAPowerLoss(string destination, string recordPath, string boot)
+    private const string AnotherBoot = "id:00000000-0000-0000-0000-000000000000";
+
+    /// <summary>The record of a file as a run before a restart left it: its boot line names <see cref="AnotherBoot"/>.</summary>
+    private static void RecordAsFromAnotherBoot(string recordPath)
+    {
+        var lines = File.ReadAllLines(recordPath).Where(l => !l.StartsWith("boot=", StringComparison.Ordinal));
+        File.WriteAllLines(recordPath, lines.Append("boot=" + AnotherBoot));
+    }
+
+    /// <summary>What a power loss can leave: the record, from another boot, and a file of the right size and time whose
+    /// bytes never reached the disk (zeros in its preallocated blocks).</summary>
+    private static void LoseTheBytesAsInAPowerLoss(string destination, string recordPath)
     {
         var written = File.GetLastWriteTimeUtc(destination);
         File.WriteAllBytes(destination, new byte[new FileInfo(destination).Length]);
         File.SetLastWriteTimeUtc(destination, written);
-        var lines = File.ReadAllLines(recordPath).Where(l => !l.StartsWith("boot=", StringComparison.Ordinal));
-        File.WriteAllLines(recordPath, lines.Append("boot=" + boot));
+        RecordAsFromAnotherBoot(recordPath);
+    }
+
+    /// <summary>Downloads <see cref="Path1"/> once; returns its request and the path of its record.</summary>
+    private static async Task<(FileDownloadRequest Request, string RecordPath)> DownloadOnceAsync(EmulatorFixture emulator, XetSession session)
+    {
+        var request = emulator.Request(Path1);
+        await session.DownloadAsync(request).WaitAsync(Bound);
+        return (request, LocalFileRecord.PathFor(request.DestinationPath, Path1));
     }
 
     [Fact]
@@ -317,12 +333,10 @@ public class XetSessionTests
         var file = Model();
         await using var emulator = await EmulatorFixture.StartAsync(file);
         await using var session = new XetSession(emulator.Options());
-        var request = emulator.Request(Path1);
-        await session.DownloadAsync(request).WaitAsync(Bound);
-        var recordPath = LocalFileRecord.PathFor(request.DestinationPath, Path1);
+        var (request, recordPath) = await DownloadOnceAsync(emulator, session);
         Assert.Contains("synced=0", File.ReadAllLines(recordPath)); // moved into place without an fsync
 
-        LoseTheBytesAsInAPowerLoss(request.DestinationPath, recordPath, "id:00000000-0000-0000-0000-000000000000");
+        LoseTheBytesAsInAPowerLoss(request.DestinationPath, recordPath);
 
         // Hashed again, found different: nothing reports the zeros as the file.
         await Assert.ThrowsAsync<XetDestinationExistsException>(() => session.DownloadAsync(request).WaitAsync(Bound));
@@ -337,19 +351,16 @@ public class XetSessionTests
         var file = Model();
         await using var emulator = await EmulatorFixture.StartAsync(file);
         await using var session = new XetSession(emulator.Options());
-        var request = emulator.Request(Path1);
-        await session.DownloadAsync(request).WaitAsync(Bound);
-        var recordPath = LocalFileRecord.PathFor(request.DestinationPath, Path1);
+        var (request, recordPath) = await DownloadOnceAsync(emulator, session);
 
         // From another boot, bytes intact: hashed once, then recorded as forced to the device.
-        var lines = File.ReadAllLines(recordPath).Where(l => !l.StartsWith("boot=", StringComparison.Ordinal));
-        File.WriteAllLines(recordPath, lines.Append("boot=id:00000000-0000-0000-0000-000000000000"));
+        RecordAsFromAnotherBoot(recordPath);
         var rehashed = await session.DownloadAsync(request).WaitAsync(Bound);
         Assert.True(rehashed.Skipped);
         Assert.Contains("synced=1", File.ReadAllLines(recordPath));
 
         // A synced record survives a restart: even bytes changed behind its back (same size and time) are not hashed.
-        LoseTheBytesAsInAPowerLoss(request.DestinationPath, recordPath, "id:00000000-0000-0000-0000-000000000000");
+        LoseTheBytesAsInAPowerLoss(request.DestinationPath, recordPath);
         Assert.True((await session.DownloadAsync(request).WaitAsync(Bound)).Skipped);
     }
 
