@@ -193,7 +193,8 @@ internal sealed class MemorySampler : IDisposable
 internal sealed class JitTimeListener : System.Diagnostics.Tracing.EventListener
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<long, (string Name, DateTime Start)> _started = new();
-    private readonly System.Collections.Concurrent.ConcurrentBag<(string Name, string Tier, double Ms)> _done = new();
+    private readonly System.Collections.Concurrent.ConcurrentBag<(string Name, string Tier, double Ms, double At)> _done = new();
+    private readonly DateTime _origin = DateTime.UtcNow;
 
     /// <summary>The code's tier, from MethodLoadVerbose's MethodFlags (bits 7-9). A hot method is compiled again as a
     /// process runs on: Tier0 (or its ReadyToRun code), then instrumented (dynamic PGO), then Tier1.</summary>
@@ -226,7 +227,8 @@ internal sealed class JitTimeListener : System.Diagnostics.Tracing.EventListener
         else if (e.EventName is "MethodLoadVerbose_V1" or "MethodLoadVerbose_V2")
         {
             if (_started.TryRemove((long)(ulong)e.Payload[0]!, out var start))
-                _done.Add(($"{start.Name} [{e.Payload[7]}]", Tier(Convert.ToUInt32(e.Payload[5], CultureInfo.InvariantCulture)), (e.TimeStamp - start.Start).TotalMilliseconds));
+                _done.Add(($"{start.Name} [{e.Payload[7]}]", Tier(Convert.ToUInt32(e.Payload[5], CultureInfo.InvariantCulture)),
+                           (e.TimeStamp - start.Start).TotalMilliseconds, (e.TimeStamp.ToUniversalTime() - _origin).TotalSeconds));
         }
     }
 
@@ -243,7 +245,12 @@ internal sealed class JitTimeListener : System.Diagnostics.Tracing.EventListener
         var byNamespace = all.GroupBy(d => string.Join('.', d.Name.Split('`', '[', '+')[0].Split('.').Take(3)));
         foreach (var g in byNamespace.OrderByDescending(g => g.Sum(d => d.Ms)).Take(25))
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {g.Sum(d => d.Ms),8:F1} ms {g.Count(),5}  {g.Key}"));
-        foreach (var (name, tier, ms) in all.OrderByDescending(d => d.Ms).Take(25))
+        // When: compilations per half second by tier. Tier-up waits until no method has been compiled at Tier0 for a
+        // while (the runtime's call-counting delay), so a late Tier0 trickle postpones the whole Tier1 wave.
+        foreach (var slot in all.GroupBy(d => (int)(d.At * 2)).OrderBy(g => g.Key))
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  at {slot.Key / 2.0,5:F1} s: {string.Join(", ", slot.GroupBy(d => d.Tier).OrderBy(t => t.Key).Select(t => $"{t.Key} {t.Count()}"))}"));
+        foreach (var (name, tier, ms, _) in all.OrderByDescending(d => d.Ms).Take(25))
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {ms,8:F1} ms  {name} ({tier})"));
     }
 }

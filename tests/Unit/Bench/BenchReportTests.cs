@@ -196,6 +196,50 @@ public class BenchReportTests
     }
 
     [Fact]
+    public void The_cmdlet_in_the_head_to_head_is_compared_with_the_engine_of_its_round_by_both_clocks_not_with_curl()
+    {
+        var headToHead = BenchReport.HeadToHead(
+        [
+            Round("curl", 3.0, 1), Round("engine", 3.0, 1) with { InProcessSeconds = 2.5 }, Round("cmdlet", 3.9, 1) with { InProcessSeconds = 2.55 },
+            Round("cmdlet", 3.1, 2) with { InProcessSeconds = 2.08 }, Round("curl", 2.0, 2), Round("engine", 2.2, 2) with { InProcessSeconds = 2.0 },
+            Round("curl", 2.0, 3), Round("engine", 2.2, 3) with { InProcessSeconds = 2.0 }, // a round without the cmdlet
+        ], "inc")!;
+
+        Assert.Null(headToHead.Void);
+        Assert.Null(headToHead.For("cmdlet")); // its wall holds PowerShell's start-up: no figure against curl
+        var layer = headToHead.CmdletLayer!;
+        Assert.Equal(2, layer.Pairs);
+        Assert.Equal(BenchReport.MedianOf([2.55 / 2.5, 2.08 / 2.0]), layer.PairedMedian, 9); // 1.02 and 1.04
+        Assert.InRange(layer.PairedMedian, layer.CiLow, layer.CiHigh);
+        Assert.Equal(BenchReport.MedianOf([2.55, 2.08]), layer.CmdletMedianSeconds, 9);
+        Assert.Equal(2.25, layer.EngineMedianSeconds, 9);
+        var summary = BenchReport.Summarize(BenchReport.Rows([], [Dataset("inc", "incompressible", GiB)], "curl-p16"), 64, headToHead);
+        Assert.StartsWith("cmdlet layer: head-to-head (inc, 2 rounds) cmdlet/engine in process paired median=1.03 (95% bootstrap interval ",
+                          BenchReport.CmdletLine(summary));
+        Assert.Contains("target <= 1.05); table: cmdlet/engine wall=n/a", BenchReport.CmdletLine(summary));
+    }
+
+    [Fact]
+    public void A_head_to_head_cmdlet_run_that_printed_no_clock_voids_the_phase()
+    {
+        var headToHead = BenchReport.HeadToHead(
+            [Round("curl", 3.0, 1), Round("engine", 3.0, 1) with { InProcessSeconds = 2.5 }, Round("cmdlet", 3.9, 1)], "inc")!;
+
+        Assert.Null(headToHead.CmdletLayer);
+        Assert.Equal("cmdlet #1: no clock of its own in its output", headToHead.Void);
+    }
+
+    [Fact]
+    public void Without_the_cmdlet_in_the_head_to_head_the_cmdlet_line_is_the_tables_alone()
+    {
+        var headToHead = BenchReport.HeadToHead([Round("curl", 3.0, 1), Round("engine", 3.0, 1)], "inc")!;
+
+        Assert.Null(headToHead.CmdletLayer);
+        var summary = BenchReport.Summarize(BenchReport.Rows([], [Dataset("inc", "incompressible", GiB)], "curl-p16"), 64, headToHead);
+        Assert.StartsWith("cmdlet layer: cmdlet/engine wall=n/a", BenchReport.CmdletLine(summary));
+    }
+
+    [Fact]
     public void A_warm_engine_run_that_printed_no_clock_voids_the_phase()
     {
         var headToHead = BenchReport.HeadToHead(
