@@ -267,7 +267,8 @@ public static class BenchReport
         double? ScalingCurlSpreadPercent = null, double? ScalingInProcessSpreadPercent = null,
         double? PwshOverEngine = null, string? PwshOverEngineDataset = null,
         double? PwshOverEngineInProcess = null, string? PwshOverEngineInProcessDataset = null,
-        double? XetPsOverCurlPaired = null, double? XetPsOverCurlTable = null, HeadToHeadResult? HeadToHead = null);
+        double? XetPsOverCurlPaired = null, double? XetPsOverCurlTable = null, HeadToHeadResult? HeadToHead = null,
+        double? ScalingSpeedVsCurlLow = null, double? ScalingSpeedVsCurlHigh = null);
 
     /// <summary>
     /// xetps/curl: the engine against curl single stream writing the ranges to files, on the incompressible data set:
@@ -321,6 +322,13 @@ public static class BenchReport
         var inProcessScaling = scalingRows.Where(r => r.MedianInProcessSeconds is > 0)
             .Select(r => r.MedianInProcessSeconds!.Value / (r.FileBytes / (1024.0 * MiB))).ToList();
         var inProcessSpread = inProcessScaling.Count == scalingRows.Count ? SpreadPercent(inProcessScaling) : null;
+        // The engine's speed against curl's on each member, lowest and highest: whether the engine keeps its place
+        // against the transfer limit as files grow, which the s/GiB spread cannot tell when curl's own is not flat
+        // (process start weighs on the smallest member, the disk's write-back on the largest, for every client).
+        var againstCurl = scalingRows.Select(r => r.SpeedVsCurl).ToList();
+        double? scalingVsCurlLow = null, scalingVsCurlHigh = null;
+        if (againstCurl.Count >= 2 && againstCurl.All(v => v is not null))
+            (scalingVsCurlLow, scalingVsCurlHigh) = (againstCurl.Min(), againstCurl.Max());
         // Least-squares line wall = fixed + marginal * GiB: separates the per-run cost (process start, JIT, resolve)
         // that makes small members look slow per GiB from the cost that grows with the file.
         double? fixedSeconds = null, marginal = null;
@@ -352,16 +360,17 @@ public static class BenchReport
                            rss.Value, rss.Dataset, scalingSpread, fixedSeconds, marginal, seed, defaultsOverCurl,
                            curlScalingSpread, inProcessSpread,
                            pwsh.Value, pwsh.Dataset, pwshInProcess.Value, pwshInProcess.Dataset, overCurlPaired,
-                           overCurl, headToHead);
+                           overCurl, headToHead, scalingVsCurlLow, scalingVsCurlHigh);
     }
 
     /// <summary>(max - min) / min in percent; null for fewer than two values.</summary>
     private static double? SpreadPercent(IReadOnlyList<double> values) =>
         values.Count >= 2 && values.Min() > 0 ? (values.Max() - values.Min()) / values.Min() * 100 : null;
 
-    /// <summary>The scaling target's line: the engine's wall-time spread, then curl's and the engine's own clock for scale.</summary>
+    /// <summary>The scaling target's line: the engine's wall-time spread, then curl's and the engine's own clock for
+    /// scale, the fit, and the engine's lowest and highest speed against curl across the members.</summary>
     public static string ScalingLine(Summary s) =>
-        Inv($"scaling: engine s/GiB spread across the series = {Percent(s.ScalingSecondsPerGibSpreadPercent)} (target <= 15%); curl's own = {Percent(s.ScalingCurlSpreadPercent)}; engine in process = {Percent(s.ScalingInProcessSpreadPercent)}; fit wall = {Ratio(s.ScalingFixedSeconds)} s + {Ratio(s.ScalingMarginalSecondsPerGib)} s/GiB");
+        Inv($"scaling: engine s/GiB spread across the series = {Percent(s.ScalingSecondsPerGibSpreadPercent)} (target <= 15%); curl's own = {Percent(s.ScalingCurlSpreadPercent)}; engine in process = {Percent(s.ScalingInProcessSpreadPercent)}; fit wall = {Ratio(s.ScalingFixedSeconds)} s + {Ratio(s.ScalingMarginalSecondsPerGib)} s/GiB; engine/curl speed per member = {(s.ScalingSpeedVsCurlLow is null ? "n/a" : Ratio(s.ScalingSpeedVsCurlLow) + "-" + Ratio(s.ScalingSpeedVsCurlHigh))}");
 
     private static string Percent(double? value) => value is { } v ? v.ToString("F1", CultureInfo.InvariantCulture) + "%" : "n/a";
 

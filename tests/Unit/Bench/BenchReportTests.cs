@@ -375,7 +375,10 @@ public class BenchReportTests
         Assert.Equal((3.0 - 1.125) / 1.125 * 100, summary.ScalingSecondsPerGibSpreadPercent!.Value, 9); // 3.0 at 256 MiB, 1.125 at 4 GiB
         Assert.Equal(100.0, summary.ScalingCurlSpreadPercent!.Value, 9);
         Assert.Equal(0.0, summary.ScalingInProcessSpreadPercent!.Value, 9);
-        Assert.Equal("scaling: engine s/GiB spread across the series = 166.7% (target <= 15%); curl's own = 100.0%; engine in process = 0.0%; fit wall = 0.50 s + 1.00 s/GiB",
+        // Against curl per member: 256 MiB 0.5/0.75, 1 GiB 1.0/1.5, 4 GiB 4.0/4.5.
+        Assert.Equal(0.5 / 0.75, summary.ScalingSpeedVsCurlLow!.Value, 9);
+        Assert.Equal(4.0 / 4.5, summary.ScalingSpeedVsCurlHigh!.Value, 9);
+        Assert.Equal("scaling: engine s/GiB spread across the series = 166.7% (target <= 15%); curl's own = 100.0%; engine in process = 0.0%; fit wall = 0.50 s + 1.00 s/GiB; engine/curl speed per member = 0.67-0.89",
             BenchReport.ScalingLine(summary));
     }
 
@@ -396,6 +399,7 @@ public class BenchReportTests
         Assert.Null(summary.ScalingInProcessSpreadPercent);
         Assert.Null(summary.ScalingCurlSpreadPercent);
         Assert.Contains("curl's own = n/a; engine in process = n/a", BenchReport.ScalingLine(summary));
+        Assert.EndsWith("engine/curl speed per member = n/a", BenchReport.ScalingLine(summary)); // no curl beside it
     }
 
     [Fact]
