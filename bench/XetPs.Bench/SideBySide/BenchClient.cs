@@ -51,6 +51,8 @@ public sealed record BenchClient(string Name, string Description, bool WritesFil
             d => d.Group == "seed", (env, d, dest) => Engine(env, d, dest, 2L << 30)),
         new("cmdlet", "Save-XetFile through the hosted PowerShell (tools/ps)", true,
             d => d.Group != "scaling", Cmdlet),
+        new("cmdlet-prompt", $"Save-XetFile through the hosted PowerShell (tools/ps), started {BenchReport.PromptPauseSeconds} s after PowerShell, as typed at a prompt; timed by its own clock", true,
+            d => d.Group == "incompressible", (env, d, dest) => Cmdlet(env, d, dest, BenchReport.PromptPauseSeconds), HeadToHeadOnly: true),
         new("cmdlet-pwsh", "Save-XetFile in pwsh 7.6 (the PowerShell global tool's package, -NoProfile), as users run it", true,
             d => d.Group != "scaling", CmdletInPwsh),
         new("hfjs", "@huggingface/hub 2.17.5 downloadFile on Node", true,
@@ -82,8 +84,11 @@ public sealed record BenchClient(string Name, string Description, bool WritesFil
         return new("dotnet", args);
     }
 
-    private static ClientCommand Cmdlet(BenchEnvironment env, BenchDataset d, string dest) =>
-        new(Path.Combine(env.RepoRoot, "tools", "ps"), ["-Command", CmdletScript(env, d, dest)]);
+    private static ClientCommand Cmdlet(BenchEnvironment env, BenchDataset d, string dest) => Cmdlet(env, d, dest, 0);
+
+    private static ClientCommand Cmdlet(BenchEnvironment env, BenchDataset d, string dest, int pauseSeconds) =>
+        new(Path.Combine(env.RepoRoot, "tools", "ps"),
+            ["-Command", (pauseSeconds > 0 ? $"Start-Sleep -Seconds {pauseSeconds}; " : "") + CmdletScript(env, d, dest)]);
 
     /// <summary>The same script in pwsh, with the module tools/ps built (artifacts/module/XetPs) imported first.</summary>
     private static ClientCommand CmdletInPwsh(BenchEnvironment env, BenchDataset d, string dest)

@@ -17,7 +17,7 @@ namespace XetPs.Bench.SideBySide;
 /// Each run is its own process under GNU time; each output is verified after the run, outside the measurement, and a
 /// wrong byte voids the row. The emulator is started by <c>bench/run</c>; this command only needs its endpoint.
 /// Then, with <c>--head-to-head N</c>, N more rounds of curl, the engine, the engine at its defaults, the engine in a
-/// warm process and the cmdlet alone on the incompressible file, which the summary's xetps/curl and the cmdlet layer's
+/// warm process and the cmdlet (begun at once, and as at a prompt) alone on the incompressible file, which the summary's xetps/curl and the cmdlet layer's
 /// paired figure are read from (see <see cref="BenchReport.HeadToHead"/>).
 /// </summary>
 public static class SideBySideCommand
@@ -72,7 +72,7 @@ public static class SideBySideCommand
                     var sample = await RunOnceAsync(client, env, headToHeadSet, round, options.Work).ConfigureAwait(false) with { HeadToHead = true };
                     samples.Add(sample);
                     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  head-to-head {headToHeadSet.Name,-14} {client.Name,-14} #{round} {sample.Cost.WallSeconds,7:F2} s cpu {sample.Cost.CpuSeconds,6:F2} s{(BenchReport.OwnClockClients.Contains(client.Name) || client.Name == BenchReport.CmdletClient ? $" (timed: {sample.InProcessSeconds:F2} s by its own clock)" : "")} {(sample.Failure is null ? "ok" : "VOID " + sample.Failure)}"));
+                        $"  head-to-head {headToHeadSet.Name,-14} {client.Name,-14} #{round} {sample.Cost.WallSeconds,7:F2} s cpu {sample.Cost.CpuSeconds,6:F2} s{(BenchReport.OwnClockClients.Contains(client.Name) || BenchReport.CmdletClients.Contains(client.Name) ? $" (timed: {sample.InProcessSeconds:F2} s by its own clock)" : "")} {(sample.Failure is null ? "ok" : "VOID " + sample.Failure)}"));
                 }
             }
         }

@@ -196,37 +196,42 @@ public class BenchReportTests
     }
 
     [Fact]
-    public void The_cmdlet_in_the_head_to_head_is_compared_with_the_engine_of_its_round_by_both_clocks_not_with_curl()
+    public void The_cmdlets_in_the_head_to_head_are_compared_with_the_engine_of_their_round_by_both_clocks_not_with_curl()
     {
         var headToHead = BenchReport.HeadToHead(
         [
-            Round("curl", 3.0, 1), Round("engine", 3.0, 1) with { InProcessSeconds = 2.5 }, Round("cmdlet", 3.9, 1) with { InProcessSeconds = 2.55 },
-            Round("cmdlet", 3.1, 2) with { InProcessSeconds = 2.08 }, Round("curl", 2.0, 2), Round("engine", 2.2, 2) with { InProcessSeconds = 2.0 },
-            Round("curl", 2.0, 3), Round("engine", 2.2, 3) with { InProcessSeconds = 2.0 }, // a round without the cmdlet
+            Round("curl", 3.0, 1), Round("engine", 3.0, 1) with { InProcessSeconds = 2.5 }, Round("cmdlet", 3.9, 1) with { InProcessSeconds = 2.7 },
+            Round("cmdlet-prompt", 8.9, 1) with { InProcessSeconds = 2.55 },
+            Round("cmdlet", 3.1, 2) with { InProcessSeconds = 2.2 }, Round("curl", 2.0, 2), Round("engine", 2.2, 2) with { InProcessSeconds = 2.0 },
+            Round("cmdlet-prompt", 8.1, 2) with { InProcessSeconds = 2.08 },
+            Round("curl", 2.0, 3), Round("engine", 2.2, 3) with { InProcessSeconds = 2.0 }, // a round without the cmdlets
         ], "inc")!;
 
         Assert.Null(headToHead.Void);
-        Assert.Null(headToHead.For("cmdlet")); // its wall holds PowerShell's start-up: no figure against curl
-        var layer = headToHead.CmdletLayer!;
-        Assert.Equal(2, layer.Pairs);
-        Assert.Equal(BenchReport.MedianOf([2.55 / 2.5, 2.08 / 2.0]), layer.PairedMedian, 9); // 1.02 and 1.04
-        Assert.InRange(layer.PairedMedian, layer.CiLow, layer.CiHigh);
-        Assert.Equal(BenchReport.MedianOf([2.55, 2.08]), layer.CmdletMedianSeconds, 9);
-        Assert.Equal(2.25, layer.EngineMedianSeconds, 9);
+        Assert.Null(headToHead.For("cmdlet"));        // their wall holds PowerShell's start-up (and the pause):
+        Assert.Null(headToHead.For("cmdlet-prompt")); // no figure against curl
+        var prompt = headToHead.CmdletLayer("cmdlet-prompt")!;
+        Assert.Equal(2, prompt.Pairs);
+        Assert.Equal(BenchReport.MedianOf([2.55 / 2.5, 2.08 / 2.0]), prompt.PairedMedian, 9); // 1.02 and 1.04
+        Assert.InRange(prompt.PairedMedian, prompt.CiLow, prompt.CiHigh);
+        Assert.Equal(BenchReport.MedianOf([2.55, 2.08]), prompt.CmdletMedianSeconds, 9);
+        Assert.Equal(2.25, prompt.EngineMedianSeconds, 9);
+        Assert.Equal(BenchReport.MedianOf([2.7 / 2.5, 2.2 / 2.0]), headToHead.CmdletLayer("cmdlet")!.PairedMedian, 9); // 1.08 and 1.10
         var summary = BenchReport.Summarize(BenchReport.Rows([], [Dataset("inc", "incompressible", GiB)], "curl-p16"), 64, headToHead);
-        Assert.StartsWith("cmdlet layer: head-to-head (inc, 2 rounds) cmdlet/engine in process paired median=1.03 (95% bootstrap interval ",
-                          BenchReport.CmdletLine(summary));
-        Assert.Contains("target <= 1.05); table: cmdlet/engine wall=n/a", BenchReport.CmdletLine(summary));
+        var line = BenchReport.CmdletLine(summary);
+        Assert.StartsWith("cmdlet layer: head-to-head (inc), cmdlet/engine in process, paired medians: at a prompt (begun 5 s after PowerShell started; target <= 1.05) 1.03 over 2 rounds (95% bootstrap interval ", line);
+        Assert.Contains("; at once (begun as soon as PowerShell started) 1.09 over 2 rounds (", line);
+        Assert.Contains("; table: cmdlet/engine wall=n/a", line);
     }
 
     [Fact]
     public void A_head_to_head_cmdlet_run_that_printed_no_clock_voids_the_phase()
     {
         var headToHead = BenchReport.HeadToHead(
-            [Round("curl", 3.0, 1), Round("engine", 3.0, 1) with { InProcessSeconds = 2.5 }, Round("cmdlet", 3.9, 1)], "inc")!;
+            [Round("curl", 3.0, 1), Round("engine", 3.0, 1) with { InProcessSeconds = 2.5 }, Round("cmdlet-prompt", 8.9, 1)], "inc")!;
 
-        Assert.Null(headToHead.CmdletLayer);
-        Assert.Equal("cmdlet #1: no clock of its own in its output", headToHead.Void);
+        Assert.Null(headToHead.CmdletLayer("cmdlet-prompt"));
+        Assert.Equal("cmdlet-prompt #1: no clock of its own in its output", headToHead.Void);
     }
 
     [Fact]
@@ -234,7 +239,7 @@ public class BenchReportTests
     {
         var headToHead = BenchReport.HeadToHead([Round("curl", 3.0, 1), Round("engine", 3.0, 1)], "inc")!;
 
-        Assert.Null(headToHead.CmdletLayer);
+        Assert.Empty(headToHead.CmdletLayers!);
         var summary = BenchReport.Summarize(BenchReport.Rows([], [Dataset("inc", "incompressible", GiB)], "curl-p16"), 64, headToHead);
         Assert.StartsWith("cmdlet layer: cmdlet/engine wall=n/a", BenchReport.CmdletLine(summary));
     }
