@@ -212,6 +212,27 @@ public static class BenchReport
                                          MedianOf(cmdlet.Values), MedianOf(cmdlet.Keys.Select(k => engine[k])));
     }
 
+    /// <summary>
+    /// The head-to-head runs of several results documents (bench/run's JSON) as one phase: each document's rounds are
+    /// numbered on after the previous one's, so a pair never spans two runs. Why: one run's interval holds that run's
+    /// machine (the engine's paired median against curl was 1.00, 1.03, 1.12 and 0.96 in four full runs of one day);
+    /// the rounds of several runs together say more about the engine than any one of them.
+    /// </summary>
+    public static IReadOnlyList<BenchSample> PoolHeadToHeadRounds(IEnumerable<string> jsonDocuments)
+    {
+        var pooled = new List<BenchSample>();
+        var offset = 0;
+        foreach (var json in jsonDocuments)
+        {
+            using var document = JsonDocument.Parse(json);
+            var runs = (document.RootElement.GetProperty("samples").Deserialize<List<BenchSample>>(JsonOptions) ?? [])
+                .Where(s => s.HeadToHead).ToList();
+            pooled.AddRange(runs.Select(s => s with { Repetition = offset + s.Repetition }));
+            offset += runs.Count == 0 ? 0 : runs.Max(s => s.Repetition);
+        }
+        return pooled;
+    }
+
     /// <summary>The order of the clients in head-to-head round <paramref name="round"/> (from 1): rotated by one each
     /// round, so that over as many rounds as clients each runs first, second, ... once, and no client always inherits
     /// the same other one's leftovers (its page cache, its sockets in TIME_WAIT, the emulator's warm state).</summary>

@@ -118,6 +118,27 @@ public static class SideBySideCommand
         return samples.Any(s => s.Failure is not null) ? 1 : 0;
     }
 
+    [BenchCommand("head-to-head-pool",
+        "RESULTS.json RESULTS.json ...: the head-to-head rounds of several bench/run results read as one phase (their lines, pooled)")]
+    public static async Task<int> RunPool(string[] args)
+    {
+        if (args.Length == 0 || args.Any(a => a.StartsWith('-')))
+            throw new ArgumentException("give the results files (bench/results/*.json) to pool");
+        var documents = new List<string>();
+        foreach (var file in args) documents.Add(await File.ReadAllTextAsync(file).ConfigureAwait(false));
+        var samples = BenchReport.PoolHeadToHeadRounds(documents);
+        var datasets = samples.Select(s => s.Dataset).Distinct().ToList();
+        if (datasets.Count != 1)
+            throw new ArgumentException(datasets.Count == 0
+                ? "no head-to-head runs in these files"
+                : $"these files hold head-to-head runs of several data sets ({string.Join(", ", datasets)}); pool runs of one");
+        var summary = BenchReport.Summarize([], 64, BenchReport.HeadToHead(samples, datasets[0]));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"pooled: {args.Length} results files"));
+        Console.WriteLine(BenchReport.HeadToHeadLine(summary));
+        Console.WriteLine(BenchReport.CmdletLine(summary));
+        return summary.HeadToHead?.Void is null ? 0 : 1;
+    }
+
     /// <summary>Runs one client once; returns its sample and the bytes of output deleted after it (freed page cache).</summary>
     private static async Task<BenchSample> RunOnceAsync(BenchClient client, BenchEnvironment env, BenchDataset dataset,
                                                         int rep, string work)

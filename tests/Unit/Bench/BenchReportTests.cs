@@ -245,6 +245,24 @@ public class BenchReportTests
     }
 
     [Fact]
+    public void Pooled_results_number_each_runs_rounds_on_after_the_last_so_no_pair_spans_two_runs()
+    {
+        static string Document(params BenchSample[] samples) => BenchReport.Json(new { when_utc = "x", samples });
+        var first = Document(Round("curl", 2.0, 1), Round("engine", 1.0, 1), Round("curl", 2.0, 2), Round("engine", 2.0, 2),
+                             Run("engine", "inc", 9.0)); // a table run: not pooled
+        var second = Document(Round("curl", 3.0, 1), Round("engine", 2.0, 1));
+
+        var pooled = BenchReport.PoolHeadToHeadRounds([first, second]);
+
+        Assert.Equal([1, 1, 2, 2, 3, 3], pooled.Select(s => s.Repetition).Order());
+        Assert.All(pooled, s => Assert.True(s.HeadToHead));
+        Assert.Equal(2.0, pooled.Single(s => s.Client == "curl" && s.Repetition == 1).Cost.WallSeconds, 9); // read back whole
+        var engine = BenchReport.HeadToHead(pooled, "inc")!.For("engine")!;
+        Assert.Equal(3, engine.Pairs);
+        Assert.Equal(1.5, engine.PairedMedian, 9); // rounds 2.0, 1.0 and 1.5: the second run's round stays its own
+    }
+
+    [Fact]
     public void A_warm_engine_run_that_printed_no_clock_voids_the_phase()
     {
         var headToHead = BenchReport.HeadToHead(
