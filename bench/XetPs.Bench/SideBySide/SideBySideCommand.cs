@@ -17,8 +17,8 @@ namespace XetPs.Bench.SideBySide;
 /// Each run is its own process under GNU time; each output is verified after the run, outside the measurement, and a
 /// wrong byte voids the row. The emulator is started by <c>bench/run</c>; this command only needs its endpoint.
 /// Then, with <c>--head-to-head N</c>, N more rounds of curl, the engine, the engine at its defaults, the engine in a
-/// warm process and the cmdlet (begun at once, and as at a prompt) alone on the incompressible file, which the summary's xetps/curl and the cmdlet layer's
-/// paired figure are read from (see <see cref="BenchReport.HeadToHead"/>).
+/// warm process and the cmdlet (begun at once, and as at a prompt) alone on the incompressible file, which the
+/// summary's xetps/curl and the cmdlet layer's paired figure are read from (see <see cref="BenchReport.HeadToHead"/>).
 /// </summary>
 public static class SideBySideCommand
 {
