@@ -54,7 +54,7 @@ public static class SideBySideCommand
                     var sample = await RunOnceAsync(client, env, dataset, rep, options.Work).ConfigureAwait(false);
                     samples.Add(sample);
                     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  {dataset.Name,-22} {client.Name,-13} #{rep} {sample.Cost.WallSeconds,7:F2} s {dataset.TotalBytes / sample.Cost.WallSeconds / 1e6,8:F1} MB/s rss {sample.Cost.PeakRssBytes / BenchReport.MiB,6:F0} MiB cpu {sample.Cost.CpuSeconds,6:F2} s {(sample.Failure is null ? "ok" : "VOID " + sample.Failure)}"));
+                        $"  {dataset.Name,-22} {client.Name,-13} #{rep} {sample.Cost.WallSeconds,7:F2} s {dataset.TotalBytes / sample.Cost.WallSeconds / 1e6,8:F1} MB/s rss {sample.Cost.PeakRssBytes / BenchReport.MiB,6:F0} MiB cpu {sample.Cost.CpuSeconds,6:F2} s{(BenchReport.OwnClockClients.Contains(client.Name) ? $" (timed: {sample.InProcessSeconds:F2} s by its own clock)" : "")} {(sample.Failure is null ? "ok" : "VOID " + sample.Failure)}"));
                 }
         }
 

@@ -401,8 +401,54 @@ public class BenchReportTests
         // Against curl per member: 256 MiB 0.5/0.75, 1 GiB 1.0/1.5, 4 GiB 4.0/4.5.
         Assert.Equal(0.5 / 0.75, summary.ScalingSpeedVsCurlLow!.Value, 9);
         Assert.Equal(4.0 / 4.5, summary.ScalingSpeedVsCurlHigh!.Value, 9);
-        Assert.Equal("scaling: engine s/GiB spread across the series = 166.7% (target <= 15%); curl's own = 100.0%; engine in process = 0.0%; fit wall = 0.50 s + 1.00 s/GiB; engine/curl speed per member = 0.67-0.89",
+        Assert.Equal("scaling: engine s/GiB spread across the series = 166.7% (target <= 15%); curl's own = 100.0%; engine in process = 0.0%; engine in a warm process = n/a; fit wall = 0.50 s + 1.00 s/GiB; engine/curl speed per member = 0.67-0.89",
             BenchReport.ScalingLine(summary));
+    }
+
+    [Fact]
+    public void The_warm_engines_scaling_rows_are_timed_by_its_own_clock_and_give_the_engines_own_spread()
+    {
+        var sizes = new[] { GiB / 4, GiB, 4 * GiB };
+        var sets = sizes.Select(s => Dataset("s" + s, "scaling", s)).ToArray();
+        // The fresh engine: 0.5 s of start, then 1 s/GiB. The warm one: its process ran three downloads (9 s of wall
+        // time at 4 GiB), and its own clock reads the last: 1.0, 1.0 and 1.1 s/GiB.
+        var warmPerGib = new Dictionary<long, double> { [GiB / 4] = 1.0, [GiB] = 1.0, [4 * GiB] = 1.1 };
+        var samples = sizes.Select(s => Run("engine", "s" + s, 0.5 + 1.0 * s / GiB))
+            .Concat(sizes.Select(s => Run("engine-warm", "s" + s, 3.5 * s / GiB) with { InProcessSeconds = warmPerGib[s] * s / GiB }))
+            .Concat(sizes.Select(s => Run("curl", "s" + s, 1.0 * s / GiB)))
+            .ToArray();
+
+        var rows = BenchReport.Rows(samples, sets, "curl-p16");
+        var summary = BenchReport.Summarize(rows, bufferMiB: 64);
+
+        var warm4g = rows.Single(r => r.Client == "engine-warm" && r.FileBytes == 4 * GiB);
+        Assert.Equal(4.4, warm4g.MedianWallSeconds, 9);   // its own clock, not the process's 14 s
+        Assert.Equal(1.1, warm4g.SecondsPerGib, 9);
+        Assert.Equal(4.0 / 4.4, warm4g.SpeedVsCurl!.Value, 9);
+        Assert.Equal(10.0, summary.ScalingWarmSpreadPercent!.Value, 9);
+        // The target's figure stays the fresh process's: 3.0 s/GiB at 256 MiB, 1.125 at 4 GiB.
+        Assert.Equal((3.0 - 1.125) / 1.125 * 100, summary.ScalingSecondsPerGibSpreadPercent!.Value, 9);
+        Assert.Contains("engine in a warm process = 10.0%;", BenchReport.ScalingLine(summary));
+    }
+
+    [Fact]
+    public void A_warm_engine_run_that_printed_no_time_of_its_own_voids_its_row_and_the_warm_spread()
+    {
+        var sizes = new[] { GiB / 4, GiB };
+        var sets = sizes.Select(s => Dataset("s" + s, "scaling", s)).ToArray();
+        var samples = new[]
+        {
+            Run("engine", "s" + GiB / 4, 1.0), Run("engine", "s" + GiB, 2.0),
+            Run("engine-warm", "s" + GiB / 4, 3.0) with { InProcessSeconds = 0.3 },
+            Run("engine-warm", "s" + GiB, 6.0), // no "seconds" in its output
+        };
+
+        var rows = BenchReport.Rows(samples, sets, "curl-p16");
+        var summary = BenchReport.Summarize(rows, bufferMiB: 64);
+
+        Assert.Equal("printed no time of its own", rows.Single(r => r.Client == "engine-warm" && r.FileBytes == GiB).Void);
+        Assert.Null(summary.ScalingWarmSpreadPercent);
+        Assert.Contains("engine in a warm process = n/a;", BenchReport.ScalingLine(summary));
     }
 
     [Fact]
