@@ -23,7 +23,7 @@ namespace XetPs.Bench.SideBySide;
 public static class SideBySideCommand
 {
     [BenchCommand("side-by-side",
-        "--hub URL (--profile quick|full | --dataset NAME=GROUP:REPO[:PATH] ...) [--reps N] [--clients a,b] [--buffer-mib 64] [--curl-parallel 16] [--head-to-head N] [--work DIR] [--json FILE] [--markdown FILE]")]
+        "--hub URL (--profile quick|full | --dataset NAME=GROUP:REPO[:PATH] ...) [--reps N] [--clients a,b] [--groups g,h] [--buffer-mib 64] [--curl-parallel 16] [--head-to-head N] [--work DIR] [--json FILE] [--markdown FILE]")]
     private static async Task<int> RunAsync(string[] args)
     {
         var options = Options.Parse(args);
@@ -259,7 +259,7 @@ public static class SideBySideCommand
     {
         public static Options Parse(string[] args)
         {
-            Uri? hub = null; var datasets = new List<DatasetSpec>(); var reps = 3; HashSet<string>? clients = null;
+            Uri? hub = null; var datasets = new List<DatasetSpec>(); var reps = 3; HashSet<string>? clients = null, groups = null;
             long buffer = 64; var curlParallel = 16; var headToHead = 0; string? work = null, json = null, markdown = null, token = null;
             string? root = null;
             for (var i = 0; i < args.Length; i++)
@@ -274,6 +274,7 @@ public static class SideBySideCommand
                         break;
                     case "--reps": reps = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                     case "--clients": clients = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries)]; break;
+                    case "--groups": groups = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries)]; break;
                     case "--buffer-mib": buffer = long.Parse(Value(), CultureInfo.InvariantCulture); break;
                     case "--curl-parallel": curlParallel = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                     case "--head-to-head": headToHead = int.Parse(Value(), CultureInfo.InvariantCulture); break;
@@ -286,6 +287,14 @@ public static class SideBySideCommand
                 }
             }
             if (hub is null) throw new ArgumentException("--hub URL is required (bench/run starts the emulator and passes it)");
+            if (groups is not null)
+            {
+                // --groups scaling,seed: only those data sets of the profile (a part of the run, measured the same way).
+                var unknown = groups.Where(g => !datasets.Any(d => d.Group == g)).ToList();
+                if (unknown.Count > 0)
+                    throw new ArgumentException($"--groups: no data set of group {string.Join(", ", unknown)} (groups here: {string.Join(", ", datasets.Select(d => d.Group).Distinct())})");
+                datasets.RemoveAll(d => !groups.Contains(d.Group));
+            }
             if (datasets.Count == 0) throw new ArgumentException("--profile quick|full or at least one --dataset NAME=GROUP:REPO[:PATH] is required");
             if (reps < 1 || buffer < 1 || curlParallel < 1) throw new ArgumentException("--reps, --buffer-mib and --curl-parallel must be >= 1");
             if (headToHead < 0) throw new ArgumentException("--head-to-head must be >= 0 (rounds; 0: none)");
