@@ -410,7 +410,7 @@ public class BenchReportTests
     {
         var sizes = new[] { GiB / 4, GiB, 4 * GiB };
         var sets = sizes.Select(s => Dataset("s" + s, "scaling", s)).ToArray();
-        // The fresh engine: 0.5 s of start, then 1 s/GiB. The warm one: its process ran three downloads (9 s of wall
+        // The fresh engine: 0.5 s of start, then 1 s/GiB. The warm one: its process ran three downloads (14 s of wall
         // time at 4 GiB), and its own clock reads the last: 1.0, 1.0 and 1.1 s/GiB.
         var warmPerGib = new Dictionary<long, double> { [GiB / 4] = 1.0, [GiB] = 1.0, [4 * GiB] = 1.1 };
         var samples = sizes.Select(s => Run("engine", "s" + s, 0.5 + 1.0 * s / GiB))
