@@ -126,8 +126,33 @@ internal sealed class CasEndpoints
             }
         }
         var plan = ReconstructionPlanner.Plan(record, _server.Store.Xorbs, start, endExclusive);
+        if (fault?.Hostile == HostileMetadata.StraddlingChunk) ServeFirstChunkDifferently(plan);
         byte[] json = v2 ? WriteV2(plan, fault) : WriteV1(plan, fault);
         await HttpResults.WriteJsonAsync(context, json, "application/json", fault?.Hostile == HostileMetadata.EnormousJson).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A lie a client must catch: when the answer starts inside its first chunk, that chunk is served from a xorb of its
+    /// own holding a copy with one byte changed (same length, so only the bytes tell), the rest of the term as before.
+    /// </summary>
+    private void ServeFirstChunkDifferently(ReconstructionPlan plan)
+    {
+        if (plan.OffsetIntoFirstRange == 0 || plan.Terms.Count == 0) return;
+        var first = plan.Terms[0];
+        var meta = _server.Store.Xorbs.Get(first.Xorb);
+        var stored = new byte[meta.ByteEnd(first.Start + 1) - meta.ByteStart(first.Start)];
+        using (var bytes = _server.Store.Xorbs.Open(first.Xorb))
+            bytes.Read(stored, meta.ByteStart(first.Start));
+        var chunk = new byte[meta.UnpackedLength(first.Start)];
+        XorbChunkCodec.Decode(stored, chunk, out _);
+        chunk[chunk.Length / 2] ^= 0x5A;
+        var builder = new XorbBuilder();
+        builder.TryAdd(chunk, CompressionScheme.None);
+        var forged = _server.Store.Xorbs.Put(builder.Build());
+        plan.Terms[0] = new PlannedTerm(forged.Hash, 0, 1, chunk.Length);
+        if (first.End > first.Start + 1)
+            plan.Terms.Insert(1, first with { Start = first.Start + 1, UnpackedLength = first.UnpackedLength - chunk.Length });
+        plan.Xorbs.Add((forged.Hash, new List<PlannedRange> { new(0, 1, 0, forged.ByteEnd(1) - 1) }));
     }
 
     private string SignedUrl(XetHash xorb, IReadOnlyList<InclusiveRange> ranges)

@@ -21,6 +21,9 @@ public enum HostileMetadata
     OversizedChunkHeader,
     /// <summary>Tree, reconstruction: a JSON body of tens of megabytes.</summary>
     EnormousJson,
+    /// <summary>Reconstruction: an answer that starts inside its first chunk (a segment boundary cut it, so the
+    /// previous segment served it too) serves that chunk from a xorb of its own, with one byte changed.</summary>
+    StraddlingChunk,
 }
 
 /// <summary>
@@ -183,6 +186,7 @@ public sealed record FaultRule
         HostileMetadata.LyingUnpackedLength => "lying-length",
         HostileMetadata.OversizedChunkHeader => "chunk-header",
         HostileMetadata.EnormousJson => "huge-json",
+        HostileMetadata.StraddlingChunk => "straddle",
         _ => "none",
     };
 
@@ -194,6 +198,7 @@ public sealed record FaultRule
         "lying-length" => HostileMetadata.LyingUnpackedLength,
         "chunk-header" => HostileMetadata.OversizedChunkHeader,
         "huge-json" => HostileMetadata.EnormousJson,
+        "straddle" => HostileMetadata.StraddlingChunk,
         _ => throw new FormatException($"unknown hostile kind '{value}' (dotdot, absolute, device, lying-length, chunk-header, huge-json)"),
     };
 

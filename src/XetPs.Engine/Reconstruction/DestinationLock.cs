@@ -88,16 +88,17 @@ internal sealed class DestinationLock : IDisposable
     }
 
     /// <summary>
-    /// Records the file now at <paramref name="destinationPath"/> as <paramref name="identity"/>, <paramref name="synced"/>
-    /// when its bytes were forced to the device (best effort: without a record the next run hashes the file once, slower
-    /// and never wrong; a record cut short by a crash reads as none).
+    /// Records the file now at <paramref name="destinationPath"/> as <paramref name="identity"/>, <paramref name="verified"/>
+    /// when its bytes were checked against it, <paramref name="synced"/> when they were forced to the device (best effort:
+    /// without a record the next run hashes the file once, slower and never wrong; a record cut short by a crash reads as
+    /// none).
     /// </summary>
-    public void Write(string identity, string destinationPath, bool synced = false)
+    public void Write(string identity, string destinationPath, bool verified, bool synced = false)
     {
         if (_record is null) return;
         try
         {
-            var bytes = Encoding.UTF8.GetBytes(LocalFileRecord.Format(identity, new FileInfo(destinationPath), synced));
+            var bytes = Encoding.UTF8.GetBytes(LocalFileRecord.Format(identity, new FileInfo(destinationPath), synced, verified));
             _record.SetLength(0);
             _record.Position = 0;
             _record.Write(bytes, 0, bytes.Length);

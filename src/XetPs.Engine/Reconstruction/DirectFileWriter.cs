@@ -65,7 +65,7 @@ internal sealed class DirectFileWriter : IDisposable
         _filled = (int)(position - _stageOffset);
         Durable = _stageOffset;
         // A resumed file continues mid-block: the block's kept head is read back so the first write is whole blocks.
-        if (_filled > 0) SequentialWriter.ReadExactly(buffered, _stages[0].Span.Slice(0, _filled), _stageOffset);
+        if (_filled > 0) PartialFile.ReadExactly(buffered, _stages[0].Span.Slice(0, _filled), _stageOffset);
     }
 
     /// <summary>Bytes accepted so far (file offset of the next byte).</summary>

@@ -107,7 +107,7 @@ internal static class FileReconstructor
                                 var ranges = await AsyncWait.WaitAsync(term.Load!, token).ConfigureAwait(false);
                                 var loaded = clock.Elapsed;
                                 waitingForLoads += loaded - mark;
-                                await writer.WriteTermAsync(term, ranges, token).ConfigureAwait(false);
+                                var written = await writer.WriteTermAsync(term, ranges, token).ConfigureAwait(false);
                                 writing += clock.Elapsed - loaded;
                                 term.Done = true;
                                 term.Load = null;
@@ -115,7 +115,7 @@ internal static class FileReconstructor
                                 if (ReferenceEquals(term, term.Segment.Terms[term.Segment.Terms.Count - 1]))
                                     lock (segments) segments.Remove(term.Segment); // fully written: nothing to release later
                                 Interlocked.Decrement(ref termsPending);
-                                session.Activity.Written(term.KeepEnd - term.KeepStart);
+                                session.Activity.Written(written);
                                 if (progress is not null && (writer.Written - lastReport >= (1 << 20) || writer.Written == size))
                                 {
                                     lastReport = writer.Written;

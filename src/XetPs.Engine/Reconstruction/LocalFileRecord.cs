@@ -15,8 +15,13 @@ namespace XetPs.Reconstruction;
 /// machine has not restarted since the record was written (<see cref="Boot"/>, see <see cref="BootSession"/>); any
 /// edit of the file invalidates it, and a restart an unsynced one, and the file is hashed once more.
 /// A record without either field was written by a version that did neither: it is trusted as it was then.
+/// <see cref="Verified"/> says whether the file's bytes were checked against <see cref="Identity"/> (downloaded with
+/// verification, or hashed since): a record of an unverified download vouches for nothing but which download wrote the
+/// file, so a verifying run hashes that file once before it calls it up to date. A record without the field predates
+/// it and is taken as unverified.
 /// </summary>
-internal sealed record LocalFileRecord(string Identity, long Size, long LastWriteTicks, string? Boot = null, bool Synced = false)
+internal sealed record LocalFileRecord(string Identity, long Size, long LastWriteTicks, string? Boot = null, bool Synced = false,
+    bool Verified = false)
 {
     /// <summary>The identity of a repo file's content: its Xet id, else its sha256, else its git blob id.</summary>
     public static string? IdentityOf(RepoEntry entry) =>
@@ -65,25 +70,31 @@ internal sealed record LocalFileRecord(string Identity, long Size, long LastWrit
             values.TryGetValue("size", out var size) && long.TryParse(size, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) &&
             values.TryGetValue("mtime", out var mtime) && long.TryParse(mtime, NumberStyles.Integer, CultureInfo.InvariantCulture, out var m))
             return new LocalFileRecord(identity, s, m, values.TryGetValue("boot", out var boot) ? boot : null,
-                values.TryGetValue("synced", out var synced) && synced == "1");
+                values.TryGetValue("synced", out var synced) && synced == "1",
+                values.TryGetValue("verified", out var verified) && verified == "1");
         return null;
     }
 
     /// <summary>
     /// The text of the record of <paramref name="file"/> as <paramref name="identity"/>: its size and mtime now, the
-    /// current boot, and whether its bytes were forced to the device (<paramref name="synced"/>).
+    /// current boot, whether its bytes were forced to the device (<paramref name="synced"/>) and whether they were
+    /// checked against the identity (<paramref name="verified"/>).
     /// </summary>
-    public static string Format(string identity, FileInfo file, bool synced) => new StringBuilder()
+    public static string Format(string identity, FileInfo file, bool synced, bool verified) => new StringBuilder()
         .Append("identity=").Append(identity).Append('\n')
         .Append("size=").Append(file.Length.ToString(CultureInfo.InvariantCulture)).Append('\n')
         .Append("mtime=").Append(file.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture)).Append('\n')
         .Append("boot=").Append(BootSession.Current).Append('\n')
         .Append("synced=").Append(synced ? '1' : '0').Append('\n')
+        .Append("verified=").Append(verified ? '1' : '0').Append('\n')
         .ToString();
 
     /// <summary>True when the record still describes the file on disk, and the file's bytes can be trusted to be
     /// there: forced to the device, or written in this boot (or recorded by a version that kept neither).</summary>
     public bool Describes(FileInfo file, string identity) =>
-        string.Equals(Identity, identity, StringComparison.Ordinal) && file.Length == Size && file.LastWriteTimeUtc.Ticks == LastWriteTicks &&
-        (Synced || Boot is null || BootSession.IsCurrent(Boot));
+        string.Equals(Identity, identity, StringComparison.Ordinal) && IsOf(file) && (Synced || Boot is null || BootSession.IsCurrent(Boot));
+
+    /// <summary>True when <paramref name="file"/> is unchanged since the record was written (same size and last-write
+    /// time): the file is the one a download of ours left there, whatever its content is worth.</summary>
+    public bool IsOf(FileInfo file) => file.Length == Size && file.LastWriteTimeUtc.Ticks == LastWriteTicks;
 }

@@ -30,8 +30,13 @@ internal static class PlainFileDownloader
         var identity = LocalFileRecord.IdentityOf(entry) ?? "size:" + entry.Size;
         var marker = $"plain {identity} {entry.Size}";
 
+        // Without an LFS sha256 or a git blob id nothing can check the bytes: say so, and never build on a partial file
+        // left by an earlier run, whose bytes nothing could check either.
+        var checkable = entry.Sha256 is not null || entry.GitOid is { Length: 40 };
+        if (!checkable)
+            session.Logger?.LogWarning("{Path}: the Hub gives neither an LFS sha256 nor a git blob id for it, so its bytes cannot be verified", entry.Path);
         long offset = 0;
-        if (File.Exists(partialPath) && File.Exists(markerPath) && SafeRead(markerPath) == marker)
+        if (checkable && File.Exists(partialPath) && File.Exists(markerPath) && SafeRead(markerPath) == marker)
             offset = Math.Min(new FileInfo(partialPath).Length, entry.Size);
         var resumed = offset > 0;
         // The marker says the partial file holds bytes of this very file. A large file writes it before its first

@@ -4,15 +4,16 @@ using XetPs.Cas;
 namespace XetPs.Reconstruction;
 
 /// <summary>
-/// One term of one segment, placed in the file: where its first chunk starts, which bytes of it the file keeps
-/// (clipped to the segment), and which registry block holds its chunks. Owned by one file's pipeline: the scheduler
+/// One term of one segment, placed in the file: where its first chunk starts, and which registry block holds its
+/// chunks. Which of its chunks are written is the writer's business (it writes the chunks the file lacks, whole; see
+/// <see cref="SequentialWriter"/>), not the segment's. Owned by one file's pipeline: the scheduler
 /// sets <see cref="Load"/>/<see cref="Claimed"/>, the writer sets <see cref="Done"/>; the file releases every term
 /// not done when it ends, so the registry's counts always balance.
 /// </summary>
 internal sealed class PlannedTerm
 {
     public PlannedTerm(ReconstructionSegment segment, ReconstructionTerm term, XorbBlock block, int rangeIndex, long sequence,
-        long fileOffset, long keepStart, long keepEnd, long hashFrom)
+        long fileOffset)
     {
         Sequence = sequence;
         Segment = segment;
@@ -20,9 +21,6 @@ internal sealed class PlannedTerm
         Block = block;
         RangeIndex = rangeIndex;
         FileOffset = fileOffset;
-        KeepStart = keepStart;
-        KeepEnd = keepEnd;
-        HashFrom = hashFrom;
     }
 
     /// <summary>The segment whose reconstruction placed this term.</summary>
@@ -40,14 +38,6 @@ internal sealed class PlannedTerm
 
     /// <summary>File offset of the term's first byte (before the segment start for a segment's first term).</summary>
     public long FileOffset { get; }
-
-    /// <summary>File bytes [KeepStart, KeepEnd) of this term are written; the rest belongs to a neighbouring segment.</summary>
-    public long KeepStart { get; }
-
-    public long KeepEnd { get; }
-
-    /// <summary>Chunks starting at or after this file offset are hashed here (earlier ones were, by the previous segment).</summary>
-    public long HashFrom { get; }
 
     /// <summary>The block's load; cleared once the term is written, so a finished term keeps no xorb bytes alive.</summary>
     public Task<DecodedXorbRange[]>? Load { get; set; }

@@ -107,9 +107,7 @@ internal sealed class ReconstructionSegment
                 if (fileOffset > EndInclusive) break; // whole trailing terms past the range: nothing to keep
                 var fetch = fetchOf[i];
                 var block = registry.Plan(term, fetch, estimates[fetch], _reader, _urls, out var rangeIndex, out var sequence);
-                var keepStart = Math.Max(fileOffset, Start);
-                var keepEnd = Math.Min(fileOffset + term.UnpackedLength, EndInclusive + 1);
-                Terms.Add(new PlannedTerm(this, term, block, rangeIndex, sequence, fileOffset, keepStart, keepEnd, Start));
+                Terms.Add(new PlannedTerm(this, term, block, rangeIndex, sequence, fileOffset));
                 fileOffset += term.UnpackedLength;
             }
         }

@@ -4,20 +4,20 @@ using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
-#if NET8_0_OR_GREATER
-using Microsoft.Win32.SafeHandles;
-#endif
 using XetPs.Cas;
 using XetPs.Format;
 
 namespace XetPs.Reconstruction;
 
 /// <summary>
-/// Writes one file's terms, in file order, into its partial file (see <see cref="ResumeJournal"/>), feeds every chunk hash to
-/// the file's merkle builder and journals progress for resume. Owned by one file's writer task (not thread-safe).
-/// Invariants: bytes are written contiguously (a term that does not continue exactly where the previous ended is a
-/// protocol error); every chunk of the file is hashed exactly once, by the segment it starts in; the journal commits
-/// only lengths that are written and whose chunks are all recorded. The destination is never touched here.
+/// Writes one file's terms, in file order, into its <see cref="PartialFile"/>, feeds the chunk hash of every chunk it
+/// writes to the file's merkle builder, and journals progress for resume. Owned by one file's writer task.
+/// Invariants: the file is written whole chunks at a time, from its first byte on, each chunk exactly once and from
+/// the very bytes whose chunk hash entered the merkle builder, so the file hash is computed over exactly the bytes that
+/// reach the file (segment boundaries, resumes and direct writes included); bytes a term serves again that the file
+/// already holds are never written, and the chunk served for them must be the one written (<see cref="RecentChunks"/>);
+/// the journal commits only lengths that are in the file and end on a recorded chunk. The destination is never touched
+/// here.
 /// </summary>
 internal sealed class SequentialWriter : IDisposable
 {
@@ -27,33 +27,18 @@ internal sealed class SequentialWriter : IDisposable
     private readonly bool _verify;
     private readonly MerkleHashBuilder _merkle;
     private readonly ResumeJournal _journal;
-#if NET8_0_OR_GREATER
-    private readonly SafeFileHandle _file;
-    private readonly DirectFileWriter? _direct; // null: writes go through the page cache
-#else
-    private readonly FileStream _file;
-#endif
-    private long _hashedEnd;
-    private readonly Queue<long> _chunkEndsAhead = new(); // ends of hashed chunks not yet fully written
+    private readonly PartialFile _file;
+    private readonly RecentChunks _recent = new();
+    private readonly Queue<long> _chunkEndsAhead = new(); // ends of hashed chunks not yet in the file
+    private readonly long _commitEvery;
     private long _committable;
     private long _lastCommit;
-    private readonly long _commitEvery;
+    private bool _finished;
+    private bool _discarded;
 
-    private SequentialWriter(string repoPath, XetHash fileId, long size, bool verify, ResumeJournal journal,
-#if NET8_0_OR_GREATER
-        SafeFileHandle file,
-#else
-        FileStream file,
-#endif
-        long resumedFrom, MerkleHashBuilder merkle, long commitEvery
-#if NET8_0_OR_GREATER
-        , DirectFileWriter? direct
-#endif
-        )
+    private SequentialWriter(string repoPath, XetHash fileId, long size, bool verify, ResumeJournal journal, PartialFile file,
+        long resumedFrom, MerkleHashBuilder merkle, long commitEvery)
     {
-#if NET8_0_OR_GREATER
-        _direct = direct;
-#endif
         _commitEvery = commitEvery;
         _repoPath = repoPath;
         _fileId = fileId;
@@ -61,15 +46,21 @@ internal sealed class SequentialWriter : IDisposable
         _verify = verify;
         _journal = journal;
         _file = file;
-        Written = _hashedEnd = _lastCommit = _committable = ResumedFrom = resumedFrom;
+        Written = _lastCommit = _committable = ResumedFrom = resumedFrom;
         _merkle = merkle; // holds the resumed prefix's chunks already
     }
 
-    /// <summary>Bytes of the file written so far (including the resumed prefix).</summary>
+    /// <summary>Bytes of the file written so far (including the resumed prefix): the write frontier.</summary>
     public long Written { get; private set; }
 
     /// <summary>Length kept from an earlier run (0 when starting afresh).</summary>
     public long ResumedFrom { get; }
+
+    /// <summary>True when the bytes go past the page cache (<see cref="DirectFileWriter"/>).</summary>
+    public bool WritesDirect => _file.WritesDirect;
+
+    /// <summary>True when <see cref="Discard"/> ran (the caller deletes the partial and journal files).</summary>
+    public bool Discarded => _discarded;
 
     /// <summary>
     /// Opens the partial file of <paramref name="destinationPath"/>, continuing an earlier run when its journal
@@ -95,7 +86,7 @@ internal sealed class SequentialWriter : IDisposable
         // across a restart, the bytes it vouches for may never have reached the disk (no fsync; see BootSession).
         if (state is not null && !verify && File.GetLastWriteTimeUtc(journalPath) < BootSession.StartedAtUtc) state = null;
 
-        var file = OpenPartial(partialPath);
+        var file = PartialFile.Open(partialPath);
         try
         {
             long kept = 0, keptRecordsEnd = 0;
@@ -104,36 +95,22 @@ internal sealed class SequentialWriter : IDisposable
             {
                 if (state.HasHashes && verify)
                     (kept, keptRecordsEnd) = VerifyPrefix(file, state, journalPath, merkle, cancellationToken, prefixVerified, prefixCheckEvery);
-                else kept = Math.Min(state.CommittedLength, Length(file));
+                else kept = Math.Min(state.CommittedLength, file.Length);
                 if (kept > 0)
                     logger?.LogInformation("Resuming {Path} from byte {Offset} of {Size}", repoPath, kept, size);
             }
             // Only when it changes anything: on ext4 a truncation to 0 marks the file for a synchronous flush of all
-            // its delayed allocations at close (auto_da_alloc), which cost ~0.3 s per GiB at the end of a download.
-            if (Length(file) != kept) SetLength(file, kept);
-#if NET8_0_OR_GREATER
-            DirectFileWriter? direct = null;
+            // its delayed allocations at close (auto_da_alloc), a cost paid at the end of every download.
+            if (file.Length != kept) file.SetLength(kept);
             if (directWriteMinimum >= 0 && directStages is not null && size - kept >= directWriteMinimum)
             {
-                direct = DirectFileWriter.TryOpen(partialPath, file, kept, directStages);
-                logger?.LogDebug(direct is null ? "Writing {Path} through the page cache (no direct I/O here, or two files write directly already)" : "Writing {Path} with direct I/O",
+                var direct = file.TryWriteDirect(kept, directStages);
+                logger?.LogDebug(direct ? "Writing {Path} with direct I/O" : "Writing {Path} through the page cache (no direct I/O here, or two files write directly already)",
                     repoPath);
             }
-            if (direct is null) Preallocation.TryAllocate(file, kept, size - kept);
-            try
-            {
-                var journal = OpenJournal(journalPath, fileId, size, verify, kept, keptRecordsEnd);
-                return new SequentialWriter(repoPath, fileId, size, verify, journal, file, kept, merkle, commitEvery, direct);
-            }
-            catch
-            {
-                direct?.Dispose();
-                throw;
-            }
-#else
+            if (!file.WritesDirect) file.Preallocate(kept, size - kept);
             var journal = OpenJournal(journalPath, fileId, size, verify, kept, keptRecordsEnd);
             return new SequentialWriter(repoPath, fileId, size, verify, journal, file, kept, merkle, commitEvery);
-#endif
         }
         catch
         {
@@ -143,62 +120,91 @@ internal sealed class SequentialWriter : IDisposable
     }
 
     /// <summary>
-    /// Writes the kept bytes of <paramref name="term"/> and hashes its chunks. <paramref name="ranges"/> is the
-    /// decoded block the term's chunks are in.
+    /// Writes the chunks of <paramref name="term"/> that the file does not hold yet, whole, and hashes exactly those;
+    /// checks the chunks it serves for bytes already written against the chunks written there. Returns the bytes
+    /// written. <paramref name="ranges"/> is the decoded block the term's chunks are in.
     /// </summary>
-    public async Task WriteTermAsync(PlannedTerm term, DecodedXorbRange[] ranges, CancellationToken cancellationToken)
+    public async Task<long> WriteTermAsync(PlannedTerm term, DecodedXorbRange[] ranges, CancellationToken cancellationToken)
     {
         var range = ranges[term.RangeIndex];
         var chunks = term.Term.Chunks;
-        var start = range.ChunkStart(chunks.Start);
-        var end = range.ChunkEnd(chunks.End - 1);
-        if (end - start != term.Term.UnpackedLength)
+        var termStart = range.ChunkStart(chunks.Start);
+        if (range.ChunkEnd(chunks.End - 1) - termStart != term.Term.UnpackedLength)
             throw new XetProtocolException(
-                $"A term of '{_repoPath}' (xorb {term.Term.Xorb}, chunks {chunks}) claims {term.Term.UnpackedLength} bytes but its chunks hold {end - start}.");
+                $"A term of '{_repoPath}' (xorb {term.Term.Xorb}, chunks {chunks}) claims {term.Term.UnpackedLength} bytes but its chunks hold {range.ChunkEnd(chunks.End - 1) - termStart}.");
 
-        if (_verify)
+        // The chunks the file lacks form one run from the write frontier on: [writeFrom, frontier) of the file, taken
+        // from the term's bytes at dataFrom.
+        var frontier = Written;
+        long writeFrom = -1;
+        var dataFrom = 0;
+        var chunkFileStart = term.FileOffset;
+        for (var c = chunks.Start; c < chunks.End; c++)
         {
-            var chunkFileStart = term.FileOffset;
-            for (var c = chunks.Start; c < chunks.End; c++)
+            var length = range.ChunkEnd(c) - range.ChunkStart(c);
+            var chunkFileEnd = chunkFileStart + length;
+            if (chunkFileEnd <= Written)
+                CheckServedAgain(range, c, chunkFileStart, length);
+            else if (chunkFileStart == frontier || (!_verify && chunkFileStart < frontier && writeFrom < 0))
             {
-                var length = range.ChunkEnd(c) - range.ChunkStart(c);
-                // Each chunk is hashed by the segment it starts in: not before it (the previous segment did), not
-                // after it (a server that does not trim trailing chunks would otherwise have them hashed twice).
-                if (chunkFileStart >= term.HashFrom && chunkFileStart <= term.Segment.EndInclusive)
+                // Unverified runs may resume mid-chunk (their journal commits any written length): only such a chunk's
+                // tail is written. A verifying run writes and hashes whole chunks only.
+                if (chunkFileEnd > _size)
+                    throw new XetProtocolException($"A term of '{_repoPath}' (xorb {term.Term.Xorb}) runs past the file's end: byte {chunkFileEnd} of {_size}.");
+                if (writeFrom < 0)
                 {
-                    if (chunkFileStart != _hashedEnd)
-                        throw new XetProtocolException(
-                            $"The chunks of '{_repoPath}' do not follow each other: a chunk starts at byte {chunkFileStart}, the previous ended at {_hashedEnd}.");
-                    var hash = range.ChunkHashes![c - range.Chunks.Start];
-                    _merkle.Add(hash, (ulong)length);
-                    _journal.AddChunk(hash, length);
-                    _hashedEnd = chunkFileStart + length;
-                    _chunkEndsAhead.Enqueue(_hashedEnd);
+                    writeFrom = frontier;
+                    dataFrom = range.ChunkStart(c) + (int)(frontier - chunkFileStart);
                 }
-                chunkFileStart += length;
+                if (_verify) Hash(range.ChunkHashes![c - range.Chunks.Start], chunkFileStart, length);
+                frontier = chunkFileEnd;
             }
+            else
+            {
+                throw new XetProtocolException(chunkFileStart < frontier
+                    ? $"The chunks of '{_repoPath}' do not line up: a chunk of xorb {term.Term.Xorb} spans bytes {chunkFileStart}-{chunkFileEnd - 1}, the file's chunks end at byte {frontier}."
+                    : $"The terms of '{_repoPath}' do not follow each other: a chunk starts at byte {chunkFileStart}, {frontier} were written.");
+            }
+            chunkFileStart = chunkFileEnd;
         }
 
-        if (term.KeepEnd > term.KeepStart)
-        {
-            if (term.KeepStart != Written)
-                throw new XetProtocolException(
-                    $"The terms of '{_repoPath}' do not follow each other: a term continues at byte {term.KeepStart}, {Written} were written.");
-            var from = range.DataOffset + start + (int)(term.KeepStart - term.FileOffset);
-            var count = (int)(term.KeepEnd - term.KeepStart);
-            await WriteAtAsync(new ReadOnlyMemory<byte>(range.Data, from, count), term.KeepStart, cancellationToken).ConfigureAwait(false);
-            Written = term.KeepEnd;
-        }
-
+        if (writeFrom < 0) return 0;
+        var count = (int)(frontier - writeFrom);
+        await _file.WriteAsync(new ReadOnlyMemory<byte>(range.Data, range.DataOffset + dataFrom, count), writeFrom, cancellationToken).ConfigureAwait(false);
+        Written = frontier;
         AdvanceCommittable();
         if (_committable - _lastCommit >= _commitEvery)
         {
-#if !NET8_0_OR_GREATER
-            await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
-#endif
+            await _file.FlushToOsAsync(cancellationToken).ConfigureAwait(false);
             _journal.Commit(_committable);
             _lastCommit = _committable;
         }
+        return count;
+    }
+
+    /// <summary>Feeds one chunk about to be written to the merkle builder and the journal.</summary>
+    private void Hash(XetHash hash, long start, int length)
+    {
+        _merkle.Add(hash, (ulong)length);
+        _journal.AddChunk(hash, length);
+        _recent.Add(start, length, hash);
+        _chunkEndsAhead.Enqueue(start + length);
+    }
+
+    /// <summary>
+    /// A chunk served for bytes the file already holds: it is not written again, and must be the chunk written there.
+    /// Unverified runs hash nothing, so they cannot tell and only skip it.
+    /// </summary>
+    private void CheckServedAgain(DecodedXorbRange range, int chunk, long start, int length)
+    {
+        if (!_verify || start < _recent.OldestStart) return;
+        var served = range.ChunkHashes![chunk - range.Chunks.Start];
+        if (!_recent.TryFind(start, out var writtenLength, out var written))
+            throw new XetProtocolException(
+                $"The chunks of '{_repoPath}' do not line up: an answer places a chunk at byte {start}, where the file has no chunk boundary.");
+        if (writtenLength == length && written == served) return;
+        Discard(); // which of the two copies is wrong cannot be told: nothing written so far is kept
+        throw new XetHashMismatchException(_repoPath, start, Math.Max(length, writtenLength), written.ToString(), served.ToString());
     }
 
     /// <summary>
@@ -207,7 +213,7 @@ internal sealed class SequentialWriter : IDisposable
     /// </summary>
     private void AdvanceCommittable()
     {
-        var inFile = DurableEnd;
+        var inFile = _file.DurableEnd(Written);
         if (_verify)
             while (_chunkEndsAhead.Count > 0 && _chunkEndsAhead.Peek() <= inFile) _committable = _chunkEndsAhead.Dequeue();
         else
@@ -228,20 +234,10 @@ internal sealed class SequentialWriter : IDisposable
                 throw new XetHashMismatchException(_repoPath, _fileId.ToString(), actual.ToString());
             }
         }
-#if NET8_0_OR_GREATER
-        if (_direct is not null)
-        {
-            await _direct.FinishAsync(_size, cancellationToken).ConfigureAwait(false);
-            _direct.Dispose();
-        }
-#else
-        await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
-#endif
+        await _file.FinishAsync(_size, cancellationToken).ConfigureAwait(false);
         _finished = true; // no fsync here: the file's record says in which boot it was written (see BootSession)
         Close(); // the journal is deleted once the file is in place: its last flush failing cannot fail the file
     }
-
-    private bool _finished;
 
     /// <summary>Forgets the partial file's progress (its bytes cannot be trusted): the next run starts afresh.</summary>
     public void Discard()
@@ -250,16 +246,9 @@ internal sealed class SequentialWriter : IDisposable
         Close();
     }
 
-    private bool _discarded;
-
-    /// <summary>True when <see cref="Discard"/> ran (the caller deletes the partial and journal files).</summary>
-    public bool Discarded => _discarded;
-
     public void Dispose()
     {
-#if NET8_0_OR_GREATER
-        _direct?.Dispose(); // first: the write in flight decides how much of the file is there
-#endif
+        _file.EndDirectWrites(); // first: the write in flight decides how much of the file is there
         try
         {
             if (!_discarded && !_finished)
@@ -276,18 +265,16 @@ internal sealed class SequentialWriter : IDisposable
     }
 
     /// <summary>
-    /// Closes the direct writer, the journal and the partial file, each whatever the one before it did. This runs
-    /// while the download's own error (or a hash mismatch) is on its way to the caller: a journal that cannot flush
-    /// its last records (ENOSPC, EIO) must neither replace that error nor keep the partial file open. Losing those
-    /// records is safe: the journal reads up to its last whole commit, so a rerun only downloads the tail again.
+    /// Closes the journal and the partial file, each whatever the one before it did. This runs while the download's
+    /// own error (or a hash mismatch) is on its way to the caller: a journal that cannot flush its last records
+    /// (ENOSPC, EIO) must neither replace that error nor keep the partial file open. Losing those records is safe: the
+    /// journal reads up to its last whole commit, so a rerun only downloads the tail again.
     /// </summary>
     private void Close()
     {
         try
         {
-#if NET8_0_OR_GREATER
-            _direct?.Dispose();
-#endif
+            _file.EndDirectWrites();
             _journal.Dispose(); // closes its file even when the final flush throws
         }
         catch (IOException)
@@ -298,57 +285,6 @@ internal sealed class SequentialWriter : IDisposable
         {
             _file.Dispose();
         }
-    }
-
-    /// <summary>
-    /// Bytes per write call. A term can be a whole xorb range (64 MiB): one write that large copies from memory the
-    /// caches lost long ago and holds the file's lock for the whole copy; measured on Linux/ext4, 64 MiB writes into
-    /// the page cache ran at 0.5-0.8 GB/s where 1 MiB writes of the same bytes ran at 3-5 GB/s. Smaller still pays on
-    /// a VM that hands free memory back to its host (virtio-balloon free page reporting): the kernel sizes page-cache
-    /// folios from the write, and large folios come from the large free blocks, the very ones handed back and slow to
-    /// touch again. 2 GiB at a 64 MiB buffer, system seconds: 4 MiB writes 2.45-3.19, 1 MiB 1.29-1.95, 256 KiB
-    /// 1.09-1.49; 128-512 KiB alike. 8,192 calls per 2 GiB cost nothing measurable.
-    /// </summary>
-    internal const int WriteSlice = 256 << 10;
-
-    /// <summary>True when the bytes go past the page cache (<see cref="DirectFileWriter"/>).</summary>
-    public bool WritesDirect =>
-#if NET8_0_OR_GREATER
-        _direct is not null;
-#else
-        false;
-#endif
-
-    /// <summary>End of the bytes that are in the file (direct writes lag <see cref="Written"/> by up to two stages).</summary>
-    private long DurableEnd =>
-#if NET8_0_OR_GREATER
-        _direct?.Durable ?? Written;
-#else
-        Written;
-#endif
-
-    private async Task WriteAtAsync(ReadOnlyMemory<byte> data, long offset, CancellationToken cancellationToken)
-    {
-#if NET8_0_OR_GREATER
-        if (_direct is not null)
-        {
-            await _direct.WriteAsync(data, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-        while (data.Length > 0)
-        {
-            var slice = data.Slice(0, Math.Min(data.Length, WriteSlice));
-            await RandomAccess.WriteAsync(_file, slice, offset, cancellationToken).ConfigureAwait(false);
-            data = data.Slice(slice.Length);
-            offset += slice.Length;
-        }
-#else
-        if (_file.Position != offset) _file.Position = offset;
-        if (System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var segment))
-            await _file.WriteAsync(segment.Array!, segment.Offset, segment.Count, cancellationToken).ConfigureAwait(false);
-        else
-            await _file.WriteAsync(data.ToArray(), 0, data.Length, cancellationToken).ConfigureAwait(false);
-#endif
     }
 
     /// <summary>A verified prefix continues its journal in place; anything else starts a new one (committing an
@@ -363,16 +299,10 @@ internal sealed class SequentialWriter : IDisposable
     /// <paramref name="merkle"/>; stops at the first chunk that is missing or damaged. Returns the bytes kept and the
     /// journal offset just past the last kept chunk's record. Memory stays constant whatever the prefix's size.
     /// </summary>
-    private static (long Kept, long KeptRecordsEnd) VerifyPrefix(
-#if NET8_0_OR_GREATER
-        SafeFileHandle file,
-#else
-        FileStream file,
-#endif
-        ResumeJournal.State state, string journalPath, MerkleHashBuilder merkle, CancellationToken cancellationToken,
-        Action<long>? verified, long checkEvery)
+    private static (long Kept, long KeptRecordsEnd) VerifyPrefix(PartialFile file, ResumeJournal.State state, string journalPath,
+        MerkleHashBuilder merkle, CancellationToken cancellationToken, Action<long>? verified, long checkEvery)
     {
-        var available = Math.Min(state.CommittedLength, Length(file));
+        var available = Math.Min(state.CommittedLength, file.Length);
         var buffer = new byte[XorbChunkHeader.MaxUncompressedLength];
         long position = 0, recordsEnd = 0, nextCheck = checkEvery;
         ResumeJournal.ForEachChunk(journalPath, state.CommittedChunks, (hash, size, recordEnd) =>
@@ -384,7 +314,7 @@ internal sealed class SequentialWriter : IDisposable
                 nextCheck = position + checkEvery;
             }
             if (position + size > available) return false;
-            ReadExactly(file, buffer, size, position);
+            file.ReadExactly(buffer, size, position);
             if (XetHashing.ChunkHash(buffer.AsSpan(0, size)) != hash) return false; // damaged from here on
             merkle.Add(hash, (ulong)size);
             position += size;
@@ -393,47 +323,4 @@ internal sealed class SequentialWriter : IDisposable
         });
         return (position, recordsEnd);
     }
-
-#if NET8_0_OR_GREATER
-    private static SafeFileHandle OpenPartial(string path) =>
-        File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, FileOptions.Asynchronous);
-
-    private static long Length(SafeFileHandle file) => RandomAccess.GetLength(file);
-
-    private static void SetLength(SafeFileHandle file, long length) => RandomAccess.SetLength(file, length);
-
-    private static void ReadExactly(SafeFileHandle file, byte[] buffer, int count, long offset) =>
-        ReadExactly(file, buffer.AsSpan(0, count), offset);
-
-    /// <summary>Reads exactly <paramref name="buffer"/>'s length at <paramref name="offset"/> (also the direct writer's read-back of a resumed block).</summary>
-    internal static void ReadExactly(SafeFileHandle file, Span<byte> buffer, long offset)
-    {
-        while (buffer.Length > 0)
-        {
-            var n = RandomAccess.Read(file, buffer, offset);
-            if (n <= 0) throw new EndOfStreamException("The partial file is shorter than its journal says.");
-            buffer = buffer.Slice(n);
-            offset += n;
-        }
-    }
-#else
-    private static FileStream OpenPartial(string path) =>
-        new(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
-
-    private static long Length(FileStream file) => file.Length;
-
-    private static void SetLength(FileStream file, long length) => file.SetLength(length);
-
-    private static void ReadExactly(FileStream file, byte[] buffer, int count, long offset)
-    {
-        file.Position = offset;
-        var done = 0;
-        while (done < count)
-        {
-            var n = file.Read(buffer, done, count - done);
-            if (n <= 0) throw new EndOfStreamException("The partial file is shorter than its journal says.");
-            done += n;
-        }
-    }
-#endif
 }

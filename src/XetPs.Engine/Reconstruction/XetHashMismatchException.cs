@@ -17,6 +17,19 @@ public sealed class XetHashMismatchException : IOException
         Actual = actual;
     }
 
+    /// <summary>
+    /// Two answers of CAS placed different chunks at the same bytes of the file: the one written (and hashed) there, and
+    /// a later one serving those bytes again. One of them is wrong, so the download cannot be trusted.
+    /// </summary>
+    public XetHashMismatchException(string path, long offset, int length, string written, string served)
+        : base($"CAS served two different chunks for bytes {offset}-{offset + length - 1} of '{path}': the file holds chunk " +
+               $"{written} there, a later answer gave {served}. The file was not written.")
+    {
+        Path = path;
+        Expected = written;
+        Actual = served;
+    }
+
     /// <summary>The repo path of the file.</summary>
     public string Path { get; }
 

@@ -116,32 +116,25 @@ public sealed class XetSession : IAsyncDisposable
                 var identity = LocalFileRecord.IdentityOf(entry);
                 if (File.Exists(destination))
                 {
-                    if (identity is not null &&
-                        await Task.Run(() => IsUpToDate(destination, entry, identity, destinationLock, token), token).ConfigureAwait(false))
+                    var state = identity is null ? LocalCopyState.Foreign
+                        : await Task.Run(() => LocalCopy.Examine(destination, entry, identity, destinationLock, _options.Verify, token), token).ConfigureAwait(false);
+                    if (state == LocalCopyState.UpToDate)
                     {
                         _logger?.LogInformation("{Path} is up to date at {Destination}", entry.Path, destination);
                         progress?.Report(new FileProgress(entry.Path, entry.Size, entry.Size));
                         return new FileDownloadResult(destination, entry.Size, entry.XetHash, Skipped: true, Resumed: false, 0, clock.Elapsed);
                     }
-                    if (!request.Overwrite) throw new XetDestinationExistsException(destination);
+                    if (state == LocalCopyState.Damaged)
+                        _logger?.LogWarning("{Path} at {Destination} does not match its hash (it was saved without verification, or damaged since); downloading it again",
+                            entry.Path, destination);
+                    else if (state == LocalCopyState.Outdated)
+                        _logger?.LogInformation("{Path}: the copy an earlier download left at {Destination} is another version; replacing it", entry.Path, destination);
+                    else if (!request.Overwrite) throw new XetDestinationExistsException(destination);
                 }
 
                 using var room = _resources.DiskSpace.Reserve(destination, entry.Path, entry.Size);
-                var tracked = room.Track(progress);
-                FileReconstructor.Outcome outcome;
-                if (entry.IsXet && entry.XetHash is not null)
-                {
-                    var fileId = XetHash.Parse(entry.XetHash);
-                    var cas = CasFor(entry.Repo, entry.Revision);
-                    _logger?.LogDebug("Downloading {Path} ({Size} bytes, Xet {FileId})", entry.Path, entry.Size, entry.XetHash);
-                    outcome = await FileReconstructor.RunAsync(_resources, cas, fileId, entry.Size, entry.Path, destination, tracked, token).ConfigureAwait(false);
-                }
-                else
-                {
-                    _logger?.LogDebug("Downloading {Path} ({Size} bytes, plain HTTP)", entry.Path, entry.Size);
-                    outcome = await PlainFileDownloader.RunAsync(_resources, _hub, entry, destination, tracked, token).ConfigureAwait(false);
-                }
-                if (identity is not null) destinationLock.Write(identity, destination);
+                var outcome = await DownloadVerifiedAsync(entry, destination, room.Track(progress), token).ConfigureAwait(false);
+                if (identity is not null) destinationLock.Write(identity, destination, verified: _options.Verify);
                 _logger?.LogInformation("Downloaded {Path} ({Size} bytes{Resumed}) in {Seconds:0.00} s", entry.Path, entry.Size,
                     outcome.Resumed ? ", resumed" : "", clock.Elapsed.TotalSeconds);
                 return new FileDownloadResult(destination, entry.Size, entry.XetHash, Skipped: false, outcome.Resumed, outcome.BytesReceived, clock.Elapsed);
@@ -175,34 +168,43 @@ public sealed class XetSession : IAsyncDisposable
         if (Interlocked.Decrement(ref _running) == 0 && Volatile.Read(ref _disposed) != 0) _drained.TrySetResult(true);
     }
 
-    private static bool IsUpToDate(string destination, RepoEntry entry, string identity, DestinationLock record, CancellationToken cancellationToken)
-    {
-        var info = new FileInfo(destination);
-        if (info.Length != entry.Size) return false;
-        if (record.Read() is { } known && known.Describes(info, identity)) return true;
-        // No (valid) record: hash the local file once, then remember.
-        string actual = entry.XetHash is not null ? "xet:" + LocalFileHasher.XetFileId(destination, cancellationToken)
-            : entry.Sha256 is not null ? "sha256:" + LocalFileHasher.Sha256Hex(destination, cancellationToken)
-            : "git:" + LocalFileHasher.GitBlobSha1Hex(destination, cancellationToken);
-        if (!string.Equals(actual, identity, StringComparison.Ordinal)) return false;
-        // The bytes just hashed are the file's; forcing them to the device (cheap for a file from an earlier boot, whose
-        // pages are clean) lets the record outlive the next restart without another hash.
-        record.Write(identity, destination, synced: TryFlushToDisk(destination));
-        return true;
-    }
+    /// <summary>Fresh downloads a file gets after its bytes failed their hash, before the mismatch is final.</summary>
+    internal const int HashMismatchRetries = 2;
 
-    /// <summary>fsync of a file we may not be allowed to open for writing: false when it could not be done.</summary>
-    private static bool TryFlushToDisk(string path)
+    /// <summary>
+    /// Downloads one file (Xet or plain) into its partial file and moves it into place once verified. A download whose
+    /// bytes do not match the file's hash (corrupted in transit, a CDN or CAS serving wrong bytes) has discarded its
+    /// partial file; it is downloaded afresh, with fresh reconstructions and URLs, up to <see cref="HashMismatchRetries"/>
+    /// times, so a flaky transfer costs time rather than a failed job. The last mismatch is the error.
+    /// </summary>
+    private async Task<FileReconstructor.Outcome> DownloadVerifiedAsync(RepoEntry entry, string destination, IProgress<FileProgress> progress,
+        CancellationToken token)
     {
-        try
+        long received = 0;
+        for (var attempt = 0; ; attempt++)
         {
-            using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1);
-            file.Flush(flushToDisk: true);
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
+            try
+            {
+                FileReconstructor.Outcome outcome;
+                if (entry.IsXet && entry.XetHash is not null)
+                {
+                    _logger?.LogDebug("Downloading {Path} ({Size} bytes, Xet {FileId})", entry.Path, entry.Size, entry.XetHash);
+                    outcome = await FileReconstructor.RunAsync(_resources, CasFor(entry.Repo, entry.Revision), XetHash.Parse(entry.XetHash), entry.Size,
+                        entry.Path, destination, progress, token).ConfigureAwait(false);
+                }
+                else
+                {
+                    _logger?.LogDebug("Downloading {Path} ({Size} bytes, plain HTTP)", entry.Path, entry.Size);
+                    outcome = await PlainFileDownloader.RunAsync(_resources, _hub, entry, destination, progress, token).ConfigureAwait(false);
+                }
+                return outcome with { BytesReceived = received + outcome.BytesReceived, Resumed = outcome.Resumed && attempt == 0 };
+            }
+            catch (XetHashMismatchException mismatch) when (attempt < HashMismatchRetries && !token.IsCancellationRequested)
+            {
+                // A warning: the module shows the engine's warnings at -Verbose, so a refetch is never silent.
+                _logger?.LogWarning("{Path}: {Mismatch} Downloading it again (attempt {Attempt} of {Attempts})",
+                    entry.Path, mismatch.Message, attempt + 2, HashMismatchRetries + 1);
+            }
         }
     }
 

@@ -16,7 +16,7 @@ public sealed class LocalFileRecordTests : IDisposable
 
     private LocalFileRecord Recorded(bool synced, string? boot)
     {
-        var text = LocalFileRecord.Format("xet:abc", new FileInfo(_file), synced);
+        var text = LocalFileRecord.Format("xet:abc", new FileInfo(_file), synced, verified: true);
         var record = LocalFileRecord.Parse(text)!;
         return record with { Boot = boot };
     }
@@ -24,10 +24,10 @@ public sealed class LocalFileRecordTests : IDisposable
     [Fact]
     public void A_record_keeps_its_boot_and_whether_it_was_synced()
     {
-        var record = LocalFileRecord.Parse(LocalFileRecord.Format("xet:abc", new FileInfo(_file), synced: true))!;
+        var record = LocalFileRecord.Parse(LocalFileRecord.Format("xet:abc", new FileInfo(_file), synced: true, verified: true))!;
         Assert.True(record.Synced);
         Assert.Equal(BootSession.Current, record.Boot);
-        Assert.False(LocalFileRecord.Parse(LocalFileRecord.Format("xet:abc", new FileInfo(_file), synced: false))!.Synced);
+        Assert.False(LocalFileRecord.Parse(LocalFileRecord.Format("xet:abc", new FileInfo(_file), synced: false, verified: true))!.Synced);
     }
 
     [Fact]
@@ -50,6 +50,16 @@ public sealed class LocalFileRecordTests : IDisposable
         var info = new FileInfo(_file);
         var legacy = LocalFileRecord.Parse($"identity=xet:abc\nsize={info.Length}\nmtime={info.LastWriteTimeUtc.Ticks}\n")!;
         Assert.True(legacy.Describes(info, "xet:abc"));
+    }
+
+    [Fact]
+    public void A_record_says_whether_its_file_was_verified_and_an_earlier_versions_record_says_not()
+    {
+        // An earlier version wrote the same record for a -SkipVerification download: it cannot vouch for the bytes.
+        var info = new FileInfo(_file);
+        Assert.True(LocalFileRecord.Parse(LocalFileRecord.Format("xet:abc", info, synced: false, verified: true))!.Verified);
+        Assert.False(LocalFileRecord.Parse(LocalFileRecord.Format("xet:abc", info, synced: false, verified: false))!.Verified);
+        Assert.False(LocalFileRecord.Parse($"identity=xet:abc\nsize={info.Length}\nmtime={info.LastWriteTimeUtc.Ticks}\nboot={BootSession.Current}\nsynced=1\n")!.Verified);
     }
 
     [Fact]
