@@ -376,11 +376,12 @@ internal sealed partial class XorbRegistry
         return charge;
     }
 
-    /// <summary>Ready with no claims: evictable.</summary>
+    /// <summary>Ready with no claims: evictable. A block that is idle already stays where it is, once (an unclaimed
+    /// use leaving an idle block must not list it twice).</summary>
     private void EnterIdle(XorbBlock block)
     {
         Debug.Assert(Monitor.IsEntered(_gate));
-        block.IdleNode = _idle.AddLast(block);
+        block.IdleNode ??= _idle.AddLast(block);
     }
 
     private void LeaveIdle(XorbBlock block)

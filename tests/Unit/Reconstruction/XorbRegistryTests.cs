@@ -221,6 +221,25 @@ public class XorbRegistryTests
     }
 
     [Fact]
+    public async Task An_idle_block_is_listed_once_however_many_unclaimed_uses_leave_it()
+    {
+        // A file read the block and went on; another file, which planned two uses and claimed neither, failed.
+        var scene = new Scene();
+        var (block, first) = scene.Plan(0);
+        var (_, second) = scene.Plan(1);
+        var (_, third) = scene.Plan(2);
+        await scene.ClaimAndLoadAsync(block);
+        scene.Registry.Consumed(block, first);
+
+        Assert.Null(scene.Registry.Abandon(block, claimed: false, second));
+
+        Assert.Contains("(0 loading, 1 ready, 1 idle)", scene.Registry.Describe());
+        Assert.Null(scene.Registry.Abandon(block, claimed: false, third));
+        Assert.Contains("registry entries 0 (0 loading, 0 ready, 0 idle)", scene.Registry.Describe());
+        Assert.Equal(0, scene.Registry.Permits.Held);
+    }
+
+    [Fact]
     public async Task Abandoning_the_last_claim_of_a_loading_block_cancels_its_load()
     {
         var scene = new Scene();
