@@ -21,6 +21,10 @@ public enum HostileMetadata
     OversizedChunkHeader,
     /// <summary>Tree, reconstruction: a JSON body of tens of megabytes.</summary>
     EnormousJson,
+    /// <summary>Reconstruction: the first term and the range of its fetch claim <see cref="FaultRule.OversizedFetchChunks"/>
+    /// chunks (more than a xorb may hold) and the term the most bytes they could decode to (128 KiB each); the fetch
+    /// keeps its real, signed byte range.</summary>
+    OversizedFetch,
 }
 
 /// <summary>
@@ -76,6 +80,9 @@ public sealed record FaultRule
     public long? CorruptAtByte { get; init; }
 
     public HostileMetadata Hostile { get; init; }
+
+    /// <summary>Chunks an oversized fetch claims (<see cref="HostileMetadata.OversizedFetch"/>): past the 8,192 of a xorb.</summary>
+    public const int OversizedFetchChunks = 8200;
 
     /// <summary>Checks that the rule does something and its values are in range.</summary>
     public FaultRule Validated()
@@ -183,6 +190,7 @@ public sealed record FaultRule
         HostileMetadata.LyingUnpackedLength => "lying-length",
         HostileMetadata.OversizedChunkHeader => "chunk-header",
         HostileMetadata.EnormousJson => "huge-json",
+        HostileMetadata.OversizedFetch => "huge-fetch",
         _ => "none",
     };
 
@@ -194,7 +202,8 @@ public sealed record FaultRule
         "lying-length" => HostileMetadata.LyingUnpackedLength,
         "chunk-header" => HostileMetadata.OversizedChunkHeader,
         "huge-json" => HostileMetadata.EnormousJson,
-        _ => throw new FormatException($"unknown hostile kind '{value}' (dotdot, absolute, device, lying-length, chunk-header, huge-json)"),
+        "huge-fetch" => HostileMetadata.OversizedFetch,
+        _ => throw new FormatException($"unknown hostile kind '{value}' (dotdot, absolute, device, lying-length, chunk-header, huge-json, huge-fetch)"),
     };
 
     private static long ParseSize(string value)
