@@ -22,12 +22,20 @@ internal static class XorbDecoder
     /// the header walk; stored chunks always pass, so incompressible data is compacted with no second buffer); then
     /// <paramref name="rangeBuffers"/> is null. Only when that check fails (the terms under-described the ranges) is
     /// each range decoded into a buffer of its own from <paramref name="pool"/>, handed to the caller in
-    /// <paramref name="rangeBuffers"/> (returned to the pool here if decoding fails).
+    /// <paramref name="rangeBuffers"/> (returned to the pool here if decoding fails). Ranges that decode to more
+    /// than <paramref name="maxDecoded"/> bytes in all are refused after the header walk, before any decoded memory
+    /// is taken (see XorbRegistry.MaxLoadBytes).
     /// </summary>
     internal static DecodedXorbRange[] Decode(XorbFetch fetch, byte[] raw, IReadOnlyDictionary<ChunkRange, int> expected, bool hash,
-        XorbBufferPool? pool, int rawOffset, int outputOffset, out XorbBuffer[]? rangeBuffers)
+        XorbBufferPool? pool, int rawOffset, int outputOffset, out XorbBuffer[]? rangeBuffers, long maxDecoded = long.MaxValue)
     {
         var walk = Walk(fetch, raw, expected, rawOffset, outputOffset);
+        long decoded = 0;
+        foreach (var total in walk.Totals) decoded += total;
+        if (decoded > maxDecoded)
+            throw new XetProtocolException(
+                $"The fetch of xorb {fetch.Xorb} decodes to {decoded} bytes, more than the {maxDecoded} bytes one load may hold; " +
+                "its terms name fewer bytes than its ranges hold.");
         var count = fetch.Ranges.Count;
         var result = new DecodedXorbRange[count];
         var owned = walk.InPlace ? null : new XorbBuffer[count];

@@ -74,11 +74,10 @@ internal sealed class XorbLoader
         XorbBuffer[]? owned = null; // pool memory of this load, until the block takes it
         try
         {
-            if (fetch.TotalLength > int.MaxValue - 64)
-                throw new XetProtocolException($"The fetch of xorb {fetch.Xorb} asks for {fetch.TotalLength} bytes in one request.");
             var (expected, estimate) = _registry.LoadInputs(block);
             // One buffer for the whole load: the compressed bytes land at its tail and are decoded in place towards
-            // its start, so a load holds max(compressed, decoded) bytes, not both (see XorbDecoder).
+            // its start, so a load holds max(compressed, decoded) bytes, not both (see XorbDecoder). The registry
+            // planned only fetches whose footprint fits the buffer (XorbRegistry.MaxLoadBytes).
             var footprint = XorbRegistry.LoadFootprint(fetch.TotalLength, estimate, XorbBlock.ChunkCount(fetch));
             var buffer = _buffers.Rent(footprint);
             owned = new[] { buffer };
@@ -130,7 +129,8 @@ internal sealed class XorbLoader
             var fetched = clock.Elapsed;
             try
             {
-                var ranges = XorbDecoder.Decode(fetch, buffer.Array, expected, _verify, _buffers, rawOffset, buffer.Offset, out var rangeBuffers);
+                var ranges = XorbDecoder.Decode(fetch, buffer.Array, expected, _verify, _buffers, rawOffset, buffer.Offset,
+                    out var rangeBuffers, _registry.MaxLoadBytes);
                 _logger?.LogTrace("Loaded xorb {Xorb} ({Bytes} bytes): fetched in {Fetch:0.0} ms, decoded{Hashed} in {Decode:0.0} ms",
                     fetch.Xorb.ToString(), fetch.TotalLength, fetched.TotalMilliseconds, _verify ? " and hashed" : "",
                     (clock.Elapsed - fetched).TotalMilliseconds);

@@ -47,6 +47,13 @@ internal sealed partial class XorbRegistry
     /// </summary>
     internal const int InPlaceSlack = XorbChunkHeader.MaxUncompressedLength + 4096;
 
+    /// <summary>
+    /// The least <see cref="MaxLoadBytes"/> of any buffer: the fetch of a smallest segment (64 KiB, see
+    /// FileReconstructor.SegmentSizeFor) with a largest chunk at each end, its headers and the in-place slack fits,
+    /// so a tiny buffer still downloads honest files (each such load is charged the whole buffer and runs alone).
+    /// </summary>
+    internal const long MinimumLoadLimit = 1L << 20;
+
     private readonly object _gate = new();
     private readonly Dictionary<XetHash, List<XorbBlock>> _blocks = new();
     private readonly LinkedList<XorbBlock> _idle = new();
@@ -65,6 +72,7 @@ internal sealed partial class XorbRegistry
         // of a quarter of the buffer (a load's largest block, FileReconstructor.SegmentSizeFor) keep the small pieces
         // held between loads from cutting the free space into holes no load fits (XorbBufferPool).
         Buffers = new XorbBufferPool(bufferSize + bufferSize / 2, slotBytes: bufferSize / FileReconstructor.LoadsInFlight);
+        MaxLoadBytes = Math.Min(Math.Max(bufferSize, MinimumLoadLimit), int.MaxValue - 65536);
         _loader = new XorbLoader(this, Buffers, casConcurrency, verify, activity, logger);
         _logger = logger;
         _sessionToken = sessionToken;
@@ -74,6 +82,18 @@ internal sealed partial class XorbRegistry
 
     /// <summary>The memory loads download and decode into, reused by later loads.</summary>
     public XorbBufferPool Buffers { get; }
+
+    /// <summary>
+    /// The most bytes one load may hold, compressed or decoded: the buffer (at least <see cref="MinimumLoadLimit"/>,
+    /// at most what one array holds). A fetch that cannot fit is refused with <see cref="XetProtocolException"/>
+    /// before anything is allocated for it: when planned, from its byte ranges and the terms' lengths, and when
+    /// decoded, from its chunk headers (the terms may under-describe its ranges). Refused, not split: a presigned URL
+    /// signs exactly its set of byte ranges (X-Xet-Signed-Range; PROTOCOL.md 2.4: the Range header must match it,
+    /// other bytes get a 403), so neither a fetch nor a range can be asked for in parts. An honest CAS never names
+    /// such a fetch: a segment's fetch covers only its terms' chunks, at most the segment and a chunk at each end,
+    /// and segments are sized so that four such loads fit the buffer. So only a lying or broken server meets it.
+    /// </summary>
+    public long MaxLoadBytes { get; }
 
     /// <summary>Loads started since the session began (each is one xorb fetch request, retries aside).</summary>
     public long LoadsStarted => _loader.Started;
@@ -126,6 +146,7 @@ internal sealed partial class XorbRegistry
     {
         lock (_gate)
         {
+            CheckFits(fetch, decodedEstimate);
             var (block, index) = FindBlock(term);
             var created = block is null;
             if (block is null)
@@ -317,6 +338,18 @@ internal sealed partial class XorbRegistry
 
     // ---- lock held by callers ----
 
+    /// <summary>Refuses a fetch whose compressed bytes or expected decoded bytes (trusted up to 128 KiB a chunk),
+    /// with the slack decoding in place needs, exceed <see cref="MaxLoadBytes"/>.</summary>
+    private void CheckFits(XorbFetch fetch, long decodedEstimate)
+    {
+        var chunks = XorbBlock.ChunkCount(fetch);
+        var decoded = Math.Min(Math.Max(decodedEstimate, 0), chunks * (long)XorbChunkHeader.MaxUncompressedLength);
+        if (Math.Max(fetch.TotalLength, decoded) + InPlaceSlack <= MaxLoadBytes) return;
+        throw new XetProtocolException(
+            $"The reconstruction names a fetch of xorb {fetch.Xorb} ({chunks} chunks, {fetch.TotalLength} bytes, up to {decoded} bytes " +
+            $"decoded) that does not fit the {MaxLoadBytes}-byte buffer; its URL signs exactly these ranges, so it cannot be fetched in parts.");
+    }
+
     /// <summary>A loaded or loading block whose ranges hold the term's chunks (a loaded one first), or none.</summary>
     private (XorbBlock? Block, int Range) FindBlock(ReconstructionTerm term)
     {
@@ -399,12 +432,12 @@ internal sealed partial class XorbRegistry
     /// and the expected decoded bytes, plus <see cref="InPlaceSlack"/>. The estimate comes from the terms, so it is
     /// trusted only up to what the fetch's chunks can hold at most (<paramref name="chunks"/> x 128 KiB): lying
     /// metadata cannot make a load reserve more than its chunks could decode to. The load's buffer permits are
-    /// charged for this (clamped to the buffer): it is the memory the load really holds.
+    /// charged for this (clamped to the buffer): it is the memory the load really holds. A planned fetch's footprint
+    /// is at most <see cref="MaxLoadBytes"/> (see <see cref="CheckFits"/>), so one array always holds it.
     /// </summary>
     internal static long LoadFootprint(long compressed, long decodedEstimate, long chunks)
     {
         var bound = chunks * (long)XorbChunkHeader.MaxUncompressedLength;
-        var footprint = Math.Max(compressed, Math.Min(Math.Max(decodedEstimate, 0), bound)) + InPlaceSlack;
-        return footprint > int.MaxValue - 65536 ? compressed : footprint;
+        return Math.Max(compressed, Math.Min(Math.Max(decodedEstimate, 0), bound)) + InPlaceSlack;
     }
 }

@@ -317,4 +317,23 @@ public class XorbRegistryTests
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => scene.Registry.ClaimAsync(block, scene.Started, CancellationToken.None));
     }
+
+    [Theory]
+    [InlineData(64 * 1024)]
+    [InlineData(1 << 20)]
+    [InlineData(64L << 20)]
+    public void The_largest_honest_fetch_of_a_segment_fits_what_one_load_may_hold(long buffer)
+    {
+        // A segment's fetch holds its terms' chunks: the segment plus a whole chunk at each end, every other chunk of
+        // the minimum size (its headers). Fetches past the load limit are refused, so no honest one may be.
+        var registry = new XorbRegistry(buffer, casConcurrency: 1, verify: false, new TransferActivity(), logger: null, CancellationToken.None);
+        var segment = FileReconstructor.SegmentSizeFor(buffer, segmentSize: 8L << 30);
+        var decoded = segment + 2L * XorbChunkHeader.MaxUncompressedLength;
+        var chunks = decoded / GearChunker.MinChunk + 2;
+
+        var footprint = XorbRegistry.LoadFootprint(decoded + chunks * XorbChunkHeader.Size, decoded, chunks);
+
+        Assert.True(footprint <= registry.MaxLoadBytes, $"a {footprint}-byte load, {registry.MaxLoadBytes} allowed");
+        Assert.Equal(Math.Max(buffer, XorbRegistry.MinimumLoadLimit), registry.MaxLoadBytes);
+    }
 }
