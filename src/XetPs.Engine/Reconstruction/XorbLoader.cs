@@ -23,6 +23,9 @@ internal sealed class XorbLoader
     /// <summary>Fresh URLs asked for per load before a 403 is final (a refreshed URL can itself expire in flight).</summary>
     private const int MaxUrlRefreshes = 2;
 
+    /// <summary>Fetches per load, with fresh URLs, after bytes that do not decode, before the error is final.</summary>
+    internal const int MaxRefetches = 2;
+
     private readonly XorbRegistry _registry;
     private readonly XorbBufferPool _buffers;
     private readonly SemaphoreSlim _casPermits;
@@ -116,14 +119,20 @@ internal sealed class XorbLoader
         }
     }
 
-    /// <summary>Downloads the fetch into the tail of <paramref name="buffer"/> and decodes it; bytes that do not
-    /// decode (damaged in transit) are fetched once more before the error is final.</summary>
+    /// <summary>
+    /// Downloads the fetch into the tail of <paramref name="buffer"/> and decodes it. Bytes that do not decode (a
+    /// chunk header or compressed frame that does not check, a frame checksum that fails, a chunk of the wrong length:
+    /// <see cref="XorbFormatException"/>) are taken as damaged in transit, by a flaky CDN edge or proxy: they are
+    /// fetched again with fresh URLs, through the same refresh as a 403, up to <see cref="MaxRefetches"/> times,
+    /// each reported at Warning (what -Verbose shows), before the error is final. Lying metadata
+    /// (<see cref="XetProtocolException"/>) is not fetched again: the same answer would come back.
+    /// </summary>
     private async Task<(DecodedXorbRange[] Ranges, XorbBuffer[]? RangeBuffers)> FetchAndDecodeAsync(XorbBlock block, int generation,
         XorbFetch fetch, XorbBuffer buffer, IReadOnlyDictionary<ChunkRange, int> expected, CancellationToken cancellationToken)
     {
         var rawOffset = (int)(buffer.End - fetch.TotalLength);
         var clock = Stopwatch.StartNew();
-        for (var attempt = 0; ; attempt++)
+        for (var refetches = 0; ; refetches++)
         {
             fetch = await FetchAsync(block, generation, fetch, buffer.Array, rawOffset, cancellationToken).ConfigureAwait(false);
             var fetched = clock.Elapsed;
@@ -136,10 +145,11 @@ internal sealed class XorbLoader
                     (clock.Elapsed - fetched).TotalMilliseconds);
                 return (ranges, rangeBuffers);
             }
-            catch (XorbFormatException ex) when (attempt == 0)
+            catch (XorbFormatException ex) when (refetches < MaxRefetches)
             {
-                // Bytes damaged in transit decode badly: fetch them once more before blaming the xorb.
-                _logger?.LogDebug("Xorb {Xorb} did not decode ({Error}); fetching it again", fetch.Xorb.ToString(), ex.Message);
+                _logger?.LogWarning("Xorb {Xorb} did not decode ({Error}); fetching it again with fresh URLs ({Refetch} of {Max})",
+                    fetch.Xorb.ToString(), ex.Message, refetches + 1, MaxRefetches);
+                fetch = await RefreshAsync(block, generation, fetch, ex, cancellationToken).ConfigureAwait(false);
             }
         }
     }
