@@ -127,6 +127,7 @@ internal sealed class CasEndpoints
         }
         var plan = ReconstructionPlanner.Plan(record, _server.Store.Xorbs, start, endExclusive);
         if (fault?.Hostile == HostileMetadata.StraddlingChunk) ServeFirstChunkDifferently(plan);
+        if (fault?.Hostile == HostileMetadata.OversizedFetch) plan = ReconstructionPlanner.WithOversizedFetch(plan, FaultRule.OversizedFetchChunks);
         byte[] json = v2 ? WriteV2(plan, fault) : WriteV1(plan, fault);
         await HttpResults.WriteJsonAsync(context, json, "application/json", fault?.Hostile == HostileMetadata.EnormousJson).ConfigureAwait(false);
     }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using XetPs.Format;
 using XetPs.Emulator.Store;
 
@@ -81,6 +82,28 @@ internal static class ReconstructionPlanner
             plan.Xorbs.Add((hash, merged));
         }
         return plan;
+    }
+
+    /// <summary>
+    /// The hostile answer of <see cref="Faults.HostileMetadata.OversizedFetch"/>: the first term claims
+    /// <paramref name="chunks"/> chunks from its start and the most bytes they could decode to, and the range of its
+    /// xorb that holds it reaches as far in chunks; byte ranges (what the URL signs) stay real.
+    /// </summary>
+    public static ReconstructionPlan WithOversizedFetch(ReconstructionPlan plan, int chunks)
+    {
+        if (plan.Terms.Count == 0) return plan;
+        var first = plan.Terms[0];
+        var end = first.Start + chunks;
+        var hostile = new ReconstructionPlan { OffsetIntoFirstRange = plan.OffsetIntoFirstRange };
+        hostile.Terms.Add(first with { End = end, UnpackedLength = checked(chunks * XorbChunkHeader.MaxUncompressedLength) });
+        hostile.Terms.AddRange(plan.Terms.Skip(1));
+        foreach (var (xorb, ranges) in plan.Xorbs)
+        {
+            var widened = ranges.Select(r => xorb == first.Xorb && r.ChunkStart <= first.Start && first.End <= r.ChunkEnd
+                ? r with { ChunkEnd = Math.Max(r.ChunkEnd, end) } : r).ToList();
+            hostile.Xorbs.Add((xorb, widened));
+        }
+        return hostile;
     }
 
     private static PlannedRange Range(XorbMeta meta, int s, int e) => new(s, e, meta.ByteStart(s), meta.ByteEnd(e) - 1);

@@ -24,6 +24,10 @@ public enum HostileMetadata
     /// <summary>Reconstruction: an answer that starts inside its first chunk (a segment boundary cut it, so the
     /// previous segment served it too) serves that chunk from a xorb of its own, with one byte changed.</summary>
     StraddlingChunk,
+    /// <summary>Reconstruction: the first term and the range of its fetch claim <see cref="FaultRule.OversizedFetchChunks"/>
+    /// chunks (more than a xorb may hold) and the term the most bytes they could decode to (128 KiB each); the fetch
+    /// keeps its real, signed byte range.</summary>
+    OversizedFetch,
 }
 
 /// <summary>
@@ -79,6 +83,9 @@ public sealed record FaultRule
     public long? CorruptAtByte { get; init; }
 
     public HostileMetadata Hostile { get; init; }
+
+    /// <summary>Chunks an oversized fetch claims (<see cref="HostileMetadata.OversizedFetch"/>): past the 8,192 of a xorb.</summary>
+    public const int OversizedFetchChunks = 8200;
 
     /// <summary>Checks that the rule does something and its values are in range.</summary>
     public FaultRule Validated()
@@ -187,6 +194,7 @@ public sealed record FaultRule
         HostileMetadata.OversizedChunkHeader => "chunk-header",
         HostileMetadata.EnormousJson => "huge-json",
         HostileMetadata.StraddlingChunk => "straddle",
+        HostileMetadata.OversizedFetch => "huge-fetch",
         _ => "none",
     };
 
@@ -199,7 +207,8 @@ public sealed record FaultRule
         "chunk-header" => HostileMetadata.OversizedChunkHeader,
         "huge-json" => HostileMetadata.EnormousJson,
         "straddle" => HostileMetadata.StraddlingChunk,
-        _ => throw new FormatException($"unknown hostile kind '{value}' (dotdot, absolute, device, lying-length, chunk-header, huge-json)"),
+        "huge-fetch" => HostileMetadata.OversizedFetch,
+        _ => throw new FormatException($"unknown hostile kind '{value}' (dotdot, absolute, device, lying-length, chunk-header, huge-json, huge-fetch, straddle)"),
     };
 
     private static long ParseSize(string value)

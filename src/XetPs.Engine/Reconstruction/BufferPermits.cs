@@ -108,6 +108,16 @@ internal sealed class BufferPermits
     }
 
     /// <summary>
+    /// Waits for <paramref name="bytes"/> (clamped by the caller), as <see cref="AcquireAsync"/>, and hands them over
+    /// as a lease that returns them when disposed.
+    /// </summary>
+    public async Task<BufferLease> LeaseAsync(long bytes, CancellationToken cancellationToken)
+    {
+        await AcquireAsync(bytes, cancellationToken).ConfigureAwait(false);
+        return new BufferLease(this, bytes);
+    }
+
+    /// <summary>
     /// Takes <paramref name="bytes"/> even past the capacity. Only for data that is already in memory and was
     /// under-estimated by the server's metadata (chunks no term uses); the overdraft is repaid on release.
     /// </summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -12,8 +13,9 @@ namespace XetPs.Reconstruction;
 /// <summary>
 /// Single-flight registry of xorb data, shared by all files of a session: a term whose chunks lie in a block that
 /// is loading or loaded (for this file or another, this segment or an earlier one) uses that block instead of
-/// downloading again. The first claimant of an empty block pays its buffer permits and starts its load; every other
-/// claimant awaits the same task, holding no CAS permit and no buffer permit of its own.
+/// downloading again. The first claimant of an empty block pays its buffer permits and starts its load
+/// (<see cref="XorbLoader"/>); every other claimant awaits the same task, holding no CAS permit and no buffer permit
+/// of its own. Here: plan, claim, consume, abandon and eviction; the blocks' transitions are <see cref="XorbBlock"/>'s.
 ///
 /// Memory accounting: a load downloads into the tail of one pooled array and decodes in place towards its start, so
 /// it holds max(compressed, expected decoded) bytes plus a little slack (<see cref="LoadFootprint"/>), and is charged
@@ -30,43 +32,48 @@ namespace XetPs.Reconstruction;
 /// bytes (the permits call <see cref="EvictIdle"/> when a waiter is queued or stays queued after a release, and a
 /// block that turns idle while someone waits is evicted at once). So while a scheduler waits, the held bytes fall
 /// to zero, and since requests are clamped to the capacity the first waiter is then granted; waiters are FIFO, so
-/// every waiter is granted in turn. No lock is held across an await anywhere here.
+/// every waiter is granted in turn. No lock is held across an await anywhere here, and no lease is returned under
+/// the lock (a release runs eviction, which takes it). <see cref="AssertInvariants"/> checks the states this
+/// argument relies on at every exit of the lock (debug builds).
 /// </summary>
-internal sealed class XorbRegistry
+internal sealed partial class XorbRegistry
 {
     /// <summary>A load a file started: the file waits for it before returning unless another file still reads it.</summary>
     internal readonly record struct StartedLoad(XorbBlock Block, int Generation, Task Completion);
 
-    /// <summary>Fresh URLs asked for per load before a 403 is final (a refreshed URL can itself expire in flight).</summary>
-    private const int MaxUrlRefreshes = 2;
+    /// <summary>
+    /// Room a load's one array needs beyond max(compressed, decoded): an LZ4 chunk must not be decoded over its own
+    /// compressed bytes, so the decoded front may have to stay up to one chunk's frame behind the compressed tail.
+    /// </summary>
+    internal const int InPlaceSlack = XorbChunkHeader.MaxUncompressedLength + 4096;
+
+    /// <summary>
+    /// The least <see cref="MaxLoadBytes"/> of any buffer: the fetch of a smallest segment (64 KiB, see
+    /// FileReconstructor.SegmentSizeFor) with a largest chunk at each end, its headers and the in-place slack fits,
+    /// so a tiny buffer still downloads honest files (each such load is charged the whole buffer and runs alone).
+    /// </summary>
+    internal const long MinimumLoadLimit = 1L << 20;
 
     private readonly object _gate = new();
     private readonly Dictionary<XetHash, List<XorbBlock>> _blocks = new();
     private readonly LinkedList<XorbBlock> _idle = new();
-    private readonly SemaphoreSlim _casPermits;
-    private readonly TransferActivity _activity;
-    private readonly bool _verify;
+    private readonly XorbLoader _loader;
     private readonly ILogger? _logger;
     private readonly CancellationToken _sessionToken;
     private long _planSequence;
-    private int _loadsRunning;
-    private int _casPermitsHeld;
-    private long _loadsStarted;
 
     public XorbRegistry(long bufferSize, int casConcurrency, bool verify, TransferActivity activity, ILogger? logger,
         CancellationToken sessionToken)
     {
         Permits = new BufferPermits(bufferSize, EvictIdle);
         // Slabs for the buffer plus a half: loads in use are charged to the permits, so the buffer's worth of slabs
-        // holds them all; the half (two segments) is room for fragmentation. With only a quarter, loads of 4 GiB of
-        // random data at a 64 MiB buffer missed the slabs three times and left 48 MiB of large-object garbage (peak
-        // RSS 236 MiB); with a half none missed (157 MiB). Slab pages never written cost no resident memory. Slots of
-        // a quarter of the buffer (a load's largest block, FileReconstructor.SegmentSizeFor) keep the small pieces
+        // holds them all; the half (two segments) is room for fragmentation, which with a quarter still sent some
+        // loads to arrays of their own (large-object garbage). Slab pages never written cost no resident memory. Slots
+        // of a quarter of the buffer (a load's largest block, FileReconstructor.SegmentSizeFor) keep the small pieces
         // held between loads from cutting the free space into holes no load fits (XorbBufferPool).
         Buffers = new XorbBufferPool(bufferSize + bufferSize / 2, slotBytes: bufferSize / FileReconstructor.LoadsInFlight);
-        _casPermits = new SemaphoreSlim(casConcurrency, casConcurrency);
-        _verify = verify;
-        _activity = activity;
+        MaxLoadBytes = Math.Min(Math.Max(bufferSize, MinimumLoadLimit), int.MaxValue - 65536);
+        _loader = new XorbLoader(this, Buffers, casConcurrency, verify, activity, logger);
         _logger = logger;
         _sessionToken = sessionToken;
     }
@@ -76,13 +83,25 @@ internal sealed class XorbRegistry
     /// <summary>The memory loads download and decode into, reused by later loads.</summary>
     public XorbBufferPool Buffers { get; }
 
+    /// <summary>
+    /// The most bytes one load may hold, compressed or decoded: the buffer (at least <see cref="MinimumLoadLimit"/>,
+    /// at most what one array holds). A fetch that cannot fit is refused with <see cref="XetProtocolException"/>
+    /// before anything is allocated for it: when planned, from its byte ranges and the terms' lengths, and when
+    /// decoded, from its chunk headers (the terms may under-describe its ranges). Refused, not split: a presigned URL
+    /// signs exactly its set of byte ranges (X-Xet-Signed-Range; PROTOCOL.md 2.4: the Range header must match it,
+    /// other bytes get a 403), so neither a fetch nor a range can be asked for in parts. An honest CAS never names
+    /// such a fetch: a segment's fetch covers only its terms' chunks, at most the segment and a chunk at each end,
+    /// and segments are sized so that four such loads fit the buffer. So only a lying or broken server meets it.
+    /// </summary>
+    public long MaxLoadBytes { get; }
+
     /// <summary>Loads started since the session began (each is one xorb fetch request, retries aside).</summary>
-    public long LoadsStarted => Interlocked.Read(ref _loadsStarted);
+    public long LoadsStarted => _loader.Started;
 
     /// <summary>Loads whose task has not finished yet.</summary>
-    public int LoadsRunning => Volatile.Read(ref _loadsRunning);
+    public int LoadsRunning => _loader.Running;
 
-    public int CasPermitsHeld => Volatile.Read(ref _casPermitsHeld);
+    public int CasPermitsHeld => _loader.CasPermitsHeld;
 
     /// <summary>Blocks currently registered (planned, loading, ready or idle).</summary>
     public int BlockCount
@@ -127,48 +146,29 @@ internal sealed class XorbRegistry
     {
         lock (_gate)
         {
-            _blocks.TryGetValue(term.Xorb, out var list);
-            XorbBlock? chosen = null;
-            var chosenIndex = -1;
-            foreach (var block in list ?? Enumerable.Empty<XorbBlock>())
+            CheckFits(fetch, decodedEstimate);
+            var (block, index) = FindBlock(term);
+            var created = block is null;
+            if (block is null)
             {
-                var index = block.FindRange(term.Chunks);
-                if (index < 0) continue;
-                var better = chosen is null || (block.State != XorbBlockState.Empty && chosen.State == XorbBlockState.Empty);
-                if (better)
-                {
-                    chosen = block;
-                    chosenIndex = index;
-                }
-            }
-            if (chosen is null)
-            {
-                chosen = new XorbBlock(fetch, decodedEstimate, reader);
-                chosenIndex = chosen.FindRange(term.Chunks);
-                if (chosenIndex < 0)
+                block = new XorbBlock(fetch, decodedEstimate, reader, _gate);
+                index = block.FindRange(term.Chunks);
+                if (index < 0)
                     throw new XetProtocolException($"The reconstruction gives no range of xorb {term.Xorb} holding chunks {term.Chunks}.");
-                if (list is null) _blocks[term.Xorb] = list = new List<XorbBlock>();
-                list.Add(chosen);
             }
             // Checked before anything is counted: a plan that throws here leaves no use on the block (its segment
             // abandons only the terms planned before it, and a leaked use would keep the block, and its memory, forever).
-            if (chosen.ExpectedTerms.TryGetValue(term.Chunks, out var expectedLength) && expectedLength != term.UnpackedLength)
-                throw new XetProtocolException(
-                    $"The reconstruction gives two lengths ({expectedLength} and {term.UnpackedLength}) for chunks {term.Chunks} of xorb {term.Xorb}.");
-            if (chosen.State == XorbBlockState.Empty && SameRanges(chosen.Fetch, fetch))
+            block.CheckTermLength(term);
+            if (created)
             {
-                // Not loaded yet: the newest plan's URL is the freshest.
-                chosen.Fetch = fetch;
-                chosen.Reader = reader;
-                chosen.DecodedEstimate = Math.Max(chosen.DecodedEstimate, decodedEstimate);
+                if (!_blocks.TryGetValue(term.Xorb, out var list)) _blocks[term.Xorb] = list = new List<XorbBlock>();
+                list.Add(block);
             }
-            chosen.Planned++;
             sequence = ++_planSequence;
-            chosen.PendingUses.Add(sequence);
-            chosen.UrlSources[sequence] = urls;
-            chosen.ExpectedTerms[term.Chunks] = term.UnpackedLength;
-            rangeIndex = chosenIndex;
-            return chosen;
+            block.AddUse(term, sequence, fetch, decodedEstimate, reader, urls);
+            rangeIndex = index;
+            AssertInvariants();
+            return block;
         }
     }
 
@@ -185,100 +185,92 @@ internal sealed class XorbRegistry
         lock (_gate)
         {
             if (block.Dropped) throw new InvalidOperationException("A dropped xorb block was claimed: a planned term was released twice.");
-            block.Claims++;
-            if (block.IdleNode is not null)
-            {
-                _idle.Remove(block.IdleNode);
-                block.IdleNode = null;
-            }
-            if (block.Load is not null) return block.Load;
-            charge = ChargeOf(block);
+            block.Claim();
+            LeaveIdle(block);
+            var load = block.Load;
+            charge = load is null ? ChargeOf(block) : 0;
+            AssertInvariants();
+            if (load is not null) return load;
         }
 
-        var acquired = false;
         try
         {
-            while (true)
-            {
-                await Permits.AcquireAsync(charge, cancellationToken).ConfigureAwait(false);
-                acquired = true;
-                long needed;
-                lock (_gate)
-                {
-                    if (block.Load is not null) return block.Load; // another claimant started it meanwhile
-                    // While this claim waited, a later plan of the same ranges may have raised the block's estimate
-                    // (terms of another segment or file): the load rents and keeps a buffer sized from the estimate
-                    // it starts with, so it must be charged for that one. Top up only if the bytes are free at once;
-                    // otherwise give everything back and queue again for the whole amount (waiting while holding
-                    // permits is the stall this registry exists to avoid).
-                    needed = ChargeOf(block);
-                    if (needed > charge && Permits.TryAcquire(needed - charge)) charge = needed;
-                    if (needed <= charge)
-                    {
-                        var generation = ++block.Generation;
-                        var cts = CancellationTokenSource.CreateLinkedTokenSource(_sessionToken);
-                        block.LoadCancellation = cts;
-                        block.State = XorbBlockState.Loading; // freezes the estimate (see Plan)
-                        Interlocked.Increment(ref _loadsRunning);
-                        Interlocked.Increment(ref _loadsStarted);
-                        // Task.Run: the load must not start running under this lock.
-                        var fetch = block.Fetch;
-                        // The completion signal holds no reference to the bytes, so the file's list of started loads
-                        // never keeps a finished block's memory alive.
-                        var completion = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-                        var chargeOfLoad = charge;
-                        var load = Task.Run(() => LoadAsync(block, generation, fetch, chargeOfLoad, cts, completion));
-                        block.Load = load;
-                        block.LoadEnded = completion.Task;
-                        startedLoads.Add(new StartedLoad(block, generation, completion.Task));
-                        acquired = false; // the load owns the charge now
-                        return load;
-                    }
-                }
-                acquired = false;
-                Permits.Release(charge);
-                charge = needed;
-            }
+            return await StartLoadAsync(block, charge, startedLoads, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            if (acquired)
-            {
-                Permits.Release(charge); // before the wait below: nothing is held across it
-                acquired = false;
-            }
-            long release;
+            BufferLease? release;
             Task? cancelledLoad;
             lock (_gate)
             {
-                block.Claims--;
+                block.Unclaim();
                 AfterClaimReleased(block, out release, out cancelledLoad);
+                AssertInvariants();
             }
             ReleaseAndEvict(release);
             if (cancelledLoad is not null) await cancelledLoad.ConfigureAwait(false); // see Abandon
             throw;
         }
-        finally
+    }
+
+    /// <summary>
+    /// Waits for <paramref name="charge"/> bytes and starts the block's load with them, unless another claimant
+    /// started it meanwhile. While this claim waited, a later plan of the same ranges may have raised the block's
+    /// estimate (terms of another segment or file): the load rents and keeps a buffer sized from the estimate it
+    /// starts with, so it must be charged for that one. It tops up only if the bytes are free at once; otherwise it
+    /// gives everything back and queues again for the whole amount (waiting while holding permits is the stall this
+    /// registry exists to avoid). The lease returns its bytes on every path that does not hand it to the load.
+    /// </summary>
+    private async Task<Task<DecodedXorbRange[]>> StartLoadAsync(XorbBlock block, long charge, List<StartedLoad> startedLoads,
+        CancellationToken cancellationToken)
+    {
+        while (true)
         {
-            if (acquired) Permits.Release(charge);
+            using var lease = await Permits.LeaseAsync(charge, cancellationToken).ConfigureAwait(false);
+            lock (_gate)
+            {
+                var load = block.Load; // another claimant started it meanwhile
+                charge = ChargeOf(block);
+                if (load is null && (charge <= lease.Bytes || lease.TryGrow(charge - lease.Bytes)))
+                    load = StartLoad(block, lease.Split(lease.Bytes), startedLoads);
+                AssertInvariants();
+                if (load is not null) return load;
+            }
         }
     }
 
+    /// <summary>Empty -> Loading, under the lock: the load owns <paramref name="lease"/> from now on.</summary>
+    private Task<DecodedXorbRange[]> StartLoad(XorbBlock block, BufferLease lease, List<StartedLoad> startedLoads)
+    {
+        Debug.Assert(Monitor.IsEntered(_gate));
+        var generation = block.Generation + 1;
+        var cancellation = CancellationTokenSource.CreateLinkedTokenSource(_sessionToken);
+        // The completion signal holds no reference to the bytes, so the file's list of started loads never keeps a
+        // finished block's memory alive.
+        var completion = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var load = _loader.Start(block, generation, block.Fetch, lease, cancellation, completion);
+        block.BeginLoad(generation, load, completion.Task, cancellation, lease);
+        startedLoads.Add(new StartedLoad(block, generation, completion.Task));
+        return load;
+    }
+
     /// <summary>What a load of <paramref name="block"/> holds, and is charged, from its current estimate (under the lock).</summary>
-    private long ChargeOf(XorbBlock block) =>
-        Permits.Clamp(LoadFootprint(block.CompressedLength, block.DecodedEstimate, ChunkCount(block.Fetch)));
+    private long ChargeOf(XorbBlock block)
+    {
+        Debug.Assert(Monitor.IsEntered(_gate));
+        return Permits.Clamp(LoadFootprint(block.CompressedLength, block.DecodedEstimate, XorbBlock.ChunkCount(block.Fetch)));
+    }
 
     /// <summary>One planned and claimed term has taken its bytes.</summary>
     public void Consumed(XorbBlock block, long sequence)
     {
-        long release;
+        BufferLease? release;
         lock (_gate)
         {
-            block.Claims--;
-            block.Planned--;
-            block.PendingUses.Remove(sequence);
-            block.UrlSources.Remove(sequence);
+            block.Unclaim();
+            block.RemoveUse(sequence);
             AfterClaimReleased(block, out release, out _); // its load has ended: the term read it
+            AssertInvariants();
         }
         ReleaseAndEvict(release);
     }
@@ -290,15 +282,14 @@ internal sealed class XorbRegistry
     /// </summary>
     public Task? Abandon(XorbBlock block, bool claimed, long sequence)
     {
-        long release;
+        BufferLease? release;
         Task? cancelledLoad;
         lock (_gate)
         {
-            if (claimed) block.Claims--;
-            block.Planned--;
-            block.PendingUses.Remove(sequence);
-            block.UrlSources.Remove(sequence);
+            if (claimed) block.Unclaim();
+            block.RemoveUse(sequence);
             AfterClaimReleased(block, out release, out cancelledLoad);
+            AssertInvariants();
         }
         ReleaseAndEvict(release);
         return cancelledLoad;
@@ -317,45 +308,85 @@ internal sealed class XorbRegistry
     /// </summary>
     public void EvictIdle()
     {
-        long freed = 0;
+        BufferLease? freed = null;
         lock (_gate)
         {
             var need = Permits.Shortfall;
-            while (need > freed && _idle.Count > 0)
+            while (need > (freed?.Bytes ?? 0) && _idle.Count > 0)
             {
                 var victim = _idle.First!;
                 for (var node = victim.Next; node is not null; node = node.Next)
-                    if (NextUse(node.Value) > NextUse(victim.Value)) victim = node;
+                    if (node.Value.NextUse > victim.Value.NextUse) victim = node;
                 var block = victim.Value;
-                _idle.Remove(victim);
-                block.IdleNode = null;
-                freed += Unload(block, out _); // idle: ready, no load in flight
+                LeaveIdle(block);
+                freed = Gather(freed, Unload(block, out _)); // idle: ready, no load in flight
                 _logger?.LogTrace("Evicted idle xorb block {Block} to admit a waiting term", block.ToString());
             }
+            AssertInvariants();
         }
-        Permits.Release(freed);
+        freed?.Dispose();
     }
 
-    /// <summary>Returns permits, then evicts idle blocks if a waiter still lacks bytes (a block may just have turned idle).</summary>
-    private void ReleaseAndEvict(long release)
+    /// <summary>Returns a lease taken from a block under the lock, then evicts idle blocks if a waiter still lacks
+    /// bytes (a block may just have turned idle, with nothing returned).</summary>
+    internal void ReleaseAndEvict(BufferLease? release)
     {
-        Permits.Release(release);
+        Debug.Assert(!Monitor.IsEntered(_gate), "a lease returned under the registry's lock would run eviction inside it");
+        release?.Dispose();
         if (Permits.HasWaiters) EvictIdle();
     }
 
-    private static long NextUse(XorbBlock block) => block.PendingUses.Count == 0 ? long.MaxValue : block.PendingUses.Min;
-
     // ---- lock held by callers ----
 
-    private void AfterClaimReleased(XorbBlock block, out long release, out Task? cancelledLoad)
+    /// <summary>Refuses a fetch whose compressed bytes or expected decoded bytes (trusted up to 128 KiB a chunk),
+    /// with the slack decoding in place needs, exceed <see cref="MaxLoadBytes"/>.</summary>
+    private void CheckFits(XorbFetch fetch, long decodedEstimate)
     {
-        release = 0;
+        var chunks = XorbBlock.ChunkCount(fetch);
+        var decoded = Math.Min(Math.Max(decodedEstimate, 0), chunks * (long)XorbChunkHeader.MaxUncompressedLength);
+        if (Math.Max(fetch.TotalLength, decoded) + InPlaceSlack <= MaxLoadBytes) return;
+        throw new XetProtocolException(
+            $"The reconstruction names a fetch of xorb {fetch.Xorb} ({chunks} chunks, {fetch.TotalLength} bytes, up to {decoded} bytes " +
+            $"decoded) that does not fit the {MaxLoadBytes}-byte buffer; its URL signs exactly these ranges, so it cannot be fetched in parts.");
+    }
+
+    /// <summary>A loaded or loading block whose ranges hold the term's chunks (a loaded one first), or none.</summary>
+    private (XorbBlock? Block, int Range) FindBlock(ReconstructionTerm term)
+    {
+        Debug.Assert(Monitor.IsEntered(_gate));
+        if (!_blocks.TryGetValue(term.Xorb, out var list)) return (null, -1);
+        XorbBlock? chosen = null;
+        var chosenIndex = -1;
+        foreach (var block in list)
+        {
+            var index = block.FindRange(term.Chunks);
+            if (index < 0) continue;
+            if (chosen is null || (block.State != XorbBlockState.Empty && chosen.State == XorbBlockState.Empty))
+            {
+                chosen = block;
+                chosenIndex = index;
+            }
+        }
+        return (chosen, chosenIndex);
+    }
+
+    /// <summary>
+    /// After a claim or a use left <paramref name="block"/>: with no claim left, a block with no planned use either is
+    /// dropped, a ready one turns idle (a waiter lacking bytes has it evicted, farthest next use first, by the
+    /// caller after the lock), and a loading one is unloaded: nobody waits for its load any more (its claimants'
+    /// files ended), so it is stopped and no task outlives them; a later claimant starts a fresh load.
+    /// </summary>
+    private void AfterClaimReleased(XorbBlock block, out BufferLease? release, out Task? cancelledLoad)
+    {
+        Debug.Assert(Monitor.IsEntered(_gate));
+        release = null;
         cancelledLoad = null;
         if (block.Claims > 0 || block.Dropped) return;
         if (block.Planned <= 0)
         {
+            LeaveIdle(block);
             release = Unload(block, out cancelledLoad);
-            block.Dropped = true;
+            block.Drop();
             if (_blocks.TryGetValue(block.Xorb, out var list))
             {
                 list.Remove(block);
@@ -363,425 +394,50 @@ internal sealed class XorbRegistry
             }
             return;
         }
-        switch (block.State)
-        {
-            case XorbBlockState.Ready:
-                block.IdleNode = _idle.AddLast(block);
-                // A waiter lacking bytes has it evicted (farthest next use first) by the caller, after the lock.
-                break;
-            case XorbBlockState.Loading:
-                // Nobody waits for this load any more (its claimants' files ended): stop it, so no task outlives
-                // them; a later claimant starts a fresh load.
-                release = Unload(block, out cancelledLoad);
-                break;
-        }
+        if (block.State == XorbBlockState.Ready) EnterIdle(block);
+        else if (block.State == XorbBlockState.Loading) release = Unload(block, out cancelledLoad);
     }
 
-    /// <summary>Returns the block to Empty; cancels a load in flight, whose end is <paramref name="cancelledLoad"/>.
-    /// Returns the permits to release.</summary>
-    private long Unload(XorbBlock block, out Task? cancelledLoad)
+    /// <summary>Returns the block to Empty (see <see cref="XorbBlock.Unload"/>) and its buffers to the pool; returns
+    /// the lease of its memory, to dispose after the lock.</summary>
+    private BufferLease? Unload(XorbBlock block, out Task? cancelledLoad)
     {
-        cancelledLoad = block.State == XorbBlockState.Loading ? block.LoadEnded : null;
-        if (block.IdleNode is not null)
-        {
-            _idle.Remove(block.IdleNode);
-            block.IdleNode = null;
-        }
-        var release = block.State == XorbBlockState.Ready ? block.Charge : 0; // a loading block's load owns its charge
-        if (block.State == XorbBlockState.Loading)
-        {
-            try
-            {
-                block.LoadCancellation?.Cancel();
-            }
-            catch (AggregateException)
-            {
-                // Callbacks of an HTTP request being cancelled; the load is ending anyway.
-            }
-            catch (ObjectDisposedException)
-            {
-                // The load finished meanwhile.
-            }
-        }
-        ReturnBuffers(block.Buffers); // no claims: no writer reads them any more
-        block.Buffers = null;
-        block.Generation++;
-        block.State = XorbBlockState.Empty;
-        block.Load = null;
-        block.LoadEnded = null;
-        block.LoadCancellation = null;
-        block.Data = null;
-        block.Charge = 0;
-        return release;
+        Debug.Assert(Monitor.IsEntered(_gate));
+        var (charge, buffers) = block.Unload(out cancelledLoad);
+        if (buffers is not null)
+            foreach (var buffer in buffers) Buffers.Return(buffer);
+        return charge;
     }
 
-    private void ReturnBuffers(XorbBuffer[]? buffers)
+    /// <summary>Ready with no claims: evictable. A block that is idle already stays where it is, once (an unclaimed
+    /// use leaving an idle block must not list it twice).</summary>
+    private void EnterIdle(XorbBlock block)
     {
-        if (buffers is null) return;
-        foreach (var buffer in buffers) Buffers.Return(buffer);
+        Debug.Assert(Monitor.IsEntered(_gate));
+        block.IdleNode ??= _idle.AddLast(block);
     }
 
-    private static long ChunkCount(XorbFetch fetch)
+    private void LeaveIdle(XorbBlock block)
     {
-        long chunks = 0;
-        foreach (var range in fetch.Ranges) chunks += range.Chunks.Count;
-        return chunks;
+        Debug.Assert(Monitor.IsEntered(_gate));
+        if (block.IdleNode is null) return;
+        _idle.Remove(block.IdleNode);
+        block.IdleNode = null;
     }
 
-    private static bool SameRanges(XorbFetch a, XorbFetch b)
-    {
-        if (a.Ranges.Count != b.Ranges.Count) return false;
-        for (var i = 0; i < a.Ranges.Count; i++)
-        {
-            var x = a.Ranges[i];
-            var y = b.Ranges[i];
-            if (x.ByteStart != y.ByteStart || x.ByteEndInclusive != y.ByteEndInclusive || x.Chunks != y.Chunks) return false;
-        }
-        return true;
-    }
-
-    // ---- the load: one HTTP request (plus one URL refresh on 403), then decode and hash ----
-
-    private async Task<DecodedXorbRange[]> LoadAsync(XorbBlock block, int generation, XorbFetch fetch, long charge,
-        CancellationTokenSource cancellation, TaskCompletionSource<bool> completion)
-    {
-        var cancellationToken = cancellation.Token;
-        var ownedCharge = charge;
-        XorbBuffer? raw = null;
-        XorbBuffer[]? kept = null; // what the decoded ranges live in, until published on the block
-        DecodedXorbRange[]? decoded = null;
-        var published = false;
-        try
-        {
-            if (fetch.TotalLength > int.MaxValue - 64)
-                throw new XetProtocolException($"The fetch of xorb {fetch.Xorb} asks for {fetch.TotalLength} bytes in one request.");
-            Dictionary<ChunkRange, int> expected;
-            long estimate;
-            lock (_gate)
-            {
-                expected = new Dictionary<ChunkRange, int>(block.ExpectedTerms);
-                estimate = block.DecodedEstimate;
-            }
-            // One buffer for the whole load: the compressed bytes land at its tail and are decoded in place towards
-            // its start, so a load holds max(compressed, decoded) bytes, not both (see Decode).
-            var footprint = LoadFootprint(fetch.TotalLength, estimate, ChunkCount(fetch));
-            var buffer = Buffers.Rent(footprint);
-            raw = buffer;
-            var rawOffset = (int)(buffer.End - fetch.TotalLength);
-
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            TimeSpan fetched = default;
-            for (var attempt = 0; ; attempt++)
-            {
-                fetch = await FetchAsync(block, generation, fetch, buffer.Array, rawOffset, cancellationToken).ConfigureAwait(false);
-                fetched = clock.Elapsed;
-                try
-                {
-                    decoded = Decode(fetch, buffer.Array, expected, _verify, Buffers, rawOffset, buffer.Offset, out var rangeBuffers);
-                    kept = rangeBuffers;
-                    _logger?.LogTrace("Loaded xorb {Xorb} ({Bytes} bytes): fetched in {Fetch:0.0} ms, decoded{Hashed} in {Decode:0.0} ms",
-                        fetch.Xorb.ToString(), fetch.TotalLength, fetched.TotalMilliseconds, _verify ? " and hashed" : "",
-                        (clock.Elapsed - fetched).TotalMilliseconds);
-                    break;
-                }
-                catch (XorbFormatException ex) when (attempt == 0)
-                {
-                    // Bytes damaged in transit decode badly: fetch them once more before blaming the xorb.
-                    _logger?.LogDebug("Xorb {Xorb} did not decode ({Error}); fetching it again", fetch.Xorb.ToString(), ex.Message);
-                }
-            }
-            // Bytes the block keeps for its readers: the load's buffer itself when its ranges were decoded in place
-            // (as charged), else the ranges' own buffers (the load's buffer is free again). The pool's rounding
-            // (under one 4 KiB granule) is not charged.
-            long decodedBytes = 0;
-            if (kept is null && decoded.Length > 0)
-            {
-                kept = new[] { buffer };
-                decodedBytes = footprint;
-            }
-            else
-            {
-                kept ??= Array.Empty<XorbBuffer>();
-                foreach (var range in decoded) decodedBytes += range.Length;
-                Buffers.Return(buffer);
-            }
-            raw = null;
-
-            long release = 0;
-            lock (_gate)
-            {
-                if (block.Generation != generation)
-                {
-                    // Detached (cancelled or dropped) while downloading: nobody will read it.
-                    cancellationToken.ThrowIfCancellationRequested();
-                    throw new OperationCanceledException("The xorb load was abandoned by every reader.");
-                }
-                var keep = Permits.Clamp(decodedBytes);
-                published = true;
-                block.Data = decoded;
-                block.Buffers = kept;
-                block.State = XorbBlockState.Ready;
-                block.Charge = keep;
-                if (keep > ownedCharge)
-                {
-                    // The server's terms under-described the ranges (chunks no term uses): the bytes are already in
-                    // memory, so account for them rather than pretend.
-                    Permits.ForceAcquire(keep - ownedCharge);
-                    ownedCharge = 0;
-                }
-                else
-                {
-                    ownedCharge -= keep; // the rest (compressed bytes, over-estimate) is returned in finally
-                }
-                if (block.Claims == 0) AfterClaimReleased(block, out release, out _); // ready now: no load to cancel
-            }
-            ReleaseAndEvict(release);
-            return decoded;
-        }
-        catch (Exception ex)
-        {
-            lock (_gate)
-            {
-                if (block.Generation == generation)
-                {
-                    block.Generation++;
-                    block.State = XorbBlockState.Empty;
-                    block.Load = null;
-                    block.LoadEnded = null;
-                    block.LoadCancellation = null;
-                }
-            }
-            if (ex is not OperationCanceledException)
-                _logger?.LogDebug("Load of xorb {Xorb} failed: {Error}", fetch.Xorb.ToString(), ex.Message);
-            throw;
-        }
-        finally
-        {
-            // A load that did not publish owns its buffers; nobody else has seen them.
-            if (raw is { } unused) Buffers.Return(unused);
-            if (!published) ReturnBuffers(kept);
-            lock (_gate)
-            {
-                if (ReferenceEquals(block.LoadCancellation, cancellation)) block.LoadCancellation = null;
-            }
-            cancellation.Dispose(); // unregisters from the session token
-            Permits.Release(ownedCharge);
-            Interlocked.Decrement(ref _loadsRunning);
-            completion.TrySetResult(true);
-        }
-    }
-
-    /// <summary>
-    /// One HTTP request for all ranges of <paramref name="fetch"/> under a CAS permit; on a 403 (expired URL) the
-    /// permit is returned, fresh URLs are fetched through the segment of a file that still reads the block
-    /// (single-flight there; see <see cref="LiveUrlSource"/>) and the request is made once more. Returns the fetch
-    /// actually used.
-    /// </summary>
-    private async Task<XorbFetch> FetchAsync(XorbBlock block, int generation, XorbFetch fetch, byte[] raw, int rawOffset,
-        CancellationToken cancellationToken)
-    {
-        XetUrlExpiredException? expired = null;
-        for (var attempt = 0; ; attempt++)
-        {
-            ICasReader reader;
-            lock (_gate) reader = block.Reader;
-            await _casPermits.WaitAsync(cancellationToken).ConfigureAwait(false);
-            Interlocked.Increment(ref _casPermitsHeld);
-            try
-            {
-                await reader.FetchXorbRangesAsync(fetch, raw.AsMemory(rawOffset, (int)fetch.TotalLength), cancellationToken).ConfigureAwait(false);
-                _activity.Received(fetch.TotalLength);
-                return fetch;
-            }
-            catch (XetUrlExpiredException ex) when (attempt < MaxUrlRefreshes)
-            {
-                expired = ex; // refreshed below, outside the CAS permit
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _casPermitsHeld);
-                _casPermits.Release();
-            }
-            _logger?.LogDebug("Presigned URL of xorb {Xorb} refused (expired); fetching fresh URLs", fetch.Xorb.ToString());
-            XorbFetch fresh;
-            while (true)
-            {
-                XorbUrlSource? urls;
-                lock (_gate) urls = LiveUrlSource(block);
-                // No file still running reads the block: its load is being cancelled; the refused URL is the cause.
-                if (urls is null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(expired!).Throw();
-                try
-                {
-                    fresh = await urls!.Refresh(fetch, cancellationToken).ConfigureAwait(false);
-                    break;
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && urls!.FileToken.IsCancellationRequested)
-                {
-                    // That file ended while it was asked (its refresh ends with it): ask a file still reading the block.
-                }
-            }
-            if (!SameRanges(fresh, fetch))
-                throw new XetProtocolException($"Fresh URLs for xorb {fetch.Xorb} describe different byte ranges than before.");
-            fetch = fresh;
-            lock (_gate)
-            {
-                if (block.Generation == generation) block.Fetch = fresh;
-            }
-        }
-    }
-
-    /// <summary>The URL source of the newest pending use whose file still runs, or null (under the lock). A shared
-    /// block's first planner may have ended long before its load is refused: its refresh would be cancelled.</summary>
-    private static XorbUrlSource? LiveUrlSource(XorbBlock block)
-    {
-        foreach (var sequence in block.PendingUses.Reverse())
-            if (block.UrlSources.TryGetValue(sequence, out var urls) && !urls.FileToken.IsCancellationRequested) return urls;
-        return null;
-    }
-
-    /// <summary>
-    /// Room a load's one array needs beyond max(compressed, decoded): an LZ4 chunk must not be decoded over its own
-    /// compressed bytes, so the decoded front may have to stay up to one chunk's frame behind the compressed tail.
-    /// </summary>
-    internal const int InPlaceSlack = XorbChunkHeader.MaxUncompressedLength + 4096;
+    private static BufferLease? Gather(BufferLease? into, BufferLease? more) => into is null ? more : into.Absorb(more);
 
     /// <summary>
     /// Bytes of the single array a load downloads into and decodes in place in: the larger of the compressed bytes
     /// and the expected decoded bytes, plus <see cref="InPlaceSlack"/>. The estimate comes from the terms, so it is
     /// trusted only up to what the fetch's chunks can hold at most (<paramref name="chunks"/> x 128 KiB): lying
     /// metadata cannot make a load reserve more than its chunks could decode to. The load's buffer permits are
-    /// charged for this (clamped to the buffer): it is the memory the load really holds.
+    /// charged for this (clamped to the buffer): it is the memory the load really holds. A planned fetch's footprint
+    /// is at most <see cref="MaxLoadBytes"/> (see <see cref="CheckFits"/>), so one array always holds it.
     /// </summary>
     internal static long LoadFootprint(long compressed, long decodedEstimate, long chunks)
     {
         var bound = chunks * (long)XorbChunkHeader.MaxUncompressedLength;
-        var footprint = Math.Max(compressed, Math.Min(Math.Max(decodedEstimate, 0), bound)) + InPlaceSlack;
-        return footprint > int.MaxValue - 65536 ? compressed : footprint;
-    }
-
-    /// <summary>
-    /// Decodes the raw bytes of every range of <paramref name="fetch"/>, which lie in <paramref name="raw"/> from
-    /// <paramref name="rawOffset"/> on. Walks the chunk headers first and checks them against the descriptor (chunk
-    /// count, exact byte length) and against the planned terms' unpacked lengths, so lying metadata fails before any
-    /// chunk is decoded. Then decodes in place: the compressed bytes sit at the tail of the load's buffer and the
-    /// decoded ranges are written back to back from its start (<paramref name="outputOffset"/>), front to back, which
-    /// is safe whenever no chunk's output reaches compressed bytes not yet read (checked for every chunk during the
-    /// header walk; stored chunks always pass, so incompressible data is compacted with no second buffer); then
-    /// <paramref name="rangeBuffers"/> is null. Only when that check fails (the terms under-described the ranges) is
-    /// each range decoded into a buffer of its own from <paramref name="pool"/>, handed to the caller in
-    /// <paramref name="rangeBuffers"/> (returned to the pool here if decoding fails).
-    /// </summary>
-    internal static DecodedXorbRange[] Decode(XorbFetch fetch, byte[] raw, IReadOnlyDictionary<ChunkRange, int> expected, bool hash,
-        XorbBufferPool? pool, int rawOffset, int outputOffset, out XorbBuffer[]? rangeBuffers)
-    {
-        var count = fetch.Ranges.Count;
-        var ends = new int[count][];
-        var totals = new long[count];
-        var inPlace = true;
-        long read = rawOffset;    // absolute position of the next chunk header in raw
-        long write = outputOffset; // absolute end of the decoded output if decoded in place
-        long offset = rawOffset;
-        for (var r = 0; r < count; r++)
-        {
-            var descriptor = fetch.Ranges[r];
-            var source = new ReadOnlySpan<byte>(raw, (int)offset, (int)descriptor.Length);
-            offset += descriptor.Length;
-            var chunkCount = descriptor.Chunks.Count;
-            var rangeEnds = ends[r] = new int[chunkCount];
-            var position = 0;
-            long total = 0;
-            for (var i = 0; i < chunkCount; i++)
-            {
-                if (position >= source.Length)
-                    throw new XetProtocolException(
-                        $"Range {descriptor.Chunks} of xorb {fetch.Xorb} holds {i} chunks in {descriptor.Length} bytes; {chunkCount} were promised.");
-                var header = XorbChunkHeader.Read(source.Slice(position));
-                position += XorbChunkHeader.Size + header.CompressedLength;
-                if (position > source.Length)
-                    throw new XorbFormatException(
-                        $"Chunk {descriptor.Chunks.Start + i} of xorb {fetch.Xorb} runs past the end of its range ({descriptor.Length} bytes).");
-                if (header.Scheme == CompressionScheme.None && header.CompressedLength != header.UncompressedLength)
-                    throw new XorbFormatException(
-                        $"Chunk {descriptor.Chunks.Start + i} of xorb {fetch.Xorb} is stored uncompressed but its header gives {header.CompressedLength} and {header.UncompressedLength} bytes.");
-                // In place: the chunk's output must end before the next chunk's header; an LZ4 frame decodes
-                // straight into its output, so that output must also end before the frame's own bytes (BG4 and
-                // stored chunks are read whole before their output is written).
-                var limit = header.Scheme == CompressionScheme.Lz4 ? read + XorbChunkHeader.Size : read + XorbChunkHeader.Size + header.CompressedLength;
-                write += header.UncompressedLength;
-                read += XorbChunkHeader.Size + header.CompressedLength;
-                if (write > limit) inPlace = false;
-                total += header.UncompressedLength;
-                rangeEnds[i] = (int)total;
-            }
-            if (position != source.Length)
-                throw new XetProtocolException(
-                    $"Range {descriptor.Chunks} of xorb {fetch.Xorb} has {source.Length - position} bytes after its last chunk.");
-            foreach (var pair in expected)
-            {
-                if (!descriptor.Chunks.Contains(pair.Key)) continue;
-                var start = pair.Key.Start == descriptor.Chunks.Start ? 0 : rangeEnds[pair.Key.Start - descriptor.Chunks.Start - 1];
-                var length = rangeEnds[pair.Key.End - descriptor.Chunks.Start - 1] - start;
-                if (length != pair.Value)
-                    throw new XetProtocolException(
-                        $"A term of xorb {fetch.Xorb}, chunks {pair.Key}, claims unpacked_length {pair.Value} but its chunks hold {length} bytes.");
-            }
-            totals[r] = total;
-        }
-
-        var result = new DecodedXorbRange[count];
-        var owned = inPlace ? null : new XorbBuffer[count];
-        var rented = 0;
-        offset = rawOffset;
-        var compacted = outputOffset; // in-place write position in raw
-        try
-        {
-            for (var r = 0; r < count; r++)
-            {
-                var descriptor = fetch.Ranges[r];
-                var rangeEnds = ends[r];
-                var hashes = hash ? new XetHash[rangeEnds.Length] : null;
-                var source = (int)offset;
-                offset += descriptor.Length;
-                byte[] data;
-                int dataStart;
-                if (inPlace)
-                {
-                    data = raw;
-                    dataStart = compacted;
-                }
-                else
-                {
-                    var own = pool?.Rent(totals[r]) ?? XorbBuffer.Of(new byte[totals[r]]);
-                    owned![rented++] = own;
-                    data = own.Array;
-                    dataStart = own.Offset;
-                }
-                var at = source;
-                var written = 0;
-                for (var i = 0; i < rangeEnds.Length; i++)
-                {
-                    var expectedLength = rangeEnds[i] - written;
-                    // Source and output may overlap in place; XorbChunkCodec reads a stored or BG4 chunk whole before
-                    // writing, and the header walk above kept every LZ4 output clear of its frame.
-                    var length = XorbChunkCodec.Decode(new ReadOnlySpan<byte>(raw, at, (int)(offset - at)),
-                        data.AsSpan(dataStart + written, expectedLength), out var consumed);
-                    if (length != expectedLength)
-                        throw new XorbFormatException($"Chunk {descriptor.Chunks.Start + i} of xorb {fetch.Xorb} decoded to {length} bytes, its header says {expectedLength}.");
-                    if (hashes is not null) hashes[i] = XetHashing.ChunkHash(data.AsSpan(dataStart + written, length));
-                    at += consumed;
-                    written += length;
-                }
-                if (inPlace) compacted += written;
-                result[r] = new DecodedXorbRange(descriptor.Chunks, data, dataStart, rangeEnds, hashes);
-            }
-        }
-        catch
-        {
-            if (pool is not null)
-                for (var r = 0; r < rented; r++) pool.Return(owned![r]);
-            throw;
-        }
-        rangeBuffers = owned;
-        return result;
+        return Math.Max(compressed, Math.Min(Math.Max(decodedEstimate, 0), bound)) + InPlaceSlack;
     }
 }

@@ -256,6 +256,28 @@ public sealed class EmulatorFaultTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public async Task An_oversized_fetch_claims_8200_chunks_over_real_signed_bytes()
+    {
+        await using var server = await _f.StartAnotherAsync();
+        using var reader = new IndependentReader(server.BaseUrl);
+        var (token, cas, _) = await reader.GetTokenAsync("models/org/formats", "main");
+        var fileId = _f.File(_f.Main, "text/corpus.txt").XetHash!;
+        var honest = (await reader.GetReconstructionAsync(cas, token, fileId, null))!;
+        server.Faults.Add("reconstruction:hostile=huge-fetch");
+
+        var hostile = (await reader.GetReconstructionAsync(cas, token, fileId, null))!;
+
+        var term = hostile.Terms[0];
+        Assert.Equal(FaultRule.OversizedFetchChunks, term.End - term.Start);
+        Assert.Equal((long)FaultRule.OversizedFetchChunks * XorbChunkHeader.MaxUncompressedLength, term.UnpackedLength);
+        var entry = hostile.Fetches.Single(e => e.Xorb == term.Xorb && e.Ranges.Any(r => r.ChunkStart <= term.Start && term.End <= r.ChunkEnd));
+        var before = honest.Fetches.Single(e => e.Xorb == term.Xorb && e.Ranges[0].ChunkStart == entry.Ranges[0].ChunkStart);
+        Assert.Equal(before.Ranges.Select(r => (r.ByteStart, r.ByteEnd)), entry.Ranges.Select(r => (r.ByteStart, r.ByteEnd)));
+        var served = await reader.FetchRangesAsync(entry); // the URL still signs and serves those bytes
+        Assert.Equal(entry.Ranges.Sum(r => r.ByteEnd - r.ByteStart + 1), served.Sum(b => (long)b.Length));
+    }
+
+    [Fact]
     public async Task Enormous_json_is_valid_json_of_tens_of_megabytes()
     {
         await using var server = await _f.StartAnotherAsync();

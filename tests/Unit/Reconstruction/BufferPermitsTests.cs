@@ -100,4 +100,71 @@ public class BufferPermitsTests
         Assert.True(calls >= 1);
         Assert.Equal(80, permits.Held);
     }
+
+    [Fact]
+    public async Task A_lease_returns_its_bytes_once_however_often_it_is_disposed()
+    {
+        var permits = new BufferPermits(100);
+        var lease = await permits.LeaseAsync(60, CancellationToken.None);
+        Assert.True(permits.TryAcquire(40));
+
+        lease.Dispose();
+        lease.Dispose(); // a second owner's cleanup path must not hand out the bytes twice
+
+        Assert.Equal(40, permits.Held);
+        Assert.Equal(0, lease.Bytes);
+        Assert.Throws<ObjectDisposedException>(() => lease.Split(0));
+    }
+
+    [Fact]
+    public async Task A_split_hands_part_of_a_lease_to_a_new_owner_and_each_returns_its_own()
+    {
+        var permits = new BufferPermits(100);
+        using var load = await permits.LeaseAsync(70, CancellationToken.None);
+
+        using (var block = load.Split(50))
+        {
+            Assert.Equal(20, load.Bytes);
+            load.Dispose(); // the load's rest
+            Assert.Equal(50, permits.Held);
+        }
+
+        Assert.Equal(0, permits.Held);
+        using var small = await permits.LeaseAsync(5, CancellationToken.None);
+        Assert.Throws<ArgumentOutOfRangeException>(() => small.Split(6)); // no lease gives more than it holds
+    }
+
+    [Fact]
+    public async Task A_lease_grows_only_into_free_bytes_nobody_waits_for_unless_forced()
+    {
+        var permits = new BufferPermits(100);
+        using var lease = await permits.LeaseAsync(60, CancellationToken.None);
+        Assert.True(lease.TryGrow(20));
+        var waiter = permits.AcquireAsync(30, CancellationToken.None); // 20 are free, not 30: it waits
+
+        Assert.False(lease.TryGrow(10)); // free, but a waiter came first
+        lease.ForceGrow(50); // bytes already in memory: accounted past the capacity
+
+        Assert.Equal(130, lease.Bytes);
+        Assert.Equal(130, permits.Held);
+        lease.Dispose();
+        await waiter;
+        Assert.Equal(30, permits.Held);
+    }
+
+    [Fact]
+    public async Task Absorbed_leases_are_returned_together_by_the_one_that_took_them()
+    {
+        var permits = new BufferPermits(100);
+        var first = await permits.LeaseAsync(30, CancellationToken.None);
+        var second = await permits.LeaseAsync(40, CancellationToken.None);
+
+        var both = first.Absorb(second).Absorb(null);
+        second.Dispose(); // holds nothing now
+
+        Assert.Same(first, both);
+        Assert.Equal(70, permits.Held);
+        both.Dispose();
+        Assert.Equal(0, permits.Held);
+    }
 }

@@ -293,6 +293,59 @@ public class FileReconstructorTests
         Assert.Equal(0, f.Cas.Fetches);
     }
 
+    /// <summary>
+    /// A server that ignores the requested range: every segment's answer names one fetch of all chunks of each xorb
+    /// the file uses (the answer for the whole file), while the terms stay those of the segment.
+    /// </summary>
+    private static void ServeWholeXorbFetches(ReconstructionFixture f, XetHash id, int size)
+    {
+        var whole = f.Cas.GetReconstructionAsync(id, 0, size - 1, CancellationToken.None).GetAwaiter().GetResult();
+        f.Cas.ReconstructionRewrite = r => r with { Xorbs = whole.Xorbs };
+    }
+
+    [Fact]
+    public async Task A_fetch_whose_bytes_exceed_the_buffer_is_refused_before_a_byte_is_fetched()
+    {
+        // Ten stored 128 KiB chunks: the whole xorb's fetch is 1.25 MiB of bytes, more than the 1 MiB buffer. Its URL
+        // signs exactly those bytes, so it cannot be fetched in parts; clamping its permits to the buffer would still
+        // put an array of its full size in memory.
+        using var f = new ReconstructionFixture();
+        var random = new Random(31);
+        var chunks = Enumerable.Range(0, 10).Select(_ => { var c = new byte[XorbChunkHeader.MaxUncompressedLength]; random.NextBytes(c); return c; }).ToList();
+        var xorb = f.Cas.AddXorb(chunks, compress: false);
+        var (id, bytes) = f.Cas.AddFile(new[] { (xorb, new ChunkRange(0, 10)) });
+        ServeWholeXorbFetches(f, id, bytes.Length);
+        var session = ReconstructionFixture.Session(ReconstructionFixture.Options(buffer: 1 << 20));
+
+        var error = await Assert.ThrowsAsync<XetProtocolException>(() => f.RunAsync(session, id, bytes.Length, f.Destination()).WaitAsync(Bound));
+
+        Assert.Contains("does not fit the 1048576-byte buffer", error.Message);
+        Assert.Equal(0, f.Cas.Fetches);
+        Assert.Equal(0, session.Registry.Buffers.Reserved); // nothing was allocated for it
+        Assert.False(File.Exists(f.Destination()));
+    }
+
+    [Fact]
+    public async Task A_fetch_decoding_past_the_buffer_is_refused_before_its_decoded_memory_is_taken()
+    {
+        // 64 chunks of 128 KiB that compress to almost nothing: the whole xorb's fetch is a few KiB of bytes but 8 MiB
+        // decoded, while each segment's terms name only the chunk they use. Only the chunk headers tell.
+        using var f = new ReconstructionFixture();
+        var chunks = Enumerable.Range(0, 64).Select(i => Enumerable.Repeat((byte)i, XorbChunkHeader.MaxUncompressedLength).ToArray()).ToList();
+        var xorb = f.Cas.AddXorb(chunks, compress: true);
+        var (id, bytes) = f.Cas.AddFile(new[] { (xorb, new ChunkRange(0, 64)) });
+        ServeWholeXorbFetches(f, id, bytes.Length);
+        var session = ReconstructionFixture.Session(ReconstructionFixture.Options(buffer: 1 << 20));
+
+        var error = await Assert.ThrowsAsync<XetProtocolException>(() => f.RunAsync(session, id, bytes.Length, f.Destination()).WaitAsync(Bound));
+
+        Assert.Contains("decodes to 8388608 bytes, more than the 1048576 bytes one load may hold", error.Message);
+        Assert.Equal(0, session.Registry.Buffers.OwnArrays); // no array of its own was taken for the decoded ranges
+        Assert.Equal(0, session.Registry.Buffers.InUse);
+        Assert.Equal(0, session.Registry.Permits.Held);
+        Assert.False(File.Exists(f.Destination()));
+    }
+
     [Fact]
     public async Task A_fetch_error_reaches_the_caller_as_the_very_same_object()
     {

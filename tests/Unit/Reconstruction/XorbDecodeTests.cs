@@ -43,7 +43,7 @@ public class XorbDecodeTests
     {
         var (fetch, raw, chunks) = Block(compress, seed: 1);
 
-        var ranges = XorbRegistry.Decode(fetch, raw, new Dictionary<ChunkRange, int>(), hash: true, pool: null, rawOffset: 0, outputOffset: 0, out _);
+        var ranges = XorbDecoder.Decode(fetch, raw, new Dictionary<ChunkRange, int>(), hash: true, pool: null, rawOffset: 0, outputOffset: 0, out _);
 
         var expected = new[] { chunks[0].Concat(chunks[1]).ToArray(), chunks[3].Concat(chunks[4]).Concat(chunks[5]).ToArray() };
         for (var r = 0; r < 2; r++)
@@ -86,7 +86,7 @@ public class XorbDecodeTests
         var offset = array.Length - encoded.Count;
         encoded.CopyTo(array, offset);
 
-        var ranges = XorbRegistry.Decode(fetch, array, new Dictionary<ChunkRange, int>(), hash: true, pool: null, rawOffset: offset, outputOffset: 0, out _);
+        var ranges = XorbDecoder.Decode(fetch, array, new Dictionary<ChunkRange, int>(), hash: true, pool: null, rawOffset: offset, outputOffset: 0, out _);
 
         Assert.All(ranges, r => Assert.Same(array, r.Data)); // no array per range
         Assert.Equal(chunks.Take(3).SelectMany(c => c).ToArray(), array.AsSpan(ranges[0].DataOffset, ranges[0].Length).ToArray());
@@ -99,7 +99,7 @@ public class XorbDecodeTests
     {
         var (fetch, raw, chunks) = Block(compress: true, seed: 6);
 
-        var ranges = XorbRegistry.Decode(fetch, raw, new Dictionary<ChunkRange, int>(), hash: false, pool: null, rawOffset: 0, outputOffset: 0, out _);
+        var ranges = XorbDecoder.Decode(fetch, raw, new Dictionary<ChunkRange, int>(), hash: false, pool: null, rawOffset: 0, outputOffset: 0, out _);
 
         Assert.NotSame(raw, ranges[0].Data); // decoding in place would overwrite frames not yet read
         Assert.Equal(chunks[3].Concat(chunks[4]).Concat(chunks[5]).ToArray(), ranges[1].Data.AsSpan(ranges[1].DataOffset, ranges[1].Length).ToArray());
@@ -120,7 +120,7 @@ public class XorbDecodeTests
         var (fetch, raw, chunks) = Block(compress: false, seed: 2);
         var lying = new Dictionary<ChunkRange, int> { [new ChunkRange(3, 5)] = chunks[3].Length + chunks[4].Length + 1 };
 
-        var error = Assert.Throws<XetProtocolException>(() => XorbRegistry.Decode(fetch, raw, lying, hash: false, pool: null, rawOffset: 0, outputOffset: 0, out _));
+        var error = Assert.Throws<XetProtocolException>(() => XorbDecoder.Decode(fetch, raw, lying, hash: false, pool: null, rawOffset: 0, outputOffset: 0, out _));
 
         Assert.Contains("unpacked_length", error.Message);
     }
@@ -131,7 +131,7 @@ public class XorbDecodeTests
         var (fetch, raw, _) = Block(compress: false, seed: 3);
         raw[5] = (byte)(raw[5] + 1); // uncompressed length of chunk 0 no longer equals its stored length
 
-        Assert.Throws<XorbFormatException>(() => XorbRegistry.Decode(fetch, raw, new Dictionary<ChunkRange, int>(), hash: false, pool: null, rawOffset: 0, outputOffset: 0, out _));
+        Assert.Throws<XorbFormatException>(() => XorbDecoder.Decode(fetch, raw, new Dictionary<ChunkRange, int>(), hash: false, pool: null, rawOffset: 0, outputOffset: 0, out _));
     }
 
     [Fact]
@@ -140,6 +140,6 @@ public class XorbDecodeTests
         var (fetch, raw, _) = Block(compress: true, seed: 4);
         var shrunk = fetch with { Ranges = new[] { fetch.Ranges[0] with { Chunks = new ChunkRange(0, 3) }, fetch.Ranges[1] } };
 
-        Assert.Throws<XetProtocolException>(() => XorbRegistry.Decode(shrunk, raw, new Dictionary<ChunkRange, int>(), hash: false, pool: null, rawOffset: 0, outputOffset: 0, out _));
+        Assert.Throws<XetProtocolException>(() => XorbDecoder.Decode(shrunk, raw, new Dictionary<ChunkRange, int>(), hash: false, pool: null, rawOffset: 0, outputOffset: 0, out _));
     }
 }
