@@ -5,8 +5,8 @@ namespace XetPs.Reconstruction;
 
 /// <summary>
 /// Names the machine's current boot, so a file record can tell whether the machine has restarted since the file was
-/// written. Why: a completed file is moved into place without an fsync (one would cost a 2 GiB download about 1.2 s
-/// here, and its gain is only against a crash of the OS or the power), so its bytes may still be in the page cache
+/// written. Why: a completed file is moved into place without an fsync (one costs a large download a noticeable share of
+/// its time, and guards only against a crash of the OS or the power), so its bytes may still be in the page cache
 /// when its record calls it up to date; such a record is trusted only in the boot that wrote it, where the page cache
 /// is the truth. After a restart the file is hashed once, forced to the device, and recorded as durable.
 /// Linux: the kernel's random boot id. Elsewhere: the time of the boot (now minus the milliseconds since it), equal

@@ -7,9 +7,8 @@ namespace XetPs.Reconstruction;
 /// <summary>
 /// Asks Linux to back a long-lived pinned array with transparent huge pages (madvise MADV_HUGEPAGE), so the first
 /// write into it faults 2 MiB at a time instead of 4 KiB. Why: on virtual machines a page fault is an exit to the
-/// hypervisor; filling a 2 GiB buffer took 491,000 faults and most of the engine's system time (same-run A/B, seed
-/// shape with a 2 GiB buffer: 8.5 s -> 3.4-4.6 s; 2 GiB random with a 64 MiB buffer: 4.7-5.3 s -> 3.5 s, user time
-/// too, from fewer TLB misses in hashing). Advice only: where the kernel has huge pages off, or this is not Linux,
+/// hypervisor, and filling a large buffer 4 KiB at a time took most of the engine's system time (and user time too, from
+/// TLB misses in hashing). Advice only: where the kernel has huge pages off, or this is not Linux,
 /// nothing changes. XETPS_NO_HUGEPAGES=1 turns it off (for A/B measurements).
 /// </summary>
 internal static class HugePages

@@ -68,12 +68,9 @@ public sealed class XetSessionOptions
     public bool DirectWrites { get; set; } = true;
 
     /// <summary>
-    /// Bytes left to write from which <see cref="DirectWrites"/> applies (default 4 GiB). Measured on a 2-core VM, 64
-    /// MiB buffer: at 4 GiB direct writes were as fast or faster and used 30-45% less CPU (full bench runs: 7.28 s and
-    /// 6.5 CPU s against 7.64 s and 9.6 CPU s; same-run A/B right after another writer: 8.4-8.5 -> 7.0-7.2 s). At 1-2
-    /// GiB the wall time moved within the noise either way (every client after a warm-up: 1 GiB 1.99 against 1.75 s,
-    /// 2 GiB 3.88 against 3.57 s for direct against buffered; right after another writer: 2.17 against 2.48 s and 3.81
-    /// against 4.17 s), and a file left in the page cache loads faster right after its download.
+    /// Bytes left to write from which <see cref="DirectWrites"/> applies (default 4 GiB). From 4 GiB direct writes were
+    /// as fast or faster and used much less CPU; at 1-2 GiB the wall time moved within the noise either way, and a file
+    /// left in the page cache loads faster right after its download (figures in the commit that set it).
     /// </summary>
     public long DirectWriteMinimum { get; set; } = 4L << 30;
 

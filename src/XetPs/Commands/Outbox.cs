@@ -43,8 +43,7 @@ internal sealed class Outbox
 /// come while the pipeline thread has not yet taken the last one. Why: the pipeline thread draws progress, and a
 /// console can be slow to draw (a slow SSH link, a terminal that does not answer pwsh's cursor queries: 250 ms a
 /// record). One message per report then queued a draw per report behind the download, which had long finished, and
-/// held the command, with memory growing per report: a 1 GB file (1,024 reports) took 349 s in pwsh under such a
-/// terminal, 26 s with reports collapsed (5 draws; the rest is pwsh waiting for the terminal's answers).
+/// held the command for minutes, with memory growing per report; collapsed, a slow console costs a few draws.
 /// Invariant: at most one FileProgressed of this file is in the outbox, and taking it gives the latest report.
 /// </summary>
 internal sealed class OutboxProgress : IProgress<FileProgress>
