@@ -270,8 +270,8 @@ public sealed class CorruptingProxy : IAsyncDisposable
             var requestLine = lines[0].Split(' ');
             if (requestLine.Length != 3) return false;
             var method = requestLine[0];
-            var target = method == "CONNECT" ? new Uri("https://" + requestLine[1], UriKind.Absolute) : null;
-            if (target is null && !Uri.TryCreate(requestLine[1], UriKind.Absolute, out target)) return false;
+            // CONNECT names host:port (a tunnel to an https origin); anything else an absolute URL.
+            if (!Uri.TryCreate(method == "CONNECT" ? "https://" + requestLine[1] : requestLine[1], UriKind.Absolute, out var target)) return false;
             string range = "";
             long contentLength = 0;
             var chunked = false;
