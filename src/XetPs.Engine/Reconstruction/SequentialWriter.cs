@@ -88,7 +88,7 @@ internal sealed class SequentialWriter : IDisposable
     {
         var partialPath = ResumeJournal.PartialPathFor(destinationPath, repoPath);
         var journalPath = ResumeJournal.JournalPathFor(destinationPath, repoPath);
-        Directory.CreateDirectory(Path.GetDirectoryName(partialPath)!);
+        WorkFolder.Prepare(LocalFileRecord.Locate(destinationPath, repoPath).Root, partialPath);
         var state = File.Exists(partialPath) ? ResumeJournal.TryRead(journalPath, fileId, size) : null;
         if (state is not null && verify && !state.HasHashes) state = null; // cannot prove the prefix: start afresh
         // A prefix that will not be re-hashed (an unverified run) is trusted only if its journal was written in this boot:
@@ -268,9 +268,10 @@ internal sealed class SequentialWriter : IDisposable
                 if (_committable > _lastCommit) _journal.Commit(_committable);
             }
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnsafeWorkPathException)
         {
-            // Best effort: an unrecorded tail is only downloaded again next time.
+            // Best effort: an unrecorded tail is only downloaded again next time (and a journal made a link meanwhile
+            // is refused again then).
         }
         Close();
     }
@@ -396,7 +397,7 @@ internal sealed class SequentialWriter : IDisposable
 
 #if NET8_0_OR_GREATER
     private static SafeFileHandle OpenPartial(string path) =>
-        File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, FileOptions.Asynchronous);
+        WorkFolder.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, FileOptions.Asynchronous);
 
     private static long Length(SafeFileHandle file) => RandomAccess.GetLength(file);
 
@@ -418,7 +419,7 @@ internal sealed class SequentialWriter : IDisposable
     }
 #else
     private static FileStream OpenPartial(string path) =>
-        new(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
+        WorkFolder.OpenStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
 
     private static long Length(FileStream file) => file.Length;
 
