@@ -21,6 +21,10 @@ public enum HostileMetadata
     OversizedChunkHeader,
     /// <summary>Tree, reconstruction: a JSON body of tens of megabytes.</summary>
     EnormousJson,
+    /// <summary>Tree: every page's <c>Link rel="next"</c> names the page itself, so the listing would never end.</summary>
+    RepeatingNextLink,
+    /// <summary>Any route: a 307 whose Location is the request's own path and query, a redirect loop.</summary>
+    RedirectLoop,
 }
 
 /// <summary>
@@ -183,6 +187,8 @@ public sealed record FaultRule
         HostileMetadata.LyingUnpackedLength => "lying-length",
         HostileMetadata.OversizedChunkHeader => "chunk-header",
         HostileMetadata.EnormousJson => "huge-json",
+        HostileMetadata.RepeatingNextLink => "next-loop",
+        HostileMetadata.RedirectLoop => "redirect-loop",
         _ => "none",
     };
 
@@ -194,7 +200,9 @@ public sealed record FaultRule
         "lying-length" => HostileMetadata.LyingUnpackedLength,
         "chunk-header" => HostileMetadata.OversizedChunkHeader,
         "huge-json" => HostileMetadata.EnormousJson,
-        _ => throw new FormatException($"unknown hostile kind '{value}' (dotdot, absolute, device, lying-length, chunk-header, huge-json)"),
+        "next-loop" => HostileMetadata.RepeatingNextLink,
+        "redirect-loop" => HostileMetadata.RedirectLoop,
+        _ => throw new FormatException($"unknown hostile kind '{value}' (dotdot, absolute, device, lying-length, chunk-header, huge-json, next-loop, redirect-loop)"),
     };
 
     private static long ParseSize(string value)
