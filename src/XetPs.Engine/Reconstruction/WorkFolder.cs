@@ -45,7 +45,7 @@ internal static partial class WorkFolder
         var workFull = Path.GetFullPath(work);
         if (!folder.Equals(workFull, StringComparison.Ordinal) && !folder.StartsWith(workFull + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             throw new ArgumentException($"'{workPath}' is not under the working folder '{work}'.", nameof(workPath));
-        Directory.CreateDirectory(root);
+        if (root.Length > 0) Directory.CreateDirectory(root);
         EnsureFolder(cache);
         EnsureFolder(work);
         var below = workFull;
