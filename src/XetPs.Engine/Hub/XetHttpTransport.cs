@@ -296,6 +296,10 @@ public sealed class XetHttpTransport : IDisposable
     /// <summary>Scheme, host, port and path: what may appear in a message or a log (never the query).</summary>
     internal static string Describe(Uri url) => url.GetLeftPart(UriPartial.Path);
 
+    /// <summary><see cref="Describe"/>, with a mark where a query was left out (a presigned URL's signature).</summary>
+    internal static string Redacted(Uri url) =>
+        url.IsAbsoluteUri ? Describe(url) + (url.Query.Length > 1 ? "?(query redacted)" : "") : "(relative URL)";
+
     public void Dispose()
     {
         if (_ownsClient) Client.Dispose();

@@ -44,6 +44,7 @@ internal static class XetErrors
                 case "XetDestinationExistsException": return ("XetDestinationExists", ErrorCategory.ResourceExists);
                 case "XetInsufficientDiskSpaceException": return ("XetInsufficientDiskSpace", ErrorCategory.ResourceUnavailable);
                 case "UnsafeRepoPathException": return (UnsafePath, ErrorCategory.SecurityError);
+                case "UnsafeWorkPathException": return (UnsafePath, ErrorCategory.SecurityError);
                 case "XetStallException": return ("XetDownloadStalled", ErrorCategory.OperationTimeout);
                 case "XetOfflineException": return ("XetOffline", ErrorCategory.ResourceUnavailable);
                 case "XetProtocolException": return ("XetProtocolError", ErrorCategory.InvalidData);

@@ -461,6 +461,30 @@ public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
         public void Dispose() => Server.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 
+    [Fact]
+    public void A_link_planted_in_the_working_folder_stops_with_XetUnsafePath_and_its_target_is_untouched()
+    {
+        // A symbolic link at the partial file's path (as an unpacked archive or a shared folder can carry) was followed:
+        // the file it named, outside the destination, was truncated and filled with the model's bytes.
+        using var outside = new ScratchFolder();
+        var victim = Path.Combine(outside.Path, "victim.txt");
+        File.WriteAllText(victim, "the user's own file\n");
+        var partial = XetPs.Reconstruction.ResumeJournal.PartialPathFor(_destination.Local("model.safetensors"), "model.safetensors");
+        Directory.CreateDirectory(Path.GetDirectoryName(partial)!);
+        File.CreateSymbolicLink(partial, victim);
+        using var ps = _ps.Script("$ErrorActionPreference = 'Stop'; Save-XetFile -Repo xetps/sample -Path model.safetensors -Destination $destination -Endpoint $endpoint", Variables);
+
+        var thrown = Assert.ThrowsAny<RuntimeException>(() => ps.Invoke());
+
+        var record = ((IContainsErrorRecord)thrown).ErrorRecord;
+        Assert.Equal("XetUnsafePath,XetPs.Commands.SaveXetFileCommand", record.FullyQualifiedErrorId);
+        Assert.Equal(ErrorCategory.SecurityError, record.CategoryInfo.Category);
+        Assert.Equal("UnsafeWorkPathException", record.Exception.GetType().Name);
+        Assert.Contains(partial, record.Exception.Message);
+        Assert.Equal("the user's own file\n", File.ReadAllText(victim));
+        Assert.Empty(_destination.Files());
+    }
+
     [Theory]
     [InlineData("dotdot")]
     [InlineData("absolute")]

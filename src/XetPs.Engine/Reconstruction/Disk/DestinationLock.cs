@@ -41,7 +41,8 @@ internal sealed class DestinationLock : IDisposable
     /// <paramref name="cancellationToken"/>) while another download of the same destination holds it: that one may take
     /// hours, and ends with the file this one then finds up to date.
     /// </summary>
-    public static async Task<DestinationLock> AcquireAsync(string recordPath, string destination, ILogger? logger, CancellationToken cancellationToken)
+    /// <param name="root">The destination root whose working folder holds the record (<see cref="LocalFileRecord.Locate"/>).</param>
+    public static async Task<DestinationLock> AcquireAsync(string root, string recordPath, string destination, ILogger? logger, CancellationToken cancellationToken)
     {
         var delay = FirstRetry;
         var told = false;
@@ -50,8 +51,9 @@ internal sealed class DestinationLock : IDisposable
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                Directory.CreateDirectory(Path.GetDirectoryName(recordPath)!);
-                return new DestinationLock(new FileStream(recordPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 4096), recordPath);
+                // A link in the working folder is refused (UnsafeWorkPathException), not taken for "no lock".
+                WorkFolder.Prepare(root, recordPath);
+                return new DestinationLock(WorkFolder.OpenStream(recordPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 4096, FileOptions.None), recordPath);
             }
             catch (IOException e) when (IsHeldElsewhere(e))
             {

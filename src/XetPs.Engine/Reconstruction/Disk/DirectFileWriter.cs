@@ -100,7 +100,10 @@ internal sealed class DirectFileWriter : IDisposable
         SafeFileHandle direct;
         try
         {
-            var fd = Open(path, OWriteOnly | OCloseOnExec | oDirect);
+            // Through the buffered handle, not the name: the same file, even if the name was made a link meanwhile
+            // (WorkFolder proved the buffered handle to be the name's own file). No /proc: no direct writes.
+            var fd = Open("/proc/self/fd/" + buffered.DangerousGetHandle().ToInt64().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                OWriteOnly | OCloseOnExec | oDirect);
             if (fd < 0)
             {
                 stages.Return(set);

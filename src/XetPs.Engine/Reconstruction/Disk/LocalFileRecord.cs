@@ -55,7 +55,7 @@ internal sealed record LocalFileRecord(string Identity, long Size, long LastWrit
     }
 
     /// <summary>Where XetPs keeps its own files under a destination root (records, partial files, journals).</summary>
-    public static string CacheFolder(string root) => Path.Combine(root, ".cache", "xetps");
+    public static string CacheFolder(string root) => WorkFolder.PathFor(root);
 
     /// <summary>A record from its text, or null when the text is not a whole record (empty, cut short, foreign).</summary>
     public static LocalFileRecord? Parse(string text)

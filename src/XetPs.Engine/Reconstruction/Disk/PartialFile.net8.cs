@@ -20,7 +20,7 @@ internal sealed partial class PartialFile
 
     /// <summary>Opens (or creates) the partial file at <paramref name="path"/>; others may read it meanwhile.</summary>
     public static PartialFile Open(string path) =>
-        new(path, File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, FileOptions.Asynchronous));
+        new(path, WorkFolder.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, FileOptions.Asynchronous));
 
     /// <summary>True when the bytes go past the page cache (<see cref="DirectFileWriter"/>).</summary>
     public bool WritesDirect => _direct is not null;

@@ -19,7 +19,7 @@ internal sealed partial class PartialFile
 
     /// <summary>Opens (or creates) the partial file at <paramref name="path"/>; others may read it meanwhile.</summary>
     public static PartialFile Open(string path) =>
-        new(path, new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1 << 16, FileOptions.Asynchronous));
+        new(path, WorkFolder.OpenStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1 << 16, FileOptions.Asynchronous));
 
     public bool WritesDirect => false;
 

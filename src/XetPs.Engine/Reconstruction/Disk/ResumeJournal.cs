@@ -171,7 +171,7 @@ internal sealed class ResumeJournal : IDisposable
     {
         // A journal left by an earlier run describes bytes this run may rewrite: it must not outlive this start,
         // even if this run ends before its own first commit.
-        if (committed == 0 && File.Exists(journalPath)) File.Delete(journalPath);
+        if (committed == 0) WorkFolder.Delete(journalPath);
         var journal = new ResumeJournal(journalPath);
         var header = new byte[HeaderSize];
         Magic.CopyTo(header, 0);
@@ -201,7 +201,7 @@ internal sealed class ResumeJournal : IDisposable
     {
         if (keptRecordsEnd <= HeaderSize || committed <= 0)
             throw new ArgumentOutOfRangeException(nameof(keptRecordsEnd), keptRecordsEnd, "A continued journal keeps at least one chunk record.");
-        var stream = new FileStream(journalPath, FileMode.Open, FileAccess.Write, FileShare.Read, 64 * 1024);
+        var stream = WorkFolder.OpenStream(journalPath, FileMode.Open, FileAccess.Write, FileShare.Read, 64 * 1024, FileOptions.None);
         try
         {
             stream.SetLength(keptRecordsEnd);
@@ -246,7 +246,7 @@ internal sealed class ResumeJournal : IDisposable
     {
         if (_stream is null)
         {
-            var stream = new FileStream(_path, FileMode.Create, FileAccess.Write, FileShare.Read, 64 * 1024);
+            var stream = WorkFolder.OpenStream(_path, FileMode.Create, FileAccess.Write, FileShare.Read, 64 * 1024, FileOptions.None);
             try
             {
                 _pending!.WriteTo(stream); // header and the records so far, then the commit that covers them

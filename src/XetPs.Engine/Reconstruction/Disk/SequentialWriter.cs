@@ -79,7 +79,7 @@ internal sealed class SequentialWriter : IDisposable
     {
         var partialPath = ResumeJournal.PartialPathFor(destinationPath, repoPath);
         var journalPath = ResumeJournal.JournalPathFor(destinationPath, repoPath);
-        Directory.CreateDirectory(Path.GetDirectoryName(partialPath)!);
+        WorkFolder.Prepare(LocalFileRecord.Locate(destinationPath, repoPath).Root, partialPath);
         var state = File.Exists(partialPath) ? ResumeJournal.TryRead(journalPath, fileId, size) : null;
         if (state is not null && verify && !state.HasHashes) state = null; // cannot prove the prefix: start afresh
         // A prefix that will not be re-hashed (an unverified run) is trusted only if its journal was written in this boot:
@@ -257,9 +257,10 @@ internal sealed class SequentialWriter : IDisposable
                 if (_committable > _lastCommit) _journal.Commit(_committable);
             }
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnsafeWorkPathException)
         {
-            // Best effort: an unrecorded tail is only downloaded again next time.
+            // Best effort: an unrecorded tail is only downloaded again next time (and a journal made a link meanwhile
+            // is refused again then).
         }
         Close();
     }

@@ -277,6 +277,9 @@ internal sealed class FileReconstructor
 #if NET8_0_OR_GREATER
         File.Move(partialPath, destinationPath, overwrite: true);
 #else
+        // A link at the destination is replaced, never written through: File.Move (rename) replaces the name itself,
+        // and here, where File.Replace is the only overwriting move, a link is removed first (its target untouched).
+        if (WorkFolder.IsLink(destinationPath)) File.Delete(destinationPath);
         if (File.Exists(destinationPath)) File.Replace(partialPath, destinationPath, null, ignoreMetadataErrors: true);
         else File.Move(partialPath, destinationPath);
 #endif

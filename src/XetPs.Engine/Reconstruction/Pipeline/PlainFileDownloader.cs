@@ -26,7 +26,7 @@ internal static class PlainFileDownloader
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
         var partialPath = ResumeJournal.PartialPathFor(destinationPath, entry.Path);
         var markerPath = ResumeJournal.JournalPathFor(destinationPath, entry.Path);
-        Directory.CreateDirectory(Path.GetDirectoryName(partialPath)!);
+        WorkFolder.Prepare(LocalFileRecord.Locate(destinationPath, entry.Path).Root, partialPath);
         var identity = LocalFileRecord.IdentityOf(entry) ?? "size:" + entry.Size;
         var marker = $"plain {identity} {entry.Size}";
 
@@ -44,13 +44,13 @@ internal static class PlainFileDownloader
         // commit interval, like a Xet file's journal) only when its download stops early, so the common case, a
         // small file that completes, neither creates nor deletes it.
         var markEarly = entry.Size >= options.JournalCommitInterval;
-        if (markEarly) File.WriteAllText(markerPath, marker);
+        if (markEarly) WorkFolder.WriteAllText(markerPath, marker);
         long received = 0;
         var failures = 0;
 
         try
         {
-            using (var file = new FileStream(partialPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1 << 16, FileOptions.Asynchronous))
+            using (var file = WorkFolder.OpenStream(partialPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1 << 16, FileOptions.Asynchronous))
             {
                 file.SetLength(offset);
                 file.Position = offset;
@@ -96,7 +96,7 @@ internal static class PlainFileDownloader
             // Stopped early (error or cancellation): what was written is kept for the next run.
             try
             {
-                File.WriteAllText(markerPath, marker);
+                WorkFolder.WriteAllText(markerPath, marker);
             }
             catch (Exception markerError) when (markerError is IOException or UnauthorizedAccessException)
             {

@@ -107,8 +107,9 @@ public sealed class XetSession : IAsyncDisposable
             var destination = Path.GetFullPath(request.DestinationPath);
             // Taken before a file slot: waiting for another download of this destination (another session or process)
             // holds no slot that other files could use.
-            using var destinationLock = await DestinationLock.AcquireAsync(
-                LocalFileRecord.PathFor(destination, request.Entry?.Path ?? request.Path), destination, _logger, token).ConfigureAwait(false);
+            var repoPath = request.Entry?.Path ?? request.Path;
+            using var destinationLock = await DestinationLock.AcquireAsync(LocalFileRecord.Locate(destination, repoPath).Root,
+                LocalFileRecord.PathFor(destination, repoPath), destination, _logger, token).ConfigureAwait(false);
             await _files.WaitAsync(token).ConfigureAwait(false);
             try
             {
