@@ -702,23 +702,24 @@ public class FileReconstructorTests
     }
 
     [Fact]
-    public async Task A_xorb_request_in_flight_is_not_mistaken_for_a_stall()
+    public async Task A_xorb_request_that_brings_no_byte_for_the_stall_timeout_is_a_stall()
     {
+        // Progress means bytes. A request in flight once counted as progress by itself, so a server that held a
+        // fetch open without sending kept the file waiting whatever the stall timeout said.
         using var f = new ReconstructionFixture();
         var (id, bytes, _) = f.SeedShape(seed: 16, xorbs: 2, terms: 4);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        f.Cas.FetchGate = gate.Task; // a slow fetch: its bytes are invisible until it completes
+        f.Cas.FetchGate = gate.Task; // a fetch that never brings its bytes
         var options = ReconstructionFixture.Options();
-        options.StallTimeout = TimeSpan.FromMilliseconds(100);
+        options.StallTimeout = TimeSpan.FromMilliseconds(300);
         var session = ReconstructionFixture.Session(options);
 
-        var run = f.RunAsync(session, id, bytes.Length, f.Destination());
-        for (var i = 0; i < 100 && f.Cas.FetchesInFlight == 0; i++) await Task.Delay(10);
-        await Task.Delay(400); // four stall timeouts with the request in flight
-        gate.SetResult();
-        await run.WaitAsync(Bound);
+        var error = await Assert.ThrowsAsync<XetStallException>(() => f.RunAsync(session, id, bytes.Length, f.Destination()).WaitAsync(Bound));
 
-        Assert.Equal(bytes, File.ReadAllBytes(f.Destination()));
+        Assert.Matches(@"CAS permits held [1-9]", error.Message);
+        Assert.Matches(@"\([1-9]\d* loading", error.Message);
+        gate.SetResult();
+        Assert.False(File.Exists(f.Destination()));
     }
 
     [Fact]

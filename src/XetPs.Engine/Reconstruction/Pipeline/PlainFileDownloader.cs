@@ -14,7 +14,8 @@ namespace XetPs.Reconstruction;
 /// guarantees as Xet files: bytes go to the partial file under the destination root's .cache/xetps folder, a body that breaks off resumes
 /// from what was written (Range request; also across runs, while the partial's marker names the same content), the
 /// result is checked against the LFS sha256 (or, for a plain git file, its git blob id), and only then replaces the
-/// destination.
+/// destination. A <see cref="StallWatchdog"/> watches the transfer as it does a Xet file's; the body's silence and
+/// slowness are the transport's read timeout and low-speed limit to cut.
 /// </summary>
 internal static class PlainFileDownloader
 {
@@ -48,48 +49,26 @@ internal static class PlainFileDownloader
         long received = 0;
         var failures = 0;
 
+        using var run = new RunState(cancellationToken, session.SessionToken);
+        using var stopWatchdog = CancellationTokenSource.CreateLinkedTokenSource(run.Token);
+        var watchdog = StallWatchdog.RunAsync(session, run, entry.Path,
+            () => $"{Volatile.Read(ref offset)} of {entry.Size} bytes written", stopWatchdog.Token);
         try
         {
-            using (var file = WorkFolder.OpenStream(partialPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1 << 16, FileOptions.Asynchronous))
-            {
-                file.SetLength(offset);
-                file.Position = offset;
-                var buffer = new byte[1 << 16];
-                while (offset < entry.Size || (entry.Size == 0 && file.Length == 0 && received == 0 && failures == 0))
-                {
-                    try
-                    {
-                        using var download = await hub.OpenDownloadAsync(entry.Repo, entry.Revision, entry.Path, offset, cancellationToken).ConfigureAwait(false);
-                        if (download.Offset != offset)
-                        {
-                            // The server ignored the Range: start over from its first byte.
-                            offset = download.Offset;
-                            file.SetLength(offset);
-                            file.Position = offset;
-                        }
-                        int n;
-                        while ((n = await download.Body.ReadAsync(buffer, 0, buffer.Length, cancellationToken).ConfigureAwait(false)) > 0)
-                        {
-                            if (offset + n > entry.Size)
-                                throw new XetProtocolException($"'{entry.Path}' sent more than its {entry.Size} bytes.");
-                            await file.WriteAsync(buffer, 0, n, cancellationToken).ConfigureAwait(false);
-                            offset += n;
-                            received += n;
-                            session.Activity.Received(n);
-                            progress?.Report(new FileProgress(entry.Path, offset, entry.Size));
-                        }
-                        if (entry.Size == 0) break;
-                        if (offset < entry.Size) throw new IOException($"'{entry.Path}' ended after {offset} of {entry.Size} bytes (truncated response).");
-                    }
-                    catch (Exception ex) when (XetHttpTransport.IsTransient(ex) && !cancellationToken.IsCancellationRequested && failures < options.MaxRetries)
-                    {
-                        failures++;
-                        session.Logger?.LogDebug("Download of {Path} broke off at byte {Offset} ({Error}); resuming", entry.Path, offset, ex.Message);
-                        await Task.Delay(Backoff(options, failures), cancellationToken).ConfigureAwait(false);
-                    }
-                }
-                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
-            }
+            await TransferAsync(run.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            run.Fail(ex);
+        }
+        finally
+        {
+            stopWatchdog.Cancel();
+            await watchdog.ConfigureAwait(false);
+        }
+        try
+        {
+            run.ThrowIfFailed();
         }
         catch when (!markEarly && offset > 0)
         {
@@ -103,6 +82,56 @@ internal static class PlainFileDownloader
                 // Without its marker the partial is only downloaded again; the download's own error is the one to report.
             }
             throw;
+        }
+
+        async Task TransferAsync(CancellationToken token)
+        {
+            // The body is read outside the transport's operation (which ends with the headers): this one lists it among
+            // the requests in flight, and its failures as what the stall watchdog's clock may wait for.
+            using var observed = session.Activity.Started("body of the download of " + entry.Path);
+            using var file = WorkFolder.OpenStream(partialPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
+            file.SetLength(offset);
+            file.Position = offset;
+            var buffer = new byte[1 << 16];
+            while (offset < entry.Size || (entry.Size == 0 && file.Length == 0 && received == 0 && failures == 0))
+            {
+                observed.AttemptStarted();
+                // Opening is retried inside (the transport's policy); what fails here has used its retries.
+                var download = await hub.OpenDownloadAsync(entry.Repo, entry.Revision, entry.Path, offset, token).ConfigureAwait(false);
+                try
+                {
+                    using var body = download;
+                    if (download.Offset != offset)
+                    {
+                        // The server ignored the Range: start over from its first byte.
+                        Volatile.Write(ref offset, download.Offset);
+                        file.SetLength(offset);
+                        file.Position = offset;
+                    }
+                    int n;
+                    while ((n = await download.Body.ReadAsync(buffer, 0, buffer.Length, token).ConfigureAwait(false)) > 0)
+                    {
+                        if (offset + n > entry.Size)
+                            throw new XetProtocolException($"'{entry.Path}' sent more than its {entry.Size} bytes.");
+                        await file.WriteAsync(buffer, 0, n, token).ConfigureAwait(false);
+                        Volatile.Write(ref offset, offset + n);
+                        received += n;
+                        progress?.Report(new FileProgress(entry.Path, offset, entry.Size));
+                    }
+                    if (entry.Size == 0) break;
+                    if (offset < entry.Size) throw new IOException($"'{entry.Path}' ended after {offset} of {entry.Size} bytes (truncated response).");
+                }
+                catch (Exception ex) when (XetHttpTransport.IsTransient(ex) && !token.IsCancellationRequested && failures < options.MaxRetries)
+                {
+                    // The body broke off: resume from what was written, after a backoff (the stall watchdog's clock stands
+                    // still meanwhile unless the server went silent; see StallWatchdog).
+                    observed.AttemptFailed(ex);
+                    failures++;
+                    session.Logger?.LogDebug("Download of {Path} broke off at byte {Offset} ({Error}); resuming", entry.Path, offset, ex.Message);
+                    await Task.Delay(Backoff(options, failures), token).ConfigureAwait(false);
+                }
+            }
+            await file.FlushAsync(token).ConfigureAwait(false);
         }
 
         if (options.Verify)

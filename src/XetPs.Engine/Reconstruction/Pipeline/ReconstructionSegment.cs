@@ -47,16 +47,7 @@ internal sealed class ReconstructionSegment
         XorbRegistry registry, TransferActivity activity, CancellationToken cancellationToken)
     {
         var segment = new ReconstructionSegment(reader, fileId, start, endInclusive, activity, cancellationToken);
-        FileReconstruction reconstruction;
-        activity.RequestStarted();
-        try
-        {
-            reconstruction = await reader.GetReconstructionAsync(fileId, start, endInclusive, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            activity.RequestEnded();
-        }
+        var reconstruction = await reader.GetReconstructionAsync(fileId, start, endInclusive, cancellationToken).ConfigureAwait(false);
         activity.Touch();
         segment.Plan(reconstruction, registry);
         return segment;
@@ -161,16 +152,7 @@ internal sealed class ReconstructionSegment
             }
             refresh = _refresh!;
         }
-        FileReconstruction fresh;
-        _activity.RequestStarted(); // the refused load holds no CAS permit meanwhile: this is what it waits for
-        try
-        {
-            fresh = await AsyncWait.WaitAsync(refresh, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _activity.RequestEnded();
-        }
+        var fresh = await AsyncWait.WaitAsync(refresh, cancellationToken).ConfigureAwait(false);
         _activity.Touch();
         if (Match(fresh, stale) is { } match) return match;
         throw new XetProtocolException($"Fresh URLs for file {_fileId} no longer include the ranges of xorb {stale.Xorb} asked before.");

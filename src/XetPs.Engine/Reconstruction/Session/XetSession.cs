@@ -42,21 +42,23 @@ public sealed class XetSession : IAsyncDisposable
         _logger = logger;
         // The JIT compiles the hashing loops while this session's first requests are in flight, not on the first xorb.
         HotLoopWarmUp.Start();
+        _resources = new SessionResources(options, logger, _lifetime.Token);
+        // The transport reports every body byte and every retry to the session's activity: the stall watchdog's evidence.
         _transport = new XetHttpTransport(new XetHttpOptions
         {
             MaxRetries = options.MaxRetries,
             RetryBaseDelay = options.RetryBaseDelay,
             MaxRetryDelay = options.MaxRetryDelay,
             ReadTimeout = options.ReadTimeout,
+            LowSpeedLimit = options.LowSpeedLimit,
             MaxConnectionsPerServer = Math.Max(options.CasConcurrency, 4),
             Handler = options.Handler,
             // Through a proxy, the credentials are the proxy's alone: WebProxy answers only its own 407 challenges.
             Proxy = options.Proxy is null ? null : new WebProxy(options.Proxy) { Credentials = options.ProxyCredential },
             UseProxy = !options.NoProxy,
             Offline = options.Offline,
-        }, logger);
+        }, logger, _resources.Activity);
         _hub = new HubClient(_transport, options.Endpoint, options.HubToken);
-        _resources = new SessionResources(options, logger, _lifetime.Token);
         _files = new SemaphoreSlim(options.MaxFilesInFlight, options.MaxFilesInFlight);
     }
 

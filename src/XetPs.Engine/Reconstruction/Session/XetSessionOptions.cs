@@ -45,10 +45,21 @@ public sealed class XetSessionOptions
 
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Per request: no byte for this long fails the request (then it is retried).</summary>
+    /// <summary>
+    /// Per attempt of a request: no response headers within this long of sending it, or a body that brings fewer than
+    /// <see cref="LowSpeedLimit"/> bytes per second over this long (at least one byte), fails the attempt, which is
+    /// then retried (<see cref="Hub.XetHttpOptions.ReadTimeout"/>).
+    /// </summary>
     public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Watchdog: pending work and no byte received or written for this long fails the file.</summary>
+    /// <summary>The slowest response body accepted, in bytes per second over <see cref="ReadTimeout"/> (0: a byte
+    /// per read timeout is enough). Default <see cref="Hub.XetHttpOptions.DefaultLowSpeedLimit"/> (XETPS_LOW_SPEED_LIMIT).</summary>
+    public long LowSpeedLimit { get; set; } = Hub.XetHttpOptions.DefaultLowSpeedLimit;
+
+    /// <summary>
+    /// Watchdog: a file with work pending fails when the session received and wrote no byte for this long, requests in
+    /// flight or not; only a request waiting to retry after an error answer stops the clock (<see cref="StallWatchdog"/>).
+    /// </summary>
     public TimeSpan StallTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
@@ -117,6 +128,7 @@ public sealed class XetSessionOptions
         Check(RetryBaseDelay >= TimeSpan.Zero && RetryBaseDelay <= TimeSpan.FromMinutes(10), nameof(RetryBaseDelay), RetryBaseDelay, "0..10 min");
         Check(MaxRetryDelay >= RetryBaseDelay && MaxRetryDelay <= TimeSpan.FromHours(1), nameof(MaxRetryDelay), MaxRetryDelay, "RetryBaseDelay..1 h");
         Check(ReadTimeout > TimeSpan.Zero && ReadTimeout <= TimeSpan.FromHours(1), nameof(ReadTimeout), ReadTimeout, "(0, 1 h]");
+        Check(LowSpeedLimit >= 0 && LowSpeedLimit <= (1L << 30), nameof(LowSpeedLimit), LowSpeedLimit, "0..1 GiB per second");
         Check(StallTimeout > TimeSpan.Zero && StallTimeout <= TimeSpan.FromHours(24), nameof(StallTimeout), StallTimeout, "(0, 24 h]");
         Check(SegmentSize >= 64 * 1024 && SegmentSize <= (8L << 30), nameof(SegmentSize), SegmentSize, "64 KiB..8 GiB");
         Check(DirectWriteMinimum >= 0, nameof(DirectWriteMinimum), DirectWriteMinimum, "0 or more bytes");
@@ -152,8 +164,9 @@ public sealed class XetSessionOptions
     /// HF_XET_RECONSTRUCTION_DOWNLOAD_BUFFER_SIZE (bytes, "512mb"...), HF_XET_CLIENT_AC_MAX_DOWNLOAD_CONCURRENCY
     /// (or the older HF_XET_NUM_CONCURRENT_RANGE_GETS), HF_XET_DATA_MAX_CONCURRENT_FILE_DOWNLOADS,
     /// HF_XET_CLIENT_RETRY_MAX_ATTEMPTS, HF_XET_CLIENT_RETRY_BASE_DELAY, HF_XET_CLIENT_RETRY_MAX_DURATION,
-    /// HF_XET_CLIENT_READ_TIMEOUT, HF_XET_RECONSTRUCTION_MIN_RECONSTRUCTION_FETCH_SIZE; and XETPS_STALL_TIMEOUT,
-    /// XETPS_VERIFY, XETPS_DIRECT_WRITES, XETPS_DIRECT_WRITE_MINIMUM (xet-core has no name for these). A malformed value throws naming the variable.
+    /// HF_XET_CLIENT_READ_TIMEOUT, HF_XET_RECONSTRUCTION_MIN_RECONSTRUCTION_FETCH_SIZE; and XETPS_LOW_SPEED_LIMIT (bytes
+    /// per second, "10", "1kb"), XETPS_STALL_TIMEOUT, XETPS_VERIFY, XETPS_DIRECT_WRITES, XETPS_DIRECT_WRITE_MINIMUM
+    /// (xet-core has no name for these). A malformed value throws naming the variable.
     /// </summary>
     public static XetSessionOptions FromEnvironment(IDictionary? environment = null)
     {
@@ -192,6 +205,8 @@ public sealed class XetSessionOptions
             options.ReadTimeout = ParseDuration("HF_XET_CLIENT_READ_TIMEOUT", readTimeout);
         if (Get("HF_XET_RECONSTRUCTION_MIN_RECONSTRUCTION_FETCH_SIZE") is { } segment)
             options.SegmentSize = ParseByteSize("HF_XET_RECONSTRUCTION_MIN_RECONSTRUCTION_FETCH_SIZE", segment);
+        if (Get("XETPS_LOW_SPEED_LIMIT") is { } lowSpeed)
+            options.LowSpeedLimit = ParseByteSize("XETPS_LOW_SPEED_LIMIT", lowSpeed);
         if (Get("XETPS_STALL_TIMEOUT") is { } stall)
             options.StallTimeout = ParseDuration("XETPS_STALL_TIMEOUT", stall);
         if (Get("XETPS_VERIFY") is { } verify)
