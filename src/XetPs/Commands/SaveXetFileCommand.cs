@@ -313,7 +313,8 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
             WriteVerbose($"Skipped {item.RepoPath}: '{result.DestinationPath}' already has the same size and hash.");
         else
             WriteVerbose($"Saved {item.RepoPath} to '{result.DestinationPath}' ({ByteSize.Format(result.Size)} in {result.Elapsed.TotalSeconds:0.0} s"
-                         + (result.Resumed ? ", resumed" : string.Empty) + ").");
+                         + (result.Resumed ? ", resumed" : string.Empty)
+                         + (result.BytesReused > 0 ? $", {ByteSize.Format(result.BytesReused)} reused from the earlier copy" : string.Empty) + ").");
         // The FileSystem provider's item, as Get-Item returns it: a bare FileInfo lacks the notes (PSPath, and UnixStat
         // on Unix) that the default file view and cmdlets such as Remove-Item read.
         if (PassThru) WriteObject(SessionState.InvokeProvider.Item.Get(new[] { result.DestinationPath }, true, true), true);

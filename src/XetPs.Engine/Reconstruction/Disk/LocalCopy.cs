@@ -32,10 +32,13 @@ internal enum LocalCopyState
 internal static class LocalCopy
 {
     public static LocalCopyState Examine(string destination, RepoEntry entry, string identity, DestinationLock record, bool verify,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken) => Examine(destination, entry, identity, record.Read(), record, verify, cancellationToken);
+
+    /// <summary>As above, with the record <paramref name="known"/> already read from <paramref name="record"/>.</summary>
+    public static LocalCopyState Examine(string destination, RepoEntry entry, string identity, LocalFileRecord? known, DestinationLock record,
+        bool verify, CancellationToken cancellationToken)
     {
         var info = new FileInfo(destination);
-        var known = record.Read();
         if (info.Length == entry.Size)
         {
             if (known is not null && known.Describes(info, identity) && (known.Verified || !verify)) return LocalCopyState.UpToDate;

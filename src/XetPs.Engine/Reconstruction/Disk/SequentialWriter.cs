@@ -29,6 +29,7 @@ internal sealed class SequentialWriter : IDisposable
     private readonly ResumeJournal _journal;
     private readonly PartialFile _file;
     private readonly RecentChunks _recent = new();
+    private readonly WrittenTerms? _terms;
     private readonly Queue<long> _chunkEndsAhead = new(); // ends of hashed chunks not yet in the file
     private readonly long _commitEvery;
     private long _committable;
@@ -44,6 +45,7 @@ internal sealed class SequentialWriter : IDisposable
         _fileId = fileId;
         _size = size;
         _verify = verify;
+        _terms = verify ? new WrittenTerms(fileId, size) : null;
         _journal = journal;
         _file = file;
         Written = _lastCommit = _committable = ResumedFrom = resumedFrom;
@@ -124,7 +126,7 @@ internal sealed class SequentialWriter : IDisposable
     /// checks the chunks it serves for bytes already written against the chunks written there. Returns the bytes
     /// written. <paramref name="ranges"/> is the decoded block the term's chunks are in.
     /// </summary>
-    public async Task<long> WriteTermAsync(PlannedTerm term, DecodedXorbRange[] ranges, CancellationToken cancellationToken)
+    public Task<long> WriteTermAsync(PlannedTerm term, DecodedXorbRange[] ranges, CancellationToken cancellationToken)
     {
         var range = ranges[term.RangeIndex];
         var chunks = term.Term.Chunks;
@@ -132,37 +134,113 @@ internal sealed class SequentialWriter : IDisposable
         if (range.ChunkEnd(chunks.End - 1) - termStart != term.Term.UnpackedLength)
             throw new XetProtocolException(
                 $"A term of '{_repoPath}' (xorb {term.Term.Xorb}, chunks {chunks}) claims {term.Term.UnpackedLength} bytes but its chunks hold {range.ChunkEnd(chunks.End - 1) - termStart}.");
+        var first = chunks.Start - range.Chunks.Start;
+        return WriteChunksAsync(new ChunkBatch(range.Data, range.DataOffset, range.ChunkEnds, first, chunks.Count, range.ChunkHashes,
+            term.Term.Xorb, chunks.Start, term.FileOffset), cancellationToken);
+    }
 
+    /// <summary>
+    /// Writes the chunks of <paramref name="term"/> the file lacks from <paramref name="copy"/>, where
+    /// <paramref name="earlier"/> says they sit, hashing each one as read (the same rules as fetched chunks: a damaged
+    /// copy fails the file's hash). Reads at most a scratch buffer's worth at a time, so memory does not grow with the
+    /// term. Returns the bytes written.
+    /// </summary>
+    public async Task<long> WriteEarlierTermAsync(PlannedTerm term, EarlierChunks earlier, EarlierCopy copy, CancellationToken cancellationToken)
+    {
+        _scratch ??= new byte[ScratchSize];
+        _scratchEnds ??= new int[ScratchSize / XorbChunkHeader.Size];
+        _scratchHashes ??= new XetHash[_scratchEnds.Length];
+        long written = 0, fileStart = term.FileOffset;
+        var count = earlier.Offsets.Length;
+        for (var i = 0; i < count;)
+        {
+            // A slice: chunks that follow each other in the copy, up to the scratch buffer.
+            var n = 0;
+            var bytes = 0;
+            while (i + n < count && bytes + earlier.Lengths[i + n] <= ScratchSize &&
+                   (n == 0 || earlier.Offsets[i + n] == earlier.Offsets[i] + bytes))
+            {
+                bytes += earlier.Lengths[i + n];
+                _scratchEnds[n] = bytes;
+                n++;
+            }
+            copy.Read(_scratch, bytes, earlier.Offsets[i], cancellationToken);
+            if (_verify)
+                for (var j = 0; j < n; j++)
+                    _scratchHashes[j] = XetHashing.ChunkHash(_scratch.AsSpan(j == 0 ? 0 : _scratchEnds[j - 1], earlier.Lengths[i + j]));
+            written += await WriteChunksAsync(new ChunkBatch(_scratch, 0, _scratchEnds, 0, n, _verify ? _scratchHashes : null,
+                term.Term.Xorb, term.Term.Chunks.Start + i, fileStart), cancellationToken).ConfigureAwait(false);
+            fileStart += bytes;
+            i += n;
+        }
+        BytesReused += written;
+        return written;
+    }
+
+    /// <summary>Bytes of the file read from an earlier copy rather than fetched.</summary>
+    public long BytesReused { get; private set; }
+
+    /// <summary>Where the file's chunks sit, when verifying (see <see cref="WrittenTerms"/>); null otherwise.</summary>
+    public WrittenTerms? Terms => _terms;
+
+    /// <summary>Bytes read from an earlier copy at a time: whole chunks of up to 128 KiB each.</summary>
+    private const int ScratchSize = 1 << 20;
+
+    private byte[]? _scratch;
+    private int[]? _scratchEnds;
+    private XetHash[]? _scratchHashes;
+
+    /// <summary>
+    /// Chunks back to back in <paramref name="Data"/>: chunk j (of <paramref name="Count"/>) ends at
+    /// <paramref name="DataOffset"/> + Ends[First + j] and starts where the one before it ends (at DataOffset when
+    /// First + j is 0), with hash Hashes[First + j]; it is chunk <paramref name="FirstChunk"/> + j of
+    /// <paramref name="Xorb"/>, and the first one starts at file byte <paramref name="FileStart"/>.
+    /// </summary>
+    private readonly record struct ChunkBatch(byte[] Data, int DataOffset, int[] Ends, int First, int Count, XetHash[]? Hashes,
+        XetHash Xorb, int FirstChunk, long FileStart)
+    {
+        public int Start(int j) => First + j == 0 ? 0 : Ends[First + j - 1];
+
+        public int Length(int j) => Ends[First + j] - Start(j);
+    }
+
+    /// <summary>
+    /// Places each chunk of <paramref name="batch"/> at its file position: a chunk the file already holds is checked
+    /// against the one written there; the chunks from the write frontier on are hashed and written, as one write; any
+    /// other position is a protocol error. Returns the bytes written.
+    /// </summary>
+    private async Task<long> WriteChunksAsync(ChunkBatch batch, CancellationToken cancellationToken)
+    {
         // The chunks the file lacks form one run from the write frontier on: [writeFrom, frontier) of the file, taken
-        // from the term's bytes at dataFrom.
+        // from the batch's bytes at dataFrom.
         var frontier = Written;
         long writeFrom = -1;
         var dataFrom = 0;
-        var chunkFileStart = term.FileOffset;
-        for (var c = chunks.Start; c < chunks.End; c++)
+        var chunkFileStart = batch.FileStart;
+        for (var j = 0; j < batch.Count; j++)
         {
-            var length = range.ChunkEnd(c) - range.ChunkStart(c);
+            var length = batch.Length(j);
             var chunkFileEnd = chunkFileStart + length;
             if (chunkFileEnd <= Written)
-                CheckServedAgain(range, c, chunkFileStart, length);
+                CheckServedAgain(batch.Hashes?[batch.First + j], chunkFileStart, length);
             else if (chunkFileStart == frontier || (!_verify && chunkFileStart < frontier && writeFrom < 0))
             {
                 // Unverified runs may resume mid-chunk (their journal commits any written length): only such a chunk's
                 // tail is written. A verifying run writes and hashes whole chunks only.
                 if (chunkFileEnd > _size)
-                    throw new XetProtocolException($"A term of '{_repoPath}' (xorb {term.Term.Xorb}) runs past the file's end: byte {chunkFileEnd} of {_size}.");
+                    throw new XetProtocolException($"A term of '{_repoPath}' (xorb {batch.Xorb}) runs past the file's end: byte {chunkFileEnd} of {_size}.");
                 if (writeFrom < 0)
                 {
                     writeFrom = frontier;
-                    dataFrom = range.ChunkStart(c) + (int)(frontier - chunkFileStart);
+                    dataFrom = batch.Start(j) + (int)(frontier - chunkFileStart);
                 }
-                if (_verify) Hash(range.ChunkHashes![c - range.Chunks.Start], chunkFileStart, length);
+                if (_verify) Hash(batch.Hashes![batch.First + j], batch.Xorb, batch.FirstChunk + j, chunkFileStart, length);
                 frontier = chunkFileEnd;
             }
             else
             {
                 throw new XetProtocolException(chunkFileStart < frontier
-                    ? $"The chunks of '{_repoPath}' do not line up: a chunk of xorb {term.Term.Xorb} spans bytes {chunkFileStart}-{chunkFileEnd - 1}, the file's chunks end at byte {frontier}."
+                    ? $"The chunks of '{_repoPath}' do not line up: a chunk of xorb {batch.Xorb} spans bytes {chunkFileStart}-{chunkFileEnd - 1}, the file's chunks end at byte {frontier}."
                     : $"The terms of '{_repoPath}' do not follow each other: a chunk starts at byte {chunkFileStart}, {frontier} were written.");
             }
             chunkFileStart = chunkFileEnd;
@@ -170,7 +248,7 @@ internal sealed class SequentialWriter : IDisposable
 
         if (writeFrom < 0) return 0;
         var count = (int)(frontier - writeFrom);
-        await _file.WriteAsync(new ReadOnlyMemory<byte>(range.Data, range.DataOffset + dataFrom, count), writeFrom, cancellationToken).ConfigureAwait(false);
+        await _file.WriteAsync(new ReadOnlyMemory<byte>(batch.Data, batch.DataOffset + dataFrom, count), writeFrom, cancellationToken).ConfigureAwait(false);
         Written = frontier;
         AdvanceCommittable();
         if (_committable - _lastCommit >= _commitEvery)
@@ -182,12 +260,13 @@ internal sealed class SequentialWriter : IDisposable
         return count;
     }
 
-    /// <summary>Feeds one chunk about to be written to the merkle builder and the journal.</summary>
-    private void Hash(XetHash hash, long start, int length)
+    /// <summary>Feeds one chunk about to be written to the merkle builder, the journal and the file's chunk map.</summary>
+    private void Hash(XetHash hash, XetHash xorb, int chunk, long start, int length)
     {
         _merkle.Add(hash, (ulong)length);
         _journal.AddChunk(hash, length);
         _recent.Add(start, length, hash);
+        _terms?.Add(xorb, chunk, start, length);
         _chunkEndsAhead.Enqueue(start + length);
     }
 
@@ -195,10 +274,9 @@ internal sealed class SequentialWriter : IDisposable
     /// A chunk served for bytes the file already holds: it is not written again, and must be the chunk written there.
     /// Unverified runs hash nothing, so they cannot tell and only skip it.
     /// </summary>
-    private void CheckServedAgain(DecodedXorbRange range, int chunk, long start, int length)
+    private void CheckServedAgain(XetHash? hash, long start, int length)
     {
-        if (!_verify || start < _recent.OldestStart) return;
-        var served = range.ChunkHashes![chunk - range.Chunks.Start];
+        if (hash is not { } served || start < _recent.OldestStart) return;
         if (!_recent.TryFind(start, out var writtenLength, out var written))
             throw new XetProtocolException(
                 $"The chunks of '{_repoPath}' do not line up: an answer places a chunk at byte {start}, where the file has no chunk boundary.");

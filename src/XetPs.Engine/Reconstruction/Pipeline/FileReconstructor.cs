@@ -23,7 +23,9 @@ namespace XetPs.Reconstruction;
 /// </summary>
 internal sealed class FileReconstructor
 {
-    internal sealed record Outcome(long BytesReceived, bool Resumed);
+    /// <summary>How a run ended well: bytes fetched, whether it continued an earlier run, bytes taken from the earlier
+    /// copy, and where the file's chunks now sit (null when not verifying: such a file is no source for the next).</summary>
+    internal sealed record Outcome(long BytesReceived, bool Resumed, long BytesReused = 0, WrittenTerms? Terms = null);
 
     /// <summary>Loads a segment's blocks must leave room for in the buffer, so that downloads overlap decoding and writing.</summary>
     internal const int LoadsInFlight = 4;
@@ -36,6 +38,7 @@ internal sealed class FileReconstructor
     private readonly string _destinationPath;
     private readonly IProgress<FileProgress>? _progress;
     private readonly RunState _run;
+    private readonly EarlierCopy? _earlier;
     private readonly List<ReconstructionSegment> _segments = new(); // planned and not yet fully written; guarded by itself
     private readonly List<XorbRegistry.StartedLoad> _startedLoads = new(); // the scheduler's only
     private readonly Channel<ReconstructionSegment> _segmentChannel =
@@ -47,8 +50,9 @@ internal sealed class FileReconstructor
     private int _termsPending;
 
     private FileReconstructor(SessionResources session, ICasReader reader, XetHash fileId, long size, string repoPath,
-        string destinationPath, IProgress<FileProgress>? progress, RunState run)
+        string destinationPath, IProgress<FileProgress>? progress, RunState run, EarlierCopy? earlier)
     {
+        _earlier = earlier;
         _session = session;
         _reader = reader;
         _fileId = fileId;
@@ -59,14 +63,27 @@ internal sealed class FileReconstructor
         _run = run;
     }
 
+    /// <summary>
+    /// Rebuilds the file into its partial file and moves it onto <paramref name="destinationPath"/> once verified.
+    /// Terms whose chunks <paramref name="earlier"/> holds are read from it rather than fetched; the run owns it and
+    /// closes it before the move.
+    /// </summary>
     public static async Task<Outcome> RunAsync(SessionResources session, ICasReader reader, XetHash fileId, long size,
-        string repoPath, string destinationPath, IProgress<FileProgress>? progress, CancellationToken cancellationToken)
+        string repoPath, string destinationPath, IProgress<FileProgress>? progress, CancellationToken cancellationToken,
+        EarlierCopy? earlier = null)
     {
-        var directory = Path.GetDirectoryName(destinationPath);
-        if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
         using var run = new RunState(cancellationToken, session.SessionToken);
-        var file = new FileReconstructor(session, reader, fileId, size, repoPath, destinationPath, progress, run);
-        return await file.RunAsync().ConfigureAwait(false);
+        try
+        {
+            var directory = Path.GetDirectoryName(destinationPath);
+            if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+            var file = new FileReconstructor(session, reader, fileId, size, repoPath, destinationPath, progress, run, earlier);
+            return await file.RunAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            earlier?.Dispose(); // idempotent: the run closed it before the move already
+        }
     }
 
     /// <summary>Open the partial file, run the stages, finish (verify), then move the file into place.</summary>
@@ -92,7 +109,7 @@ internal sealed class FileReconstructor
             TryDelete(ResumeJournal.JournalPathFor(_destinationPath, _repoPath));
             Report(_size);
         }
-        return new Outcome(Interlocked.Read(ref _bytesReceived), _writer.ResumedFrom > 0);
+        return new Outcome(Interlocked.Read(ref _bytesReceived), _writer.ResumedFrom > 0, _writer.BytesReused, _writer.Terms);
     }
 
     /// <summary>
@@ -127,7 +144,8 @@ internal sealed class FileReconstructor
             for (var start = _writer.Written; start < _size; start += segmentSize)
             {
                 var end = Math.Min(start + segmentSize, _size) - 1;
-                var segment = await ReconstructionSegment.PlanAsync(_reader, _fileId, start, end, _session.Registry, _session.Activity, _run.Token)
+                var segment = await ReconstructionSegment.PlanAsync(_reader, _fileId, start, end, _session.Registry, _session.Activity, _earlier,
+                    _run.Token)
                     .ConfigureAwait(false);
                 lock (_segments) _segments.Add(segment);
                 Interlocked.Add(ref _termsPending, segment.Terms.Count);
@@ -172,11 +190,20 @@ internal sealed class FileReconstructor
                 while (_termChannel.Reader.TryRead(out var term))
                 {
                     var mark = clock.Elapsed;
-                    var ranges = await AsyncWait.WaitAsync(term.Load!, token).ConfigureAwait(false);
-                    var loaded = clock.Elapsed;
-                    waitingForLoads += loaded - mark;
-                    var written = await _writer.WriteTermAsync(term, ranges, token).ConfigureAwait(false);
-                    writing += clock.Elapsed - loaded;
+                    long written;
+                    if (term.Earlier is { } local)
+                    {
+                        written = await _writer.WriteEarlierTermAsync(term, local, _earlier!, token).ConfigureAwait(false);
+                        writing += clock.Elapsed - mark;
+                    }
+                    else
+                    {
+                        var ranges = await AsyncWait.WaitAsync(term.Load!, token).ConfigureAwait(false);
+                        var loaded = clock.Elapsed;
+                        waitingForLoads += loaded - mark;
+                        written = await _writer.WriteTermAsync(term, ranges, token).ConfigureAwait(false);
+                        writing += clock.Elapsed - loaded;
+                    }
                     Consumed(term, written);
                     if (_writer.Written - lastReport >= (1 << 20) || _writer.Written == _size)
                     {
@@ -199,7 +226,7 @@ internal sealed class FileReconstructor
     {
         term.Done = true;
         term.Load = null;
-        _session.Registry.Consumed(term.Block, term.Sequence);
+        if (term.Block is { } block) _session.Registry.Consumed(block, term.Sequence);
         if (ReferenceEquals(term, term.Segment.Terms[term.Segment.Terms.Count - 1]))
             lock (_segments) _segments.Remove(term.Segment); // nothing to release later
         Interlocked.Decrement(ref _termsPending);
@@ -220,6 +247,7 @@ internal sealed class FileReconstructor
         finally
         {
             _writer.Dispose();
+            _earlier?.Dispose(); // before the move over its name
             if (_writer.Discarded) DeletePartial(_destinationPath, _repoPath);
         }
     }
@@ -238,7 +266,8 @@ internal sealed class FileReconstructor
                 if (!term.Done)
                 {
                     term.Done = true;
-                    if (registry.Abandon(term.Block, term.Claimed, term.Sequence) is { } cancelled) (cancelledLoads ??= new()).Add(cancelled);
+                    if (term.Block is { } block && registry.Abandon(block, term.Claimed, term.Sequence) is { } cancelled)
+                        (cancelledLoads ??= new()).Add(cancelled);
                 }
         foreach (var load in _startedLoads)
         {

@@ -14,12 +14,24 @@ internal sealed class PlannedTerm
 {
     public PlannedTerm(ReconstructionSegment segment, ReconstructionTerm term, XorbBlock block, int rangeIndex, long sequence,
         long fileOffset)
+        : this(segment, term, fileOffset)
     {
-        Sequence = sequence;
-        Segment = segment;
-        Term = term;
         Block = block;
         RangeIndex = rangeIndex;
+        Sequence = sequence;
+    }
+
+    /// <summary>A term whose chunks are read from the earlier copy of the file: no block, no fetch.</summary>
+    public PlannedTerm(ReconstructionSegment segment, ReconstructionTerm term, long fileOffset, EarlierChunks earlier)
+        : this(segment, term, fileOffset)
+    {
+        Earlier = earlier;
+    }
+
+    private PlannedTerm(ReconstructionSegment segment, ReconstructionTerm term, long fileOffset)
+    {
+        Segment = segment;
+        Term = term;
         FileOffset = fileOffset;
     }
 
@@ -28,7 +40,12 @@ internal sealed class PlannedTerm
 
     public ReconstructionTerm Term { get; }
 
-    public XorbBlock Block { get; }
+    /// <summary>The registry block holding the term's chunks; null for a term read from the earlier copy.</summary>
+    public XorbBlock? Block { get; }
+
+    /// <summary>Where the term's chunks sit in the earlier copy of the file, when they are all there (see
+    /// <see cref="EarlierCopy"/>); null for a term fetched through the registry.</summary>
+    public EarlierChunks? Earlier { get; }
 
     /// <summary>The registry's plan sequence number of this use of the block.</summary>
     public long Sequence { get; }

@@ -40,20 +40,22 @@ internal sealed class ReconstructionSegment
     public List<PlannedTerm> Terms { get; } = new();
 
     /// <summary>
-    /// Asks CAS for the segment, checks that its terms cover it, and plans every term with the registry. If
-    /// planning fails half-way, the terms already planned are released before the error propagates.
+    /// Asks CAS for the segment, checks that its terms cover it, and plans every term: with the registry, or, when
+    /// <paramref name="earlier"/> holds all of a term's chunks, from that copy (no block, no fetch; a fetch that only
+    /// such terms use is never made). If planning fails half-way, the terms already planned are released before the
+    /// error propagates.
     /// </summary>
     public static async Task<ReconstructionSegment> PlanAsync(ICasReader reader, XetHash fileId, long start, long endInclusive,
-        XorbRegistry registry, TransferActivity activity, CancellationToken cancellationToken)
+        XorbRegistry registry, TransferActivity activity, EarlierCopy? earlier, CancellationToken cancellationToken)
     {
         var segment = new ReconstructionSegment(reader, fileId, start, endInclusive, activity, cancellationToken);
         var reconstruction = await reader.GetReconstructionAsync(fileId, start, endInclusive, cancellationToken).ConfigureAwait(false);
         activity.Touch();
-        segment.Plan(reconstruction, registry);
+        segment.Plan(reconstruction, registry, earlier);
         return segment;
     }
 
-    private void Plan(FileReconstruction reconstruction, XorbRegistry registry)
+    private void Plan(FileReconstruction reconstruction, XorbRegistry registry, EarlierCopy? earlier)
     {
         var terms = reconstruction.Terms;
         var requested = EndInclusive - Start + 1;
@@ -76,6 +78,10 @@ internal sealed class ReconstructionSegment
             throw new XetProtocolException(
                 $"The reconstruction of file {_fileId} for bytes {Start}-{EndInclusive} covers only {total - offset} of {requested} bytes.");
 
+        var fromEarlier = new EarlierChunks?[terms.Count];
+        if (earlier is not null)
+            for (var i = 0; i < terms.Count; i++) fromEarlier[i] = earlier.Locate(terms[i]);
+
         // Expected decoded bytes per fetch: the distinct term ranges that use it (an upper bound when they overlap).
         var fetchOf = new XorbFetch[terms.Count];
         var estimates = new Dictionary<XorbFetch, long>();
@@ -83,6 +89,7 @@ internal sealed class ReconstructionSegment
         for (var i = 0; i < terms.Count; i++)
         {
             var term = terms[i];
+            if (fromEarlier[i] is not null) continue;
             fetchOf[i] = FindFetch(reconstruction, term)
                 ?? throw new XetProtocolException($"The reconstruction gives no URL for chunks {term.Chunks} of xorb {term.Xorb}.");
             if (seen.Add((fetchOf[i], term.Chunks)))
@@ -96,6 +103,12 @@ internal sealed class ReconstructionSegment
             {
                 var term = terms[i];
                 if (fileOffset > EndInclusive) break; // whole trailing terms past the range: nothing to keep
+                if (fromEarlier[i] is { } local)
+                {
+                    Terms.Add(new PlannedTerm(this, term, fileOffset, local));
+                    fileOffset += term.UnpackedLength;
+                    continue;
+                }
                 var fetch = fetchOf[i];
                 var block = registry.Plan(term, fetch, estimates[fetch], _reader, _urls, out var rangeIndex, out var sequence);
                 Terms.Add(new PlannedTerm(this, term, block, rangeIndex, sequence, fileOffset));
@@ -104,7 +117,8 @@ internal sealed class ReconstructionSegment
         }
         catch
         {
-            foreach (var planned in Terms) registry.Abandon(planned.Block, claimed: false, planned.Sequence);
+            foreach (var planned in Terms)
+                if (planned.Block is { } block) registry.Abandon(block, claimed: false, planned.Sequence);
             Terms.Clear();
             throw;
         }

@@ -26,6 +26,12 @@ internal static class TermScheduler
             {
                 foreach (var term in segment.Terms)
                 {
+                    if (term.Block is not { } block)
+                    {
+                        // Read from the earlier copy by the writer itself: nothing to claim, nothing to wait for.
+                        await admitted.WriteAsync(term, cancellationToken).ConfigureAwait(false);
+                        continue;
+                    }
                     // Finished loads need no awaiting when the file ends (amortized pruning keeps the list short).
                     if (startedLoads.Count >= pruneAt)
                     {
@@ -33,9 +39,9 @@ internal static class TermScheduler
                         pruneAt = Math.Max(1024, startedLoads.Count * 2);
                     }
                     var before = startedLoads.Count;
-                    term.Load = await registry.ClaimAsync(term.Block, startedLoads, cancellationToken).ConfigureAwait(false);
+                    term.Load = await registry.ClaimAsync(block, startedLoads, cancellationToken).ConfigureAwait(false);
                     term.Claimed = true;
-                    if (startedLoads.Count != before) loadStarted(term.Block.CompressedLength);
+                    if (startedLoads.Count != before) loadStarted(block.CompressedLength);
                     await admitted.WriteAsync(term, cancellationToken).ConfigureAwait(false);
                 }
             }

@@ -11,4 +11,9 @@ namespace XetPs.Reconstruction;
 /// <param name="BytesReceived">Bytes received from the network for this file (compressed xorb bytes for Xet).</param>
 /// <param name="Elapsed">Wall time of the download.</param>
 public sealed record FileDownloadResult(string DestinationPath, long Size, string? XetHash, bool Skipped, bool Resumed,
-    long BytesReceived, TimeSpan Elapsed);
+    long BytesReceived, TimeSpan Elapsed)
+{
+    /// <summary>Bytes taken from the copy an earlier download left at the destination instead of fetched (a newer
+    /// version of the file shares its unchanged chunks with it).</summary>
+    public long BytesReused { get; init; }
+}

@@ -117,10 +117,13 @@ public sealed class XetSession : IAsyncDisposable
             {
                 var entry = request.Entry ?? await GetFileAsync(request.Repo, request.Revision, request.Path, token).ConfigureAwait(false);
                 var identity = LocalFileRecord.IdentityOf(entry);
+                EarlierCopy? earlier = null;
                 if (File.Exists(destination))
                 {
+                    var known = destinationLock.Read();
                     var state = identity is null ? LocalCopyState.Foreign
-                        : await Task.Run(() => LocalCopy.Examine(destination, entry, identity, destinationLock, _options.Verify, token), token).ConfigureAwait(false);
+                        : await Task.Run(() => LocalCopy.Examine(destination, entry, identity, known, destinationLock, _options.Verify, token), token)
+                            .ConfigureAwait(false);
                     if (state == LocalCopyState.UpToDate)
                     {
                         _logger?.LogInformation("{Path} is up to date at {Destination}", entry.Path, destination);
@@ -131,16 +134,25 @@ public sealed class XetSession : IAsyncDisposable
                         _logger?.LogWarning("{Path} at {Destination} does not match its hash (it was saved without verification, or damaged since); downloading it again",
                             entry.Path, destination);
                     else if (state == LocalCopyState.Outdated)
+                    {
                         _logger?.LogInformation("{Path}: the copy an earlier download left at {Destination} is another version; replacing it", entry.Path, destination);
+                        // Its chunks that the new version shares are read from it instead of fetched.
+                        if (entry.IsXet) earlier = EarlierCopy.TryOpen(destination, entry.Path, known);
+                    }
                     else if (!request.Overwrite) throw new XetDestinationExistsException(destination);
                 }
 
                 using var room = _resources.DiskSpace.Reserve(destination, entry.Path, entry.Size);
-                var outcome = await DownloadVerifiedAsync(entry, destination, room.Track(progress), token).ConfigureAwait(false);
+                var outcome = await DownloadVerifiedAsync(entry, destination, room.Track(progress), earlier, token).ConfigureAwait(false);
                 if (identity is not null) destinationLock.Write(identity, destination, verified: _options.Verify);
-                _logger?.LogInformation("Downloaded {Path} ({Size} bytes{Resumed}) in {Seconds:0.00} s", entry.Path, entry.Size,
-                    outcome.Resumed ? ", resumed" : "", clock.Elapsed.TotalSeconds);
-                return new FileDownloadResult(destination, entry.Size, entry.XetHash, Skipped: false, outcome.Resumed, outcome.BytesReceived, clock.Elapsed);
+                KeepChunkMap(destination, entry.Path, outcome.Terms);
+                _logger?.LogInformation("Downloaded {Path} ({Size} bytes{Resumed}{Reused}) in {Seconds:0.00} s", entry.Path, entry.Size,
+                    outcome.Resumed ? ", resumed" : "", outcome.BytesReused > 0 ? $", {outcome.BytesReused} reused from the earlier copy" : "",
+                    clock.Elapsed.TotalSeconds);
+                return new FileDownloadResult(destination, entry.Size, entry.XetHash, Skipped: false, outcome.Resumed, outcome.BytesReceived, clock.Elapsed)
+                {
+                    BytesReused = outcome.BytesReused,
+                };
             }
             finally
             {
@@ -180,10 +192,11 @@ public sealed class XetSession : IAsyncDisposable
     /// partial file; it is downloaded afresh, with fresh reconstructions and URLs, up to <see cref="HashMismatchRetries"/>
     /// times, so a flaky transfer costs time rather than a failed job. The last mismatch is the error.
     /// </summary>
+    /// The first attempt reads the chunks <paramref name="earlier"/> holds from it; a refetch does without it, since its
+    /// bytes may be the ones that did not match.
     private async Task<FileReconstructor.Outcome> DownloadVerifiedAsync(RepoEntry entry, string destination, IProgress<FileProgress> progress,
-        CancellationToken token)
+        EarlierCopy? earlier, CancellationToken token)
     {
-        long received = 0;
         for (var attempt = 0; ; attempt++)
         {
             try
@@ -193,14 +206,14 @@ public sealed class XetSession : IAsyncDisposable
                 {
                     _logger?.LogDebug("Downloading {Path} ({Size} bytes, Xet {FileId})", entry.Path, entry.Size, entry.XetHash);
                     outcome = await FileReconstructor.RunAsync(_resources, CasFor(entry.Repo, entry.Revision), XetHash.Parse(entry.XetHash), entry.Size,
-                        entry.Path, destination, progress, token).ConfigureAwait(false);
+                        entry.Path, destination, progress, token, attempt == 0 ? earlier : null).ConfigureAwait(false);
                 }
                 else
                 {
                     _logger?.LogDebug("Downloading {Path} ({Size} bytes, plain HTTP)", entry.Path, entry.Size);
                     outcome = await PlainFileDownloader.RunAsync(_resources, _hub, entry, destination, progress, token).ConfigureAwait(false);
                 }
-                return outcome with { BytesReceived = received + outcome.BytesReceived, Resumed = outcome.Resumed && attempt == 0 };
+                return outcome with { Resumed = outcome.Resumed && attempt == 0 };
             }
             catch (XetHashMismatchException mismatch) when (attempt < HashMismatchRetries && !token.IsCancellationRequested)
             {
@@ -208,6 +221,26 @@ public sealed class XetSession : IAsyncDisposable
                 _logger?.LogWarning("{Path}: {Mismatch} Downloading it again (attempt {Attempt} of {Attempts})",
                     entry.Path, mismatch.Message, attempt + 2, HashMismatchRetries + 1);
             }
+        }
+    }
+
+    /// <summary>
+    /// Keeps where the file's chunks sit beside its record, so its next version can reuse them (see
+    /// <see cref="WrittenTerms"/>); removes an older map when there is none to keep (a plain file, an unverified
+    /// download), so a map never describes other bytes than the file's. Best effort: without a map the next version is
+    /// only fetched whole.
+    /// </summary>
+    private void KeepChunkMap(string destination, string repoPath, WrittenTerms? terms)
+    {
+        var path = WrittenTerms.PathFor(destination, repoPath);
+        try
+        {
+            if (terms is not null && terms.ChunkCount > 0) terms.Save(LocalFileRecord.Locate(destination, repoPath).Root, path);
+            else WorkFolder.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or UnsafeWorkPathException)
+        {
+            _logger?.LogDebug("The chunk map of {Path} was not kept: {Error}", repoPath, e.Message);
         }
     }
 
