@@ -1,6 +1,6 @@
 using System;
 
-namespace XetPs.Reconstruction;
+namespace XetPs;
 
 /// <summary>
 /// The stall watchdog fired: work was pending but no byte was received or written for the configured time. The
