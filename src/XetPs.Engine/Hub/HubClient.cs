@@ -11,7 +11,6 @@ using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
-using XetPs.Cas;
 using XetPs.Format;
 
 namespace XetPs.Hub;
