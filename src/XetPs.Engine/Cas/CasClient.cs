@@ -114,7 +114,7 @@ public sealed class CasClient : ICasReader
             using var owner = body; // disposing the body disposes the response
             var status = (int)response.StatusCode;
             if (status == 403)
-                throw new XetUrlExpiredException(fetch.Xorb, $"The presigned URL of xorb {fetch.Xorb} was refused (403 from {fetch.Url.Host}): expired or not signed for these ranges.",
+                throw new XetUrlExpiredException(fetch.Xorb.ToString(), $"The presigned URL of xorb {fetch.Xorb} was refused (403 from {fetch.Url.Host}): expired or not signed for these ranges.",
                     XetHttpTransport.StatusError(response, what));
             if (status == 206 && IsMultipart(response, out var boundary))
             {

@@ -11,7 +11,6 @@ using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
-using XetPs.Cas;
 using XetPs.Format;
 
 namespace XetPs.Hub;
@@ -370,7 +369,7 @@ public sealed class HubClient
             var hint = _token is null
                 ? "If it is private or gated, pass a Hub token that can read it."
                 : "Check the name; if it is private, the Hub token given cannot read it.";
-            return new XetFileNotFoundException(repo, revision, path, code, $"Repository {repo} was not found ({status}). {hint}", inner);
+            return new XetFileNotFoundException(repo.ToString(), revision, path, code, $"Repository {repo} was not found ({status}). {hint}", inner);
         }
         if (status == 401 || status == 403)
         {
@@ -390,7 +389,7 @@ public sealed class HubClient
                 _ when path is not null => $"'{path}' was not found in {repo}{at} (404{(code is null ? "" : ", " + code)}).{hubSays}",
                 _ => $"{repo}{at} was not found (404{(code is null ? "" : ", " + code)}).{hubSays}",
             };
-            return new XetFileNotFoundException(repo, revision, path, code, message, inner);
+            return new XetFileNotFoundException(repo.ToString(), revision, path, code, message, inner);
         }
         // Other statuses keep their status and Retry-After (what the retries read), with the Hub's words added.
         return hubSays.Length == 0 ? inner : XetHttpTransport.StatusError(response, what, hubSays);

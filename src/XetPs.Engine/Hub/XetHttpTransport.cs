@@ -249,7 +249,7 @@ public sealed class XetHttpTransport : IDisposable
         }
         catch (InvalidDataException ex)
         {
-            throw new Cas.XetProtocolException($"{what} sent a {encoding} body that does not decode: {ex.Message}", ex);
+            throw new XetProtocolException($"{what} sent a {encoding} body that does not decode: {ex.Message}", ex);
         }
     }
 
@@ -263,7 +263,7 @@ public sealed class XetHttpTransport : IDisposable
             var coding = value.Trim().ToLowerInvariant();
             if (coding.Length == 0 || coding == "identity") continue;
             if (encoding is not null || (coding != "gzip" && coding != "x-gzip" && coding != "deflate"))
-                throw new Cas.XetProtocolException($"{what} sent a body in a content coding that was not asked for: '{string.Join(", ", response.Content.Headers.ContentEncoding)}'.");
+                throw new XetProtocolException($"{what} sent a body in a content coding that was not asked for: '{string.Join(", ", response.Content.Headers.ContentEncoding)}'.");
             encoding = coding == "deflate" ? "deflate" : "gzip";
         }
         return encoding;

@@ -199,7 +199,7 @@ public class CasClientTests : IClassFixture<HubCasEmulatorFixture>
 
         var ex = await Assert.ThrowsAsync<XetUrlExpiredException>(() => cas.FetchXorbRangesAsync(fetch, new byte[fetch.TotalLength], CancellationToken.None));
 
-        Assert.Equal(fetch.Xorb, ex.Xorb);
+        Assert.Equal(fetch.Xorb.ToString(), ex.Xorb);
         Assert.DoesNotContain("Signature", ex.Message);
         Assert.Equal(1, await _emulator.RequestsAsync(EmulatorRoute.Xorb, 1));
     }

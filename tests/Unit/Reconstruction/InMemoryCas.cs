@@ -240,7 +240,7 @@ internal sealed class InMemoryCas : ICasReader
             }
             if (FetchFault?.Invoke(fetch) is { } fault) throw fault;
             var generation = int.Parse(fetch.Url.Query.Substring("?gen=".Length));
-            if (generation < ExpireUrlsBefore) throw new XetUrlExpiredException(fetch.Xorb, $"URL of xorb {fetch.Xorb} expired");
+            if (generation < ExpireUrlsBefore) throw new XetUrlExpiredException(fetch.Xorb.ToString(), $"URL of xorb {fetch.Xorb} expired");
             Xorb x;
             lock (_gate) x = _xorbs[fetch.Xorb];
             var at = 0;

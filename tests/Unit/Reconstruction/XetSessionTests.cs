@@ -5,7 +5,6 @@ using System.Linq;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
-using XetPs.Cas;
 using XetPs.Emulator;
 using XetPs.Emulator.Scenario;
 using XetPs.Emulator.Store;

@@ -4,7 +4,6 @@ using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
-using XetPs.Cas;
 using XetPs.Format;
 
 namespace XetPs.Reconstruction;

@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
-using XetPs.Cas;
 using XetPs.Hub;
 
 namespace XetPs.Reconstruction;

@@ -6,7 +6,6 @@ using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using XetPs.Cas;
-using XetPs.Format;
 
 namespace XetPs.Reconstruction;
 

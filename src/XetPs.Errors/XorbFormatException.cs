@@ -1,7 +1,7 @@
 using System;
 using System.IO;
 
-namespace XetPs.Format;
+namespace XetPs;
 
 /// <summary>
 /// Xorb bytes that do not follow §3: a truncated chunk header or data, sizes past the protocol limits, an unknown

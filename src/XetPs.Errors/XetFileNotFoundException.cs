@@ -1,7 +1,7 @@
 using System;
 using System.IO;
 
-namespace XetPs.Hub;
+namespace XetPs;
 
 /// <summary>
 /// The Hub answered 404 for a repository, revision or path (X-Error-Code RepoNotFound, RevisionNotFound or
@@ -10,7 +10,7 @@ namespace XetPs.Hub;
 /// </summary>
 public sealed class XetFileNotFoundException : FileNotFoundException
 {
-    public XetFileNotFoundException(RepoId repo, string? revision, string? path, string? errorCode, string message,
+    public XetFileNotFoundException(string repo, string? revision, string? path, string? errorCode, string message,
         Exception? innerException = null)
         : base(message, path, innerException)
     {
@@ -20,7 +20,8 @@ public sealed class XetFileNotFoundException : FileNotFoundException
         ErrorCode = errorCode;
     }
 
-    public RepoId Repo { get; }
+    /// <summary>The repository as the Hub's URLs name it: "org/name", or "datasets/org/name", "spaces/org/name".</summary>
+    public string Repo { get; }
 
     /// <summary>The revision asked for (branch, tag or commit), or null for the default branch.</summary>
     public string? Revision { get; }

@@ -1,6 +1,6 @@
 using System.IO;
 
-namespace XetPs.Reconstruction;
+namespace XetPs;
 
 /// <summary>
 /// The bytes rebuilt for a file do not hash to its Xet file id (or its sha256 for plain files): a corrupted chunk,

@@ -1,6 +1,6 @@
 using System;
 
-namespace XetPs.Hub;
+namespace XetPs;
 
 /// <summary>
 /// HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set, so no request leaves the machine: the first one that would is

@@ -1,6 +1,6 @@
 using System;
 
-namespace XetPs.Reconstruction;
+namespace XetPs;
 
 /// <summary>
 /// A repo path that would write outside the destination root or name a device: <c>..</c>, an absolute or drive

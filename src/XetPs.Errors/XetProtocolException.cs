@@ -1,6 +1,6 @@
 using System;
 
-namespace XetPs.Cas;
+namespace XetPs;
 
 /// <summary>
 /// The server's metadata is hostile or inconsistent (bad hash, impossible range, lying length, missing fetch entry,

@@ -1,9 +1,9 @@
 using System;
 
-namespace XetPs.Reconstruction;
+namespace XetPs;
 
 /// <summary>
-/// A path in XetPs's working folder (<c>&lt;destination root&gt;/.cache/xetps</c>, see <see cref="WorkFolder"/>) that
+/// A path in XetPs's working folder (<c>&lt;destination root&gt;/.cache/xetps</c>, see the engine's WorkFolder) that
 /// XetPs would have had to write through: a symbolic link, a junction, a file with other names (hard links), a
 /// special file, or a folder on the way that is a link. Raised before a byte is written there; not an
 /// <see cref="System.IO.IOException"/>, so no "best effort" handler of file errors passes over it. The module reports

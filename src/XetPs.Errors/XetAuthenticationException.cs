@@ -1,6 +1,6 @@
 using System;
 
-namespace XetPs.Hub;
+namespace XetPs;
 
 /// <summary>
 /// The Hub refused the request (401 or 403): no token, a bad token, or a token without access to the repository

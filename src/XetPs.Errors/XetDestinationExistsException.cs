@@ -1,6 +1,6 @@
 using System.IO;
 
-namespace XetPs.Reconstruction;
+namespace XetPs;
 
 /// <summary>A different file is already at the destination and overwriting was not asked for.</summary>
 public sealed class XetDestinationExistsException : IOException

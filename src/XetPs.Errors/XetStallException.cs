@@ -1,6 +1,6 @@
 using System;
 
-namespace XetPs.Reconstruction;
+namespace XetPs;
 
 /// <summary>
 /// The stall watchdog fired: work was pending but the session received and wrote no byte for the configured time.

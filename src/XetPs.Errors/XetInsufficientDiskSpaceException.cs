@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.IO;
 
-namespace XetPs.Reconstruction;
+namespace XetPs;
 
 /// <summary>
 /// The volume that would hold a file has less free space than the file still needs: the download fails before its
