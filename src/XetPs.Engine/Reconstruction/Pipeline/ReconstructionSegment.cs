@@ -58,26 +58,8 @@ internal sealed class ReconstructionSegment
     private void Plan(FileReconstruction reconstruction, XorbRegistry registry, EarlierCopy? earlier)
     {
         var terms = reconstruction.Terms;
-        var requested = EndInclusive - Start + 1;
-        if (terms.Count == 0)
-            throw new XetProtocolException($"The reconstruction of file {_fileId} for bytes {Start}-{EndInclusive} has no terms.");
-        long total = 0;
-        foreach (var term in terms)
-        {
-            // Checked again here (the parser checks too): the pipeline sizes memory from these lengths.
-            if (term.UnpackedLength <= 0 || term.Chunks.Start < 0 || term.Chunks.End <= term.Chunks.Start ||
-                term.UnpackedLength > (long)term.Chunks.Count * XorbChunkHeader.MaxUncompressedLength)
-                throw new XetProtocolException(
-                    $"A term of file {_fileId} (xorb {term.Xorb}, chunks {term.Chunks}) claims an impossible unpacked_length {term.UnpackedLength}.");
-            total += term.UnpackedLength;
-        }
         var offset = reconstruction.OffsetIntoFirstRange;
-        if (offset < 0 || offset >= terms[0].UnpackedLength)
-            throw new XetProtocolException($"The reconstruction of file {_fileId} skips {offset} bytes of a first term of {terms[0].UnpackedLength}.");
-        if (total - offset < requested)
-            throw new XetProtocolException(
-                $"The reconstruction of file {_fileId} for bytes {Start}-{EndInclusive} covers only {total - offset} of {requested} bytes.");
-
+        CheckCoverage(terms, offset);
         var fromEarlier = new EarlierChunks?[terms.Count];
         if (earlier is not null)
             for (var i = 0; i < terms.Count; i++) fromEarlier[i] = earlier.Locate(terms[i]);
@@ -122,6 +104,30 @@ internal sealed class ReconstructionSegment
             Terms.Clear();
             throw;
         }
+    }
+
+    /// <summary>Checks the answer's lengths before anything is sized from them, and that its terms cover the segment.</summary>
+    private void CheckCoverage(IReadOnlyList<ReconstructionTerm> terms, long offset)
+    {
+        var requested = EndInclusive - Start + 1;
+        if (terms.Count == 0)
+            throw new XetProtocolException($"The reconstruction of file {_fileId} for bytes {Start}-{EndInclusive} has no terms.");
+        long total = 0;
+        foreach (var term in terms)
+        {
+            // Checked again here (the parser checks too): the pipeline sizes memory from these lengths.
+            if (term.UnpackedLength <= 0 || term.Chunks.Start < 0 || term.Chunks.End <= term.Chunks.Start ||
+                term.UnpackedLength > (long)term.Chunks.Count * XorbChunkHeader.MaxUncompressedLength)
+                throw new XetProtocolException(
+                    $"A term of file {_fileId} (xorb {term.Xorb}, chunks {term.Chunks}) claims an impossible unpacked_length {term.UnpackedLength}.");
+            total += term.UnpackedLength;
+        }
+        if (offset < 0 || offset >= terms[0].UnpackedLength)
+            throw new XetProtocolException($"The reconstruction of file {_fileId} skips {offset} bytes of a first term of {terms[0].UnpackedLength}.");
+        if (total - offset < requested)
+            throw new XetProtocolException(
+                $"The reconstruction of file {_fileId} for bytes {Start}-{EndInclusive} covers only {total - offset} of {requested} bytes.");
+
     }
 
     /// <summary>The fetch of <paramref name="answer"/> with exactly the ranges of <paramref name="stale"/>, if any.</summary>
