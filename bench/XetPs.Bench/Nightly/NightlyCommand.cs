@@ -68,7 +68,7 @@ public static class NightlyCommand
                 return new Revision(v, RepoFile.FromStream(FilePath, Open, key).AsXet(), Sha256Of(Open()), v.RevisedSize(size));
             }).ToList();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"nightly: base {options.SizeMiB} MiB incompressible; revisions {string.Join(", ", revisions.Select(r => $"{r.Variant.Name} ({r.Variant.Removed} bytes at {r.Variant.Offset} replaced by {r.Variant.Inserted})"))}; clients {string.Join(", ", options.Clients)}; {options.Reps} repetitions"));
+                $"nightly: base {options.SizeMiB} MiB incompressible; revisions {string.Join(", ", revisions.Select(r => $"{r.Variant.Name} ({r.Variant.Removed} bytes at {r.Variant.Offset} replaced by {r.Variant.Inserted})"))}; clients {string.Join(", ", options.Clients)}; {options.Reps} repetitions; old copies {(options.WarmOldCopy ? "left in the page cache" : "evicted from the page cache")}"));
 
             var samples = new List<NightlySample>();
             var failures = new List<string>();
@@ -90,7 +90,8 @@ public static class NightlyCommand
                         else failures.Add($"rep {rep} {name} {client}: the base download failed: {error}");
                     }
                     // A nightly job finds yesterday's copy on disk, not in memory.
-                    foreach (var client in ready) DropFromPageCache(Destination(work, client));
+                    if (!options.WarmOldCopy)
+                        foreach (var client in ready) DropFromPageCache(Destination(work, client));
                     await server.Store.CommitAsync(Repo, "main", [revision.File], new CommitOptions { Title = "Revision " + name }).ConfigureAwait(false);
                     if (rep == 1) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: base committed, downloaded by every client and revision committed in {watch.Elapsed.TotalSeconds:F1} s"));
 

@@ -18,7 +18,7 @@ public sealed record NightlyOptions
 
     public const string Usage =
         "[--size-mib 512] [--append-mib 16] [--change-mib SIZE/100] [--variants append,middle] [--clients xetps,cmdlet,hfjs,curl] " +
-        "[--reps 3] [--seed 1] [--timeout-s 600] [--work DIR] [--repo-root DIR]: a file and its small revision, downloaded over the old copy";
+        "[--reps 3] [--warm-old-copy] [--seed 1] [--timeout-s 600] [--work DIR] [--repo-root DIR]: a file and its small revision, downloaded over the old copy";
 
     public long SizeMiB { get; init; } = 512;
     public double AppendMiB { get; init; } = 16;
@@ -29,6 +29,9 @@ public sealed record NightlyOptions
     public IReadOnlyList<string> Variants { get; init; } = AllVariants;
     public IReadOnlyList<string> Clients { get; init; } = AllClients;
     public int Reps { get; init; } = 3;
+
+    /// <summary>Leave the old copies in the page cache; by default they are evicted, as a nightly job finds them on disk.</summary>
+    public bool WarmOldCopy { get; init; }
     public int Seed { get; init; } = 1;
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
     public string? Work { get; init; }
@@ -58,6 +61,7 @@ public sealed record NightlyOptions
                 "--variants" => options with { Variants = List(name, Value(), AllVariants) },
                 "--clients" => options with { Clients = List(name, Value(), AllClients) },
                 "--reps" => options with { Reps = int.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--warm-old-copy" => options with { WarmOldCopy = true },
                 "--seed" => options with { Seed = int.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--timeout-s" => options with { Timeout = TimeSpan.FromSeconds(double.Parse(Value(), CultureInfo.InvariantCulture)) },
                 "--work" => options with { Work = Value() },
