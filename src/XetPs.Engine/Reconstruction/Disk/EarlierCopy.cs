@@ -36,7 +36,8 @@ internal sealed class EarlierCopy : IDisposable
         if (record is not { Verified: true } || !record.Identity.StartsWith("xet:", StringComparison.Ordinal)) return null;
         if (!XetHash.TryParse(record.Identity.Substring(4), out var fileId)) return null;
         var info = new FileInfo(destination);
-        if (!info.Exists || !record.IsOf(info)) return null;
+        // Describes: unchanged since, and its bytes known to be on the disk (see LocalFileRecord).
+        if (!info.Exists || !record.Describes(info, record.Identity)) return null;
         var terms = WrittenTerms.TryLoad(WrittenTerms.PathFor(destination, repoPath), fileId, info.Length);
         return terms is null || terms.ChunkCount == 0 ? null : new EarlierCopy(destination, terms);
     }

@@ -39,6 +39,10 @@ internal static class LocalCopy
         bool verify, CancellationToken cancellationToken)
     {
         var info = new FileInfo(destination);
+        // A copy our download left, unchanged since, of content with another hash is another version: no need to read it
+        // (a same-size update would otherwise hash the whole old copy before downloading a byte).
+        if (known is not null && known.IsOf(info) && !string.Equals(known.Identity, identity, StringComparison.Ordinal))
+            return LocalCopyState.Outdated;
         if (info.Length == entry.Size)
         {
             if (known is not null && known.Describes(info, identity) && (known.Verified || !verify)) return LocalCopyState.UpToDate;
