@@ -45,6 +45,7 @@ internal sealed class ProgressBoard
         else _filesWithoutSize++;
     }
 
+    /// <param name="written">Bytes of the file that have arrived (<see cref="XetPs.Reconstruction.FileProgress.BytesArrived"/>) or were written.</param>
     public void Progressed(SaveItem item, long written, long total)
     {
         _firstByteAt ??= _clock.Elapsed;

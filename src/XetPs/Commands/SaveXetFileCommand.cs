@@ -414,7 +414,8 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
                 break;
             case FileProgressed progressed:
                 var progress = progressed.Source.Take();
-                _board!.Progressed(progressed.Item, progress.BytesWritten, progress.TotalBytes);
+                // Arrived, not only written: the bar moves while a range (up to a whole xorb) is still arriving.
+                _board!.Progressed(progressed.Item, Math.Max(progress.BytesWritten, progress.BytesArrived), progress.TotalBytes);
                 WriteProgressRecords(_board.RenderIfDue());
                 break;
             case FileSaved saved:

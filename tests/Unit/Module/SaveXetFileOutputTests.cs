@@ -115,6 +115,27 @@ public sealed class SaveXetFileOutputTests : IClassFixture<SampleHub>, IDisposab
     }
 
     [Fact]
+    public void Per_file_progress_moves_while_the_range_of_a_xet_file_is_still_arriving()
+    {
+        // model.safetensors is one range of one xorb, here served at 1.5 MB/s (two seconds): before, its bar stayed
+        // at 0 until the whole range had arrived, then jumped to the end.
+        var capped = _hub.Server.Faults.Add("xorb:throughput=1500000");
+        try
+        {
+            using var ps = _ps.Script("Save-XetFile -Repo xetps/sample -Path model.safetensors -Destination $destination -Endpoint $endpoint", Variables);
+            ps.Invoke();
+
+            Assert.False(ps.HadErrors);
+            var child = ps.Streams.Progress.Where(r => r.ActivityId != 1 && r.RecordType == ProgressRecordType.Processing).ToList();
+            Assert.Contains(child, r => r.PercentComplete is > 0 and < 100);
+        }
+        finally
+        {
+            _hub.Server.Faults.Remove(capped);
+        }
+    }
+
+    [Fact]
     public async Task A_downstream_Select_Object_First_ends_the_pipeline_and_the_download_in_flight()
     {
         // Debug records merged into the output reach Select-Object -First 2 while model.safetensors' xorb stalls
