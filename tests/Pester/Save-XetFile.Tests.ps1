@@ -1,6 +1,8 @@
 # Get-XetFileList and Save-XetFile against a Hub: by default the emulator's sample repo. Start one first:
 #   dotnet run --project emulator/XetPs.Emulator -c Release -- --sample     (prints its URL on the first line)
 #   $env:XETPS_TEST_ENDPOINT = '<that URL>'; Invoke-Pester ./tests/Pester
+# (./build.ps1 -Pester does all of it.) Pester 5 where only NuGet is reachable: dotnet restore tests/Unit/XetPs.Tests.csproj,
+# then Import-Module ~/.nuget/packages/pester/5.7.1/tools/Pester.psd1 (the package's tools/ folder is the module).
 # CI starts the emulator in-process and runs this file in pwsh 7.6 under Pester 5.7.1 (tests/Unit/Module/PesterSpecTests.cs).
 
 BeforeAll {

@@ -152,7 +152,7 @@ internal sealed class ProgressBoard
         var sizesKnown = _filesWithoutSize == 0;
         var status = $"{_filesDone} of {_filesQueued} files, {ByteSize.Format(bytesSoFar)}"
                      + (sizesKnown ? $" of {ByteSize.Format(_bytesKnownTotal)}" : string.Empty)
-                     + (double.IsNaN(rate) ? string.Empty : $", {ByteSize.FormatRate(rate)}");
+                     + (rate > 0 ? $", {ByteSize.FormatRate(rate)}" : string.Empty); // none yet, or all up to date
         if (sizesKnown && rate > 0 && _filesDone < _filesQueued)
             status += ", " + TimeLeft(Math.Max(0, _bytesKnownTotal - bytesSoFar) / rate) + " left";
         return new ProgressRecord(ParentId, Activity, status)
