@@ -44,7 +44,7 @@ public sealed class EmulatorCommandLine
         "Without --repo the sample repo xetps/sample is served. --incident serves xetps/incident: incident.bin, about BYTES\n" +
         "long, 2366 terms over 932 xorbs (the seed incident's shape). Fault routes: tree, resolve, token, reconstruction, xorb;\n" +
         "keys: status, rate, retry-after, reset-after, truncate-after, stall, stall-after, throughput, latency,\n" +
-        "corrupt-at, hostile (dotdot|absolute|device|lying-length|chunk-header|huge-json|huge-fetch|straddle), skip, times, path.";
+        "corrupt-at, hostile (dotdot|absolute|device|lying-length|chunk-header|huge-json|huge-fetch|straddle|next-loop|redirect-loop), skip, times, path.";
 
     public static EmulatorCommandLine Parse(IReadOnlyList<string> args)
     {

@@ -213,6 +213,10 @@ public sealed class EmulatorServer : IAsyncDisposable
                 }
                 await HttpResults.WriteErrorAsync(context, status, $"Injected fault: {fault}").ConfigureAwait(false);
             }
+            else if (fault?.Hostile == HostileMetadata.RedirectLoop)
+            {
+                await HttpResults.WriteRedirectAsync(context, 307, raw).ConfigureAwait(false);
+            }
             else
             {
                 await handler(context, fault).ConfigureAwait(false);

@@ -13,7 +13,9 @@ namespace XetPs;
 /// <summary>
 /// The private load context of the engine and its dependencies on PowerShell 7 (see <see cref="ModuleInitializer"/>).
 /// Invariant: an assembly whose file is in the dependency folder is always loaded from there, whatever version the
-/// default context already holds; anything else (the framework) falls back to the default context.
+/// default context already holds; anything else (the framework) falls back to the default context. One exception:
+/// XetPs.Errors, the exception types, is always the default context's copy (the cmdlet assembly's), even if a file
+/// of that name were in the folder, so the type the engine throws is the one scripts and cmdlets name.
 /// Where the build left ReadyToRun images for the running .NET and platform (<c>r2r/net10.0/linux-x64/</c>, see
 /// module/ReadyToRun), the image is loaded instead of the IL file of the same name: the same assembly with its code
 /// compiled ahead, which .NET uses only when the image was compiled against its own major version. An image is taken
@@ -24,6 +26,7 @@ namespace XetPs;
 internal sealed class DependencyLoadContext : AssemblyLoadContext
 {
     private static readonly ConcurrentDictionary<string, DependencyLoadContext> Contexts = new(StringComparer.Ordinal);
+    private static readonly Assembly ErrorTypes = typeof(XetFileNotFoundException).Assembly;
     private readonly string _directory;
     private readonly string? _images; // this .NET's and platform's ReadyToRun images, or null
 
@@ -70,6 +73,7 @@ internal sealed class DependencyLoadContext : AssemblyLoadContext
     protected override Assembly? Load(AssemblyName assemblyName)
     {
         if (string.IsNullOrEmpty(assemblyName.Name)) return null;
+        if (string.Equals(assemblyName.Name, ErrorTypes.GetName().Name, StringComparison.Ordinal)) return ErrorTypes;
         var candidate = Path.Combine(_directory, assemblyName.Name + ".dll");
         if (!File.Exists(candidate)) return null;
         var image = _images is null ? null : Path.Combine(_images, assemblyName.Name + ".dll");

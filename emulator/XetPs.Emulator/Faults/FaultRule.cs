@@ -28,6 +28,10 @@ public enum HostileMetadata
     /// chunks (more than a xorb may hold) and the term the most bytes they could decode to (128 KiB each); the fetch
     /// keeps its real, signed byte range.</summary>
     OversizedFetch,
+    /// <summary>Tree: every page's <c>Link rel="next"</c> names the page itself, so the listing would never end.</summary>
+    RepeatingNextLink,
+    /// <summary>Any route: a 307 whose Location is the request's own path and query, a redirect loop.</summary>
+    RedirectLoop,
 }
 
 /// <summary>
@@ -195,6 +199,8 @@ public sealed record FaultRule
         HostileMetadata.EnormousJson => "huge-json",
         HostileMetadata.StraddlingChunk => "straddle",
         HostileMetadata.OversizedFetch => "huge-fetch",
+        HostileMetadata.RepeatingNextLink => "next-loop",
+        HostileMetadata.RedirectLoop => "redirect-loop",
         _ => "none",
     };
 
@@ -208,7 +214,9 @@ public sealed record FaultRule
         "huge-json" => HostileMetadata.EnormousJson,
         "straddle" => HostileMetadata.StraddlingChunk,
         "huge-fetch" => HostileMetadata.OversizedFetch,
-        _ => throw new FormatException($"unknown hostile kind '{value}' (dotdot, absolute, device, lying-length, chunk-header, huge-json, huge-fetch, straddle)"),
+        "next-loop" => HostileMetadata.RepeatingNextLink,
+        "redirect-loop" => HostileMetadata.RedirectLoop,
+        _ => throw new FormatException($"unknown hostile kind '{value}' (dotdot, absolute, device, lying-length, chunk-header, huge-json, huge-fetch, straddle, next-loop, redirect-loop)"),
     };
 
     private static long ParseSize(string value)

@@ -7,6 +7,7 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using XetPs.Hub;
 using XetPs.Emulator.Cas;
 
@@ -114,6 +115,11 @@ internal sealed class HubEndpoints
             if (limit > 0) next.Append("&limit=").Append(limit.ToString(CultureInfo.InvariantCulture));
             next.Append("&cursor=").Append(TreeListing.EncodeCursor(offset + pageSize));
             context.Response.Headers.Append("Link", "<" + next + ">; rel=\"next\"");
+        }
+        if (fault?.Hostile == HostileMetadata.RepeatingNextLink)
+        {
+            var self = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
+            context.Response.Headers["Link"] = "<" + _server.Url(self) + ">; rel=\"next\"";
         }
         byte[] json = TreeListing.ToJson(page, commit, expand);
         await HttpResults.WriteJsonAsync(context, json, "application/json; charset=utf-8", fault?.Hostile == HostileMetadata.EnormousJson).ConfigureAwait(false);

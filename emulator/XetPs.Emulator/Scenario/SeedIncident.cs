@@ -64,6 +64,35 @@ public sealed record SeedIncident
             throw new ArgumentOutOfRangeException(nameof(XorbCount), $"Need 1 <= xorbs ({XorbCount}) <= terms ({TermCount}).");
         if (GCD(577, XorbCount) != 1 && XorbCount > 1)
             throw new ArgumentOutOfRangeException(nameof(XorbCount), $"The interleave stride 577 must be coprime with the xorb count ({XorbCount}).");
+        var hashes = BuildXorbs(store, ct);
+
+        var terms = new List<StoredTerm>(TermCount);
+        var merkle = new MerkleHashBuilder();
+        long total = 0;
+        for (int t = 0; t < TermCount; t++)
+        {
+            var (x, s, e) = TermAt(t);
+            var meta = store.Xorbs.Get(hashes[x]);
+            for (int i = s; i < e; i++) merkle.Add(meta.ChunkHashes[i], (ulong)meta.UnpackedLength(i));
+            int length = checked((int)(meta.UnpackedEnd(e) - meta.UnpackedStart(s)));
+            terms.Add(new StoredTerm(hashes[x], s, e, length));
+            total += length;
+        }
+        var fileHash = merkle.FinishFileHash();
+        // SHA-256 of the content, decoded back from the xorbs just written (streaming).
+        var draft = new FileRecord(fileHash, total, "", terms);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        await using (var hashing = new HashingSink(sha))
+            await store.CopyXetContentAsync(draft, hashing, 0, total, ct).ConfigureAwait(false);
+        string sha256 = Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
+        store.PutFileRecord(new FileRecord(fileHash, total, sha256, terms));
+        string pointer = LfsPointer.Text(sha256, total);
+        return new StoredFile("", total, sha256, EmulatorStore.GitBlobOid(System.Text.Encoding.UTF8.GetBytes(pointer)), fileHash.ToString());
+    }
+
+    /// <summary>Stores the incident's xorbs (or their generators) and returns their hashes, xorb by xorb.</summary>
+    private XetHash[] BuildXorbs(EmulatorStore store, CancellationToken ct)
+    {
         int c = EffectiveChunksPerTerm, size = ChunkSize;
         int chunksPerXorb = 2 * c + 1;
         var hashes = new XetHash[XorbCount];
@@ -98,29 +127,7 @@ public sealed record SeedIncident
             store.Chunks.AddXorb(meta);
             hashes[x] = meta.Hash;
         }
-
-        var terms = new List<StoredTerm>(TermCount);
-        var merkle = new MerkleHashBuilder();
-        long total = 0;
-        for (int t = 0; t < TermCount; t++)
-        {
-            var (x, s, e) = TermAt(t);
-            var meta = store.Xorbs.Get(hashes[x]);
-            for (int i = s; i < e; i++) merkle.Add(meta.ChunkHashes[i], (ulong)meta.UnpackedLength(i));
-            int length = checked((int)(meta.UnpackedEnd(e) - meta.UnpackedStart(s)));
-            terms.Add(new StoredTerm(hashes[x], s, e, length));
-            total += length;
-        }
-        var fileHash = merkle.FinishFileHash();
-        // SHA-256 of the content, decoded back from the xorbs just written (streaming).
-        var draft = new FileRecord(fileHash, total, "", terms);
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        await using (var hashing = new HashingSink(sha))
-            await store.CopyXetContentAsync(draft, hashing, 0, total, ct).ConfigureAwait(false);
-        string sha256 = Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
-        store.PutFileRecord(new FileRecord(fileHash, total, sha256, terms));
-        string pointer = LfsPointer.Text(sha256, total);
-        return new StoredFile("", total, sha256, EmulatorStore.GitBlobOid(System.Text.Encoding.UTF8.GetBytes(pointer)), fileHash.ToString());
+        return hashes;
     }
 
     private static int GCD(int a, int b) => b == 0 ? a : GCD(b, a % b);

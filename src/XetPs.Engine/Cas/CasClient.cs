@@ -19,7 +19,8 @@ namespace XetPs.Cas;
 /// <see cref="ICasReader"/> over HTTP (§2): reconstruction queries to CAS with the read token (v2, falling back to v1
 /// on 404/501 once per client, then remembered) and range fetches from presigned xorb URLs. Invariants: the CAS token
 /// goes only to CAS, nothing but <c>Range</c> goes to a presigned URL (never a Hub or CAS token); every answer is
-/// validated before it is returned; a fetch fills its whole destination or throws.
+/// validated before it is returned (a CAS reached over https hands out https presigned URLs, see
+/// <see cref="HttpsDowngrade"/>); a fetch fills its whole destination or throws.
 /// </summary>
 public sealed class CasClient : ICasReader
 {
@@ -113,7 +114,7 @@ public sealed class CasClient : ICasReader
             using var owner = body; // disposing the body disposes the response
             var status = (int)response.StatusCode;
             if (status == 403)
-                throw new XetUrlExpiredException(fetch.Xorb, $"The presigned URL of xorb {fetch.Xorb} was refused (403 from {fetch.Url.Host}): expired or not signed for these ranges.",
+                throw new XetUrlExpiredException(fetch.Xorb.ToString(), $"The presigned URL of xorb {fetch.Xorb} was refused (403 from {fetch.Url.Host}): expired or not signed for these ranges.",
                     XetHttpTransport.StatusError(response, what));
             if (status == 206 && IsMultipart(response, out var boundary))
             {
@@ -176,7 +177,13 @@ public sealed class CasClient : ICasReader
             throw new XetProtocolException($"{what}: CAS does not know file {fileId} (404).", XetHttpTransport.StatusError(response, what));
         if (status != 200 && status != 206) throw XetHttpTransport.StatusError(response, what);
         var body = await _http.ReadBoundedBodyAsync(response, maxBody, what, m => new XetProtocolException(m), ct).ConfigureAwait(false);
-        return ReconstructionResponse.Parse(body.AsSpan(), what);
+        var reconstruction = ReconstructionResponse.Parse(body.AsSpan(), what);
+        var cas = response.RequestMessage?.RequestUri;
+        if (cas is not null)
+            foreach (var fetches in reconstruction.Xorbs.Values)
+                foreach (var fetch in fetches)
+                    HttpsDowngrade.Refuse(cas, fetch.Url, what);
+        return reconstruction;
     }
 
     private static bool IsMultipart(HttpResponseMessage response, out string boundary)

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Text;
 using XetPs.Format;
 
 namespace XetPs.Cas;
@@ -14,4 +15,13 @@ namespace XetPs.Cas;
 public sealed record FileReconstruction(
     long OffsetIntoFirstRange,
     IReadOnlyList<ReconstructionTerm> Terms,
-    IReadOnlyDictionary<XetHash, IReadOnlyList<XorbFetch>> Xorbs);
+    IReadOnlyDictionary<XetHash, IReadOnlyList<XorbFetch>> Xorbs)
+{
+    /// <summary>Counts only: the fetches' presigned URLs never reach a log or a message through this record.</summary>
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append("OffsetIntoFirstRange = ").Append(OffsetIntoFirstRange)
+            .Append(", Terms = ").Append(Terms.Count).Append(", Xorbs = ").Append(Xorbs.Count);
+        return true;
+    }
+}

@@ -129,6 +129,11 @@ internal static class ReconstructionResponse
             if (unpacked.Value <= 0 || unpacked.Value > limit)
                 throw Bad(what, $"has {label} (xorb {hash.Value}, chunks {chunks.Value}) claiming unpacked_length {unpacked.Value}: " +
                                 $"{chunks.Value.Count} chunks hold between 1 and {limit} bytes.");
+            // Before the cast below: thousands of chunks may hold more than int range, and a length that wrapped to a
+            // negative one would pass every later check.
+            if (unpacked.Value > int.MaxValue)
+                throw Bad(what, $"has {label} (xorb {hash.Value}, chunks {chunks.Value}) claiming unpacked_length {unpacked.Value}, " +
+                                $"more than one term can hold ({int.MaxValue} bytes).");
             terms.Add(new ReconstructionTerm(hash.Value, chunks.Value, (int)unpacked.Value));
         }
     }
@@ -194,7 +199,11 @@ internal static class ReconstructionResponse
             if (ranges[i].ByteStart <= ranges[i - 1].ByteEndInclusive || ranges[i].Chunks.Start < ranges[i - 1].Chunks.End)
                 throw Bad(what, $"has {label} with ranges out of order or overlapping (range {i}).");
         }
-        return new XorbFetch(xorb, url, ranges);
+        var fetch = new XorbFetch(xorb, url, ranges);
+        // One fetch lands in one buffer, sized and sliced with ints: a total past int range is refused here, not cast.
+        if (fetch.TotalLength > int.MaxValue)
+            throw Bad(what, $"has {label} bringing {fetch.TotalLength} bytes in one request, more than {int.MaxValue}.");
+        return fetch;
     }
 
     private static XorbFetch ReadV1Entry(ref Utf8JsonReader reader, XetHash xorb, string label, string what)
@@ -256,6 +265,9 @@ internal static class ReconstructionResponse
         var max = (long)chunks.Count * MaxRawBytesPerChunk;
         if (length < min || length > max)
             throw Bad(what, $"has {label} with {length} bytes for {chunks.Count} chunks (between {min} and {max} expected).");
+        // Plausible for thousands of chunks, yet past what one buffer holds: refused here, before any cast to int.
+        if (length > int.MaxValue)
+            throw Bad(what, $"has {label} with {length} bytes in one range, more than {int.MaxValue}.");
         return new XorbRangeDescriptor(chunks, start, endInclusive);
     }
 

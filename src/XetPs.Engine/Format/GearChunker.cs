@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 
 namespace XetPs.Format;
@@ -56,61 +57,67 @@ public sealed class GearChunker
                 pos += skip;
                 pending += skip;
             }
-
-            // Hash without testing until the chunk is one byte short of MinChunk: no cut is allowed before MIN.
-            long untested = MinChunk - 1 - pending;
-            if (untested > 0 && pos < n)
+            HashUntested(p, table, n, ref pos, ref pending, ref h);
+            if (pos < n && ScanTested(p, table, n, ref pos, ref pending, ref h))
             {
-                int end = pos + (int)Math.Min(untested, n - pos);
-                pending += end - pos;
-                while (pos + 4 <= end)
-                {
-                    h = (h << 1) + table[p[pos]];
-                    h = (h << 1) + table[p[pos + 1]];
-                    h = (h << 1) + table[p[pos + 2]];
-                    h = (h << 1) + table[p[pos + 3]];
-                    pos += 4;
-                }
-                while (pos < end)
-                    h = (h << 1) + table[p[pos++]];
-            }
-
-            if (pos < n)
-            {
-                // Tested region: every byte may end the chunk; the forced cut lands at exactly MaxChunk bytes.
-                int limit = (int)Math.Min(n - pos, MaxChunk - pending);
-                int end = pos + limit;
-                int start = pos;
-                while (pos + 4 <= end)
-                {
-                    h = (h << 1) + table[p[pos]];
-                    if ((h & Mask) == 0) { pos += 1; goto Boundary; }
-                    h = (h << 1) + table[p[pos + 1]];
-                    if ((h & Mask) == 0) { pos += 2; goto Boundary; }
-                    h = (h << 1) + table[p[pos + 2]];
-                    if ((h & Mask) == 0) { pos += 3; goto Boundary; }
-                    h = (h << 1) + table[p[pos + 3]];
-                    pos += 4;
-                    if ((h & Mask) == 0) goto Boundary;
-                }
-                while (pos < end)
-                {
-                    h = (h << 1) + table[p[pos++]];
-                    if ((h & Mask) == 0) goto Boundary;
-                }
-                pending += pos - start;
-                if (pending >= MaxChunk)
-                    goto Boundary;
+                _hash = 0;
+                _pending = 0;
+                return pos;
             }
         }
         _hash = h;
         _pending = pending;
         return -1;
+    }
 
-    Boundary:
-        _hash = 0;
-        _pending = 0;
-        return pos;
+    /// <summary>Hashes without testing until the chunk is one byte short of MinChunk: no cut is allowed before MIN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void HashUntested(byte* p, ulong* table, int n, ref int pos, ref long pending, ref ulong h)
+    {
+        long untested = MinChunk - 1 - pending;
+        if (untested <= 0 || pos >= n) return;
+        int end = pos + (int)Math.Min(untested, n - pos);
+        pending += end - pos;
+        while (pos + 4 <= end)
+        {
+            h = (h << 1) + table[p[pos]];
+            h = (h << 1) + table[p[pos + 1]];
+            h = (h << 1) + table[p[pos + 2]];
+            h = (h << 1) + table[p[pos + 3]];
+            pos += 4;
+        }
+        while (pos < end)
+            h = (h << 1) + table[p[pos++]];
+    }
+
+    /// <summary>
+    /// The tested region: every byte may end the chunk, and the forced cut lands at exactly MaxChunk bytes. Returns true
+    /// with <paramref name="pos"/> just past the boundary, or false when the data ran out first.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe bool ScanTested(byte* p, ulong* table, int n, ref int pos, ref long pending, ref ulong h)
+    {
+        int end = pos + (int)Math.Min(n - pos, MaxChunk - pending);
+        int start = pos;
+        while (pos + 4 <= end)
+        {
+            h = (h << 1) + table[p[pos]];
+            if ((h & Mask) == 0) { pos += 1; return true; }
+            h = (h << 1) + table[p[pos + 1]];
+            if ((h & Mask) == 0) { pos += 2; return true; }
+            h = (h << 1) + table[p[pos + 2]];
+            if ((h & Mask) == 0) { pos += 3; return true; }
+            h = (h << 1) + table[p[pos + 3]];
+            pos += 4;
+            if ((h & Mask) == 0) return true;
+        }
+        while (pos < end)
+        {
+            h = (h << 1) + table[p[pos++]];
+            if ((h & Mask) == 0) return true;
+        }
+        pending += pos - start;
+        return pending >= MaxChunk;
     }
 
     /// <summary>Chunk lengths of a whole buffer, in order; empty input gives no chunk.</summary>

@@ -52,6 +52,33 @@ internal static class Lz4Frame
 
     private static int DecodeFrame(ReadOnlySpan<byte> source, ref int pos, Span<byte> destination, int written)
     {
+        var frame = ReadDescriptor(source, ref pos);
+        int frameStart = written;
+        while (true)
+        {
+            uint word = ReadU32(source, ref pos, "block size");
+            if (word == 0)
+                break;
+            written += DecodeBlock(source, ref pos, destination, written, frameStart, frame, word);
+        }
+
+        if (frame.ContentChecksum)
+        {
+            uint expected = ReadU32(source, ref pos, "content checksum");
+            if (XxHash32.Hash(destination.Slice(frameStart, written - frameStart)) != expected)
+                throw new XorbFormatException("LZ4 frame content checksum mismatch.");
+        }
+        if (frame.HasContentSize && frame.ContentSize != (ulong)(written - frameStart))
+            throw new XorbFormatException($"LZ4 frame declares {frame.ContentSize} bytes but holds {written - frameStart}.");
+        return written;
+    }
+
+    /// <summary>What a frame's descriptor (FLG, BD, optional content size and dictionary id, header checksum) says.</summary>
+    private readonly record struct FrameDescriptor(bool Independent, bool BlockChecksum, bool HasContentSize, bool ContentChecksum,
+        int MaxBlock, ulong ContentSize);
+
+    private static FrameDescriptor ReadDescriptor(ReadOnlySpan<byte> source, ref int pos)
+    {
         int descriptorStart = pos;
         if (source.Length - pos < 3)
             throw Truncated("frame descriptor", pos, source.Length);
@@ -60,12 +87,10 @@ internal static class Lz4Frame
             throw new XorbFormatException($"LZ4 frame version {flg >> 6} is not supported (only 1 is defined).");
         if ((flg & 0x02) != 0 || (bd & 0x8F) != 0)
             throw new XorbFormatException($"LZ4 frame descriptor has reserved bits set (FLG 0x{flg:X2}, BD 0x{bd:X2}).");
-        bool independent = (flg & 0x20) != 0, blockChecksum = (flg & 0x10) != 0;
-        bool hasContentSize = (flg & 0x08) != 0, contentChecksum = (flg & 0x04) != 0, hasDictionaryId = (flg & 0x01) != 0;
+        bool hasContentSize = (flg & 0x08) != 0, hasDictionaryId = (flg & 0x01) != 0;
         int blockSizeId = (bd >> 4) & 7;
         if (blockSizeId < 4)
             throw new XorbFormatException($"LZ4 frame block size id {blockSizeId} is not defined (4..7).");
-        int maxBlock = 1 << (8 + 2 * blockSizeId);
         int descriptorLength = 2 + (hasContentSize ? 8 : 0) + (hasDictionaryId ? 4 : 0);
         if (source.Length - pos < descriptorLength + 1)
             throw Truncated("frame descriptor", pos, source.Length);
@@ -77,68 +102,55 @@ internal static class Lz4Frame
         pos++;
         if (hasDictionaryId)
             throw new XorbFormatException("LZ4 frame needs an external dictionary; xorb chunks never use one.");
+        return new FrameDescriptor((flg & 0x20) != 0, (flg & 0x10) != 0, hasContentSize, (flg & 0x04) != 0, 1 << (8 + 2 * blockSizeId), contentSize);
+    }
 
-        int frameStart = written;
-        while (true)
+    /// <summary>Decodes the block whose size word is <paramref name="word"/> into <paramref name="destination"/> at
+    /// <paramref name="written"/>; returns the bytes it decoded to.</summary>
+    private static int DecodeBlock(ReadOnlySpan<byte> source, ref int pos, Span<byte> destination, int written, int frameStart,
+        FrameDescriptor frame, uint word)
+    {
+        bool stored = (word & 0x80000000) != 0;
+        int size = (int)(word & 0x7FFFFFFF);
+        if (size > frame.MaxBlock)
+            throw new XorbFormatException($"LZ4 block of {size} bytes exceeds the frame's block size {frame.MaxBlock}.");
+        if (source.Length - pos < size + (frame.BlockChecksum ? 4 : 0))
+            throw Truncated("block", pos, source.Length);
+        ReadOnlySpan<byte> block = source.Slice(pos, size);
+        pos += size;
+        if (frame.BlockChecksum)
         {
-            uint word = ReadU32(source, ref pos, "block size");
-            if (word == 0)
-                break;
-            bool stored = (word & 0x80000000) != 0;
-            int size = (int)(word & 0x7FFFFFFF);
-            if (size > maxBlock)
-                throw new XorbFormatException($"LZ4 block of {size} bytes exceeds the frame's block size {maxBlock}.");
-            if (source.Length - pos < size + (blockChecksum ? 4 : 0))
-                throw Truncated("block", pos, source.Length);
-            ReadOnlySpan<byte> block = source.Slice(pos, size);
-            pos += size;
-            if (blockChecksum)
-            {
-                uint expected = BinaryPrimitives.ReadUInt32LittleEndian(source.Slice(pos));
-                pos += 4;
-                if (XxHash32.Hash(block) != expected)
-                    throw new XorbFormatException("LZ4 block checksum mismatch.");
-            }
-            int room = destination.Length - written;
-            int decoded;
-            if (stored)
-            {
-                if (size > room)
-                    throw Overflow(destination.Length);
-                block.CopyTo(destination.Slice(written));
-                decoded = size;
-            }
-            else
-            {
-                if (room == 0)
-                    throw Overflow(destination.Length);
-                Span<byte> target = destination.Slice(written, Math.Min(room, maxBlock));
-                if (independent || written == frameStart)
-                {
-                    decoded = LZ4Codec.Decode(block, target);
-                }
-                else
-                {
-                    // Linked blocks may copy from up to 64 KiB of this frame's earlier output.
-                    int dictionaryStart = Math.Max(frameStart, written - WindowSize);
-                    decoded = LZ4Codec.Decode(block, target, destination.Slice(dictionaryStart, written - dictionaryStart));
-                }
-                if (decoded < 0)
-                    throw new XorbFormatException(
-                        $"Corrupt LZ4 block at offset {pos - size} (or it decodes past the chunk's {destination.Length} bytes).");
-            }
-            written += decoded;
+            uint expected = BinaryPrimitives.ReadUInt32LittleEndian(source.Slice(pos));
+            pos += 4;
+            if (XxHash32.Hash(block) != expected)
+                throw new XorbFormatException("LZ4 block checksum mismatch.");
         }
-
-        if (contentChecksum)
+        int room = destination.Length - written;
+        if (stored)
         {
-            uint expected = ReadU32(source, ref pos, "content checksum");
-            if (XxHash32.Hash(destination.Slice(frameStart, written - frameStart)) != expected)
-                throw new XorbFormatException("LZ4 frame content checksum mismatch.");
+            if (size > room)
+                throw Overflow(destination.Length);
+            block.CopyTo(destination.Slice(written));
+            return size;
         }
-        if (hasContentSize && contentSize != (ulong)(written - frameStart))
-            throw new XorbFormatException($"LZ4 frame declares {contentSize} bytes but holds {written - frameStart}.");
-        return written;
+        if (room == 0)
+            throw Overflow(destination.Length);
+        Span<byte> target = destination.Slice(written, Math.Min(room, frame.MaxBlock));
+        int decoded;
+        if (frame.Independent || written == frameStart)
+        {
+            decoded = LZ4Codec.Decode(block, target);
+        }
+        else
+        {
+            // Linked blocks may copy from up to 64 KiB of this frame's earlier output.
+            int dictionaryStart = Math.Max(frameStart, written - WindowSize);
+            decoded = LZ4Codec.Decode(block, target, destination.Slice(dictionaryStart, written - dictionaryStart));
+        }
+        if (decoded < 0)
+            throw new XorbFormatException(
+                $"Corrupt LZ4 block at offset {pos - size} (or it decodes past the chunk's {destination.Length} bytes).");
+        return decoded;
     }
 
     /// <summary>

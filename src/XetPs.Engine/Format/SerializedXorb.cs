@@ -71,6 +71,24 @@ public sealed class SerializedXorb
         int n = (int)count;
         if (infoLength != XorbFooter.InfoLength(n))
             throw new XorbFormatException($"Xorb footer length {infoLength} does not match {n} chunks ({XorbFooter.InfoLength(n)}).");
+        var (hashes, boundaries, unpacked) = ReadSections(footer, pos, n, (int)infoLength);
+        if (boundaries[n - 1] != footerStart)
+            throw new XorbFormatException($"Xorb chunk offsets end at {boundaries[n - 1]}, but the footer starts at {footerStart}.");
+        VerifyChunks(bytes.Slice(0, footerStart), boundaries, unpacked, hashes);
+
+        var nodes = new MerkleNode[n];
+        for (int i = 0; i < n; i++)
+            nodes[i] = new MerkleNode(hashes[i], unpacked[i] - (i == 0 ? 0u : unpacked[i - 1]));
+        var computed = XetHashing.XorbHash(nodes);
+        if (computed != hash)
+            throw new XorbFormatException($"Xorb hash {hash} in the footer does not match {computed} computed from its chunks.");
+        return new SerializedXorb(hash, bytes.ToArray(), footerStart, boundaries, unpacked, hashes);
+    }
+
+    /// <summary>Reads the footer's hashes and boundaries sections (from <paramref name="pos"/>, past the chunk count)
+    /// and checks the tail's section offsets against where they really are.</summary>
+    private static (XetHash[] Hashes, uint[] Boundaries, uint[] Unpacked) ReadSections(ReadOnlySpan<byte> footer, int pos, int n, int infoLength)
+    {
         int hashesStart = pos;
         pos += 12;
         var hashes = new XetHash[n];
@@ -91,24 +109,14 @@ public sealed class SerializedXorb
             unpacked[i] = BinaryPrimitives.ReadUInt32LittleEndian(footer.Slice(pos));
 
         ExpectCount(footer, pos, n, "footer tail");
-        int end = (int)infoLength;
+        int end = infoLength;
         uint hashesOffset = BinaryPrimitives.ReadUInt32LittleEndian(footer.Slice(pos + 4));
         uint boundariesOffset = BinaryPrimitives.ReadUInt32LittleEndian(footer.Slice(pos + 8));
         if (hashesOffset != end - hashesStart || boundariesOffset != end - boundariesStart)
             throw new XorbFormatException(
                 $"Xorb footer section offsets ({hashesOffset}, {boundariesOffset}) do not match its layout ({end - hashesStart}, {end - boundariesStart}).");
 
-        if (boundaries[n - 1] != footerStart)
-            throw new XorbFormatException($"Xorb chunk offsets end at {boundaries[n - 1]}, but the footer starts at {footerStart}.");
-        VerifyChunks(bytes.Slice(0, footerStart), boundaries, unpacked, hashes);
-
-        var nodes = new MerkleNode[n];
-        for (int i = 0; i < n; i++)
-            nodes[i] = new MerkleNode(hashes[i], unpacked[i] - (i == 0 ? 0u : unpacked[i - 1]));
-        var computed = XetHashing.XorbHash(nodes);
-        if (computed != hash)
-            throw new XorbFormatException($"Xorb hash {hash} in the footer does not match {computed} computed from its chunks.");
-        return new SerializedXorb(hash, bytes.ToArray(), footerStart, boundaries, unpacked, hashes);
+        return (hashes, boundaries, unpacked);
     }
 
     private static void VerifyChunks(ReadOnlySpan<byte> data, uint[] boundaries, uint[] unpacked, XetHash[] hashes)

@@ -11,7 +11,6 @@ using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
-using XetPs.Cas;
 using XetPs.Format;
 
 namespace XetPs.Hub;
@@ -19,7 +18,8 @@ namespace XetPs.Hub;
 /// <summary>
 /// The Hub API a download needs (§1): tree listing with pagination, resolve (HEAD, no redirect followed), the
 /// xet-read-token route, and plain downloads of non-Xet files. Shares one <see cref="XetHttpTransport"/>. Invariants:
-/// the Hub token is sent only to the Hub endpoint's own origin (never to a redirect target or a link on another host);
+/// the Hub token is sent only under the Hub endpoint (its origin and its path: never to a redirect target or a link
+/// elsewhere, another host or another path of the endpoint's host); an https Hub's CAS and download URLs are https;
 /// 401/403 become <see cref="XetAuthenticationException"/>, 404 <see cref="XetFileNotFoundException"/>, other
 /// failures an <see cref="HttpRequestException"/> with the status; no message contains the token.
 /// </summary>
@@ -181,6 +181,7 @@ public sealed class HubClient
             if (string.IsNullOrEmpty(token) || exp is null || exp < 0 || exp > 253402300799 ||
                 !Uri.TryCreate(casUrl, UriKind.Absolute, out var cas) || (cas.Scheme != Uri.UriSchemeHttp && cas.Scheme != Uri.UriSchemeHttps))
                 throw new XetProtocolException($"The answer from {what} lacks a usable accessToken, exp or casUrl (neither the JSON body nor the X-Xet-* headers carry all three).");
+            HttpsDowngrade.Refuse(route, cas, what);
             return new CasAccessToken(token!, cas, DateTimeOffset.FromUnixTimeSeconds(exp.Value));
         }, cancellationToken);
     }
@@ -213,7 +214,9 @@ public sealed class HubClient
                     var status = (int)response.StatusCode;
                     if (status >= 300 && status < 400 && response.Headers.Location is Uri location)
                     {
-                        url = LinkHeader.Target(location, url) ?? throw new XetProtocolException($"{what} redirected to a non-http URL.");
+                        var target = LinkHeader.Target(location, url) ?? throw new XetProtocolException($"{what} redirected to a non-http URL.");
+                        HttpsDowngrade.Refuse(url, target, what);
+                        url = target;
                         continue;
                     }
                     if (!response.IsSuccessStatusCode)
@@ -366,7 +369,7 @@ public sealed class HubClient
             var hint = _token is null
                 ? "If it is private or gated, pass a Hub token that can read it."
                 : "Check the name; if it is private, the Hub token given cannot read it.";
-            return new XetFileNotFoundException(repo, revision, path, code, $"Repository {repo} was not found ({status}). {hint}", inner);
+            return new XetFileNotFoundException(repo.ToString(), revision, path, code, $"Repository {repo} was not found ({status}). {hint}", inner);
         }
         if (status == 401 || status == 403)
         {
@@ -386,7 +389,7 @@ public sealed class HubClient
                 _ when path is not null => $"'{path}' was not found in {repo}{at} (404{(code is null ? "" : ", " + code)}).{hubSays}",
                 _ => $"{repo}{at} was not found (404{(code is null ? "" : ", " + code)}).{hubSays}",
             };
-            return new XetFileNotFoundException(repo, revision, path, code, message, inner);
+            return new XetFileNotFoundException(repo.ToString(), revision, path, code, message, inner);
         }
         // Other statuses keep their status and Retry-After (what the retries read), with the Hub's words added.
         return hubSays.Length == 0 ? inner : XetHttpTransport.StatusError(response, what, hubSays);
@@ -429,11 +432,19 @@ public sealed class HubClient
         return request;
     }
 
+    /// <summary>
+    /// True for a URL under the endpoint: same scheme and authority, and a path under the endpoint's own (a mirror at
+    /// <c>https://gw.example/hf</c> is <c>/hf/...</c>, not the rest of its origin, which may be anyone's). A path with
+    /// an escaped dot is not under it: a server or gateway that decodes it could climb out of the prefix.
+    /// </summary>
     private bool IsOnEndpoint(Uri url) =>
         url.IsAbsoluteUri && string.Equals(url.Scheme, Endpoint.Scheme, StringComparison.OrdinalIgnoreCase) &&
-        string.Equals(url.Authority, Endpoint.Authority, StringComparison.OrdinalIgnoreCase);
+        string.Equals(url.Authority, Endpoint.Authority, StringComparison.OrdinalIgnoreCase) &&
+        url.AbsolutePath.StartsWith(Endpoint.AbsolutePath, StringComparison.Ordinal) &&
+        url.AbsolutePath.IndexOf("%2e", Endpoint.AbsolutePath.Length, StringComparison.OrdinalIgnoreCase) < 0;
 
-    /// <summary>A Hub route given by the server, moved onto our endpoint so the token never goes to another host.</summary>
+    /// <summary>A Hub route given by the server, moved under our endpoint so the token never leaves it (for another
+    /// host, or another path of its host).</summary>
     private Uri OnEndpoint(Uri route) =>
         !route.IsAbsoluteUri ? new Uri(Endpoint, route) : IsOnEndpoint(route) ? route : new Uri(Endpoint, route.PathAndQuery.TrimStart('/'));
 

@@ -1,4 +1,5 @@
 using System;
+using System.Text;
 
 namespace XetPs.Hub;
 
@@ -11,4 +12,14 @@ namespace XetPs.Hub;
 /// <param name="Entry">The file, with Revision = the commit the Hub resolved.</param>
 /// <param name="XetAuthUrl">The xet-read-token route (Link rel="xet-auth"), on the Hub endpoint; null for non-Xet files.</param>
 /// <param name="DownloadUrl">Where a non-Xet file's bytes are (may be another host: no Hub token goes there).</param>
-public sealed record HubFileInfo(RepoEntry Entry, Uri? XetAuthUrl, Uri? DownloadUrl);
+public sealed record HubFileInfo(RepoEntry Entry, Uri? XetAuthUrl, Uri? DownloadUrl)
+{
+    /// <summary>The URLs without their queries: an LFS download location is presigned, its signature in the query.</summary>
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append("Entry = ").Append(Entry)
+            .Append(", XetAuthUrl = ").Append(XetAuthUrl is null ? "" : XetHttpTransport.Redacted(XetAuthUrl))
+            .Append(", DownloadUrl = ").Append(DownloadUrl is null ? "" : XetHttpTransport.Redacted(DownloadUrl));
+        return true;
+    }
+}

@@ -22,13 +22,28 @@ public sealed class XetHttpOptions
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// No byte received for this long fails the attempt (a transient <see cref="XetReadTimeoutException"/>). Applied
-    /// to each read, not to the whole request: a large xorb fetch may take minutes as long as it keeps moving.
-    /// Default 60 s.
+    /// The bound on a silent or trickling server, per attempt (a transient <see cref="XetReadTimeoutException"/> ends
+    /// it): no response headers within this long of sending the request, connection included; and, once the body
+    /// flows, fewer than <see cref="LowSpeedLimit"/> bytes per second over this long (at least one byte), counting
+    /// only the time spent waiting for the server. Not a bound on the whole request: a large xorb fetch may take
+    /// minutes as long as it keeps moving. Default 60 s.
     /// </summary>
     public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Time allowed to open a connection (TCP + TLS). Default 15 s.</summary>
+    /// <summary>
+    /// The slowest body accepted, in bytes per second, averaged over <see cref="ReadTimeout"/> (0: only a byte per
+    /// read timeout). Default <see cref="DefaultLowSpeedLimit"/>.
+    /// </summary>
+    public long LowSpeedLimit { get; set; } = DefaultLowSpeedLimit;
+
+    /// <summary>
+    /// 10 bytes per second, Cargo's default (http.low-speed-limit, the only such floor on by default among curl,
+    /// git, aria2 and Cargo; huggingface_hub and xet-core have only read timeouts): it cuts a server that trickles a
+    /// few bytes per read timeout, while 64 connections at the floor are 5 kbit/s, below any working link.
+    /// </summary>
+    public const long DefaultLowSpeedLimit = 10;
+
+    /// <summary>Time allowed to open a connection (TCP + TLS), within <see cref="ReadTimeout"/>. Default 15 s.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Concurrent connections per server. Default 64 (the default CAS concurrency).</summary>
@@ -61,6 +76,8 @@ public sealed class XetHttpOptions
             throw new ArgumentOutOfRangeException(nameof(MaxRetryDelay), MaxRetryDelay, "MaxRetryDelay must be at least RetryBaseDelay and at most 1 hour.");
         if (ReadTimeout <= TimeSpan.Zero || ReadTimeout > TimeSpan.FromHours(1))
             throw new ArgumentOutOfRangeException(nameof(ReadTimeout), ReadTimeout, "ReadTimeout must be positive and at most 1 hour.");
+        if (LowSpeedLimit < 0 || LowSpeedLimit > (1L << 30))
+            throw new ArgumentOutOfRangeException(nameof(LowSpeedLimit), LowSpeedLimit, "LowSpeedLimit must be between 0 and 1 GiB per second.");
         if (ConnectTimeout <= TimeSpan.Zero || ConnectTimeout > TimeSpan.FromHours(1))
             throw new ArgumentOutOfRangeException(nameof(ConnectTimeout), ConnectTimeout, "ConnectTimeout must be positive and at most 1 hour.");
         if (MaxConnectionsPerServer < 1 || MaxConnectionsPerServer > 4096)

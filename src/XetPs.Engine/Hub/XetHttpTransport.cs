@@ -13,11 +13,13 @@ namespace XetPs.Hub;
 
 /// <summary>
 /// The one HTTP stack shared by <see cref="HubClient"/> and <see cref="Cas.CasClient"/>: one pooled HttpClient that
-/// never follows redirects by itself, the retry pipeline (Polly) that decides what is transient, and the read timeout
-/// that turns a silent server into a transient failure. Invariants: every attempt is bounded in time (connect + read
-/// timeout until headers, read timeout per body read); a caller's cancellation surfaces as an
+/// never follows redirects by itself, the retry pipeline (Polly) that decides what is transient and for how long, and
+/// the read timeout and low-speed limit that turn a silent or trickling server into a transient failure.
+/// Invariants: every attempt is bounded in time (headers within the read timeout of sending, connection included; a
+/// body at least the low-speed limit over every read timeout); a caller's cancellation surfaces as an
 /// <see cref="OperationCanceledException"/> for the caller's token; messages and logs name hosts and paths, never a
-/// token or a presigned URL's query.
+/// token or a presigned URL's query; every body byte and every operation is reported to the session's
+/// <see cref="ITransferObserver"/>, when it has one.
 /// </summary>
 public sealed class XetHttpTransport : IDisposable
 {
@@ -25,7 +27,14 @@ public sealed class XetHttpTransport : IDisposable
     private readonly bool _ownsClient;
 
     public XetHttpTransport(XetHttpOptions? options = null, ILogger? logger = null)
+        : this(options, logger, observer: null)
     {
+    }
+
+    /// <summary>A transport whose traffic <paramref name="observer"/> watches (the session's progress).</summary>
+    internal XetHttpTransport(XetHttpOptions? options, ILogger? logger, ITransferObserver? observer)
+    {
+        Observer = observer;
         var snapshot = (options ?? new XetHttpOptions()).Clone();
         snapshot.Validate();
         Options = snapshot;
@@ -54,6 +63,8 @@ public sealed class XetHttpTransport : IDisposable
 
     internal ILogger Logger { get; }
 
+    internal ITransferObserver? Observer { get; }
+
     internal HttpClient Client { get; }
 
     /// <summary>
@@ -66,14 +77,23 @@ public sealed class XetHttpTransport : IDisposable
     {
         ct.ThrowIfCancellationRequested();
         var context = ResilienceContextPool.Shared.Get(operation, ct);
-        var run = new AttemptRun<T>(attempt);
+        using var observed = Observer?.Started(operation);
+        var run = new AttemptRun<T>(attempt, observed);
         try
         {
             return await _retry.ExecuteAsync(
                 static async (ctx, run) =>
                 {
                     run.Attempts++;
-                    return await run.Attempt(ctx.CancellationToken).ConfigureAwait(false);
+                    run.Observed?.AttemptStarted();
+                    try
+                    {
+                        return await run.Attempt(ctx.CancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (run.Observed is { } watched && Report(watched, ex))
+                    {
+                        throw; // never reached: the filter only reports
+                    }
                 },
                 context, run).ConfigureAwait(false);
         }
@@ -92,11 +112,18 @@ public sealed class XetHttpTransport : IDisposable
         }
     }
 
-    private sealed class AttemptRun<T>(Func<CancellationToken, Task<T>> attempt)
+    private sealed class AttemptRun<T>(Func<CancellationToken, Task<T>> attempt, ITransferOperation? observed)
     {
         public Func<CancellationToken, Task<T>> Attempt { get; } = attempt;
+        public ITransferOperation? Observed { get; } = observed;
         public System.Diagnostics.Stopwatch Clock { get; } = System.Diagnostics.Stopwatch.StartNew();
         public int Attempts { get; set; }
+    }
+
+    private static bool Report(ITransferOperation observed, Exception error)
+    {
+        observed.AttemptFailed(error);
+        return false;
     }
 
     private const string OperationKey = "XetPs.Operation", AttemptsKey = "XetPs.Attempts", ElapsedKey = "XetPs.Elapsed";
@@ -137,13 +164,16 @@ public sealed class XetHttpTransport : IDisposable
     }
 
     /// <summary>
-    /// Sends one request and returns when the headers are in (the body is read later, under the read timeout).
-    /// No answer within connect + read timeout throws <see cref="XetReadTimeoutException"/> (transient).
+    /// Sends one request and returns when the headers are in (the body is read later, under the read timeout and the
+    /// low-speed limit). No headers within the read timeout of sending, connection included, throws
+    /// <see cref="XetReadTimeoutException"/> (transient); a refused connection or a host name that does not resolve
+    /// throws an <see cref="HttpRequestException"/> saying so, the handler's own error inside (see
+    /// <see cref="IsConnectFailure"/>).
     /// </summary>
     internal async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string what, CancellationToken ct)
     {
         if (Options.Offline) throw new XetOfflineException(what);
-        var deadline = Options.ConnectTimeout + Options.ReadTimeout;
+        var deadline = Options.ReadTimeout;
         using var timer = new CancellationTokenSource(deadline);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
         try
@@ -152,7 +182,12 @@ public sealed class XetHttpTransport : IDisposable
         }
         catch (Exception ex) when (timer.IsCancellationRequested && !ct.IsCancellationRequested)
         {
-            throw new XetReadTimeoutException($"No response from {what} within {deadline.TotalSeconds:0.###} s.", ex);
+            throw new XetReadTimeoutException(
+                $"No response from {WithHost(what, request.RequestUri)} within {deadline.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} s.", ex);
+        }
+        catch (HttpRequestException ex) when (!ct.IsCancellationRequested && IsConnectFailure(ex) && request.RequestUri is Uri url)
+        {
+            throw new HttpRequestException(ConnectFailureMessage(url, ex), ex);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -161,12 +196,22 @@ public sealed class XetHttpTransport : IDisposable
         }
     }
 
-    /// <summary>The response body under the read timeout; disposing the stream disposes the response.</summary>
+    /// <summary>The response body under the read timeout and the low-speed limit, its bytes reported to the
+    /// observer; disposing the stream disposes the response.</summary>
     internal async Task<ReadTimeoutStream> OpenBodyAsync(HttpResponseMessage response, string what)
     {
         var body = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
-        return new ReadTimeoutStream(body, response, Options.ReadTimeout, what);
+        return new ReadTimeoutStream(body, response, Options.ReadTimeout, WithHost(what, response.RequestMessage?.RequestUri),
+            Options.LowSpeedLimit, Observer);
     }
+
+    /// <summary>"what (host:port)" unless <paramref name="what"/> names the host already: which request, and where
+    /// to, for a timeout's message. The authority only: never a path's token or a query's signature.</summary>
+    private static string WithHost(string what, Uri? url) =>
+        url is null || !url.IsAbsoluteUri || what.IndexOf(url.Host, StringComparison.OrdinalIgnoreCase) >= 0 ? what : $"{what} ({HostAndPort(url)})";
+
+    /// <summary>"host:port", the port written even when it is the scheme's default.</summary>
+    private static string HostAndPort(Uri url) => url.Host + ":" + url.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Asks for a gzip-compressed body (JSON documents: tree pages, reconstructions); such a body is read
     /// with <see cref="ReadBoundedBodyAsync"/>, which decodes it. Binary bodies never ask: they must keep their length.</summary>
@@ -204,7 +249,7 @@ public sealed class XetHttpTransport : IDisposable
         }
         catch (InvalidDataException ex)
         {
-            throw new Cas.XetProtocolException($"{what} sent a {encoding} body that does not decode: {ex.Message}", ex);
+            throw new XetProtocolException($"{what} sent a {encoding} body that does not decode: {ex.Message}", ex);
         }
     }
 
@@ -218,7 +263,7 @@ public sealed class XetHttpTransport : IDisposable
             var coding = value.Trim().ToLowerInvariant();
             if (coding.Length == 0 || coding == "identity") continue;
             if (encoding is not null || (coding != "gzip" && coding != "x-gzip" && coding != "deflate"))
-                throw new Cas.XetProtocolException($"{what} sent a body in a content coding that was not asked for: '{string.Join(", ", response.Content.Headers.ContentEncoding)}'.");
+                throw new XetProtocolException($"{what} sent a body in a content coding that was not asked for: '{string.Join(", ", response.Content.Headers.ContentEncoding)}'.");
             encoding = coding == "deflate" ? "deflate" : "gzip";
         }
         return encoding;
@@ -281,7 +326,8 @@ public sealed class XetHttpTransport : IDisposable
 
     /// <summary>
     /// Transient: 5xx but 501, 408, 429, connect errors and resets, read timeouts, truncated bodies (all
-    /// <see cref="IOException"/>). Never a cancellation, never a missing file (an IOException too).
+    /// <see cref="IOException"/>). Never a cancellation, never a missing file (an IOException too). Connect failures
+    /// (<see cref="IsConnectFailure"/>) are retried only briefly; see <see cref="ConnectRetries"/>.
     /// </summary>
     public static bool IsTransient(Exception error) => error switch
     {
@@ -293,8 +339,71 @@ public sealed class XetHttpTransport : IDisposable
         _ => false,
     };
 
+    /// <summary>
+    /// Retries of a refused connection or a host name that does not resolve: three, after 250, 500 and 1000 ms, so an
+    /// unreachable server fails in about 2 s. Such an error is an answer, not a silence: the host is down, the port
+    /// closed or the name wrong, and retrying for half a minute only delays what the user must act on; the few quick
+    /// retries cover a server restarting or a resolver's hiccup. Timeouts, resets and error statuses keep the full
+    /// policy (<see cref="XetHttpOptions.MaxRetries"/>).
+    /// </summary>
+    internal const int ConnectRetries = 3;
+
+    private static readonly TimeSpan ConnectRetryDelay = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// The connection could not be made because the server refused it, its host is unreachable, or its name does not
+    /// resolve (a <see cref="System.Net.Sockets.SocketException"/> or, on .NET Framework, a
+    /// <see cref="WebException"/> anywhere in the chain). A connect timeout is not one: it is retried like any timeout.
+    /// </summary>
+    internal static bool IsConnectFailure(Exception error)
+    {
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            if (e is System.Net.Sockets.SocketException socket)
+            {
+                return socket.SocketErrorCode is System.Net.Sockets.SocketError.ConnectionRefused
+                    or System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.NoData
+                    or System.Net.Sockets.SocketError.TryAgain or System.Net.Sockets.SocketError.HostUnreachable
+                    or System.Net.Sockets.SocketError.NetworkUnreachable or System.Net.Sockets.SocketError.HostDown;
+            }
+            if (e is WebException { Status: WebExceptionStatus.NameResolutionFailure or WebExceptionStatus.ProxyNameResolutionFailure })
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// The server did not answer in time: no headers, no body bytes (or too few) within the read timeout, or no
+    /// connection within the connect timeout. Such a failure says nothing the stall watchdog's own message would not.
+    /// </summary>
+    internal static bool IsSilence(Exception error)
+    {
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            if (e is XetReadTimeoutException or TimeoutException) return true;
+            if (e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.TimedOut }) return true;
+        }
+        return false;
+    }
+
+    /// <summary>"Cannot connect to host:port[ through the proxy p]: reason." The reason is the socket's own words
+    /// (or the handler's when there is no socket error); the proxy is named when the transport's own proxy carried the
+    /// request, since it may be the one that refused.</summary>
+    private string ConnectFailureMessage(Uri url, HttpRequestException error)
+    {
+        Exception reason = error;
+        for (var e = error.InnerException; e is not null; e = e.InnerException)
+            if (e is System.Net.Sockets.SocketException) reason = e;
+        var proxy = Options.UseProxy && Options.Proxy?.GetProxy(url) is Uri p && p != url ? $" through the proxy {HostAndPort(p)}" : "";
+        return $"Cannot connect to {HostAndPort(url)}{proxy}: {reason.Message.TrimEnd('.')}.";
+    }
+
     /// <summary>Scheme, host, port and path: what may appear in a message or a log (never the query).</summary>
     internal static string Describe(Uri url) => url.GetLeftPart(UriPartial.Path);
+
+    /// <summary><see cref="Describe"/>, with a mark where a query was left out (a presigned URL's signature).</summary>
+    internal static string Redacted(Uri url) =>
+        url.IsAbsoluteUri ? Describe(url) + (url.Query.Length > 1 ? "?(query redacted)" : "") : "(relative URL)";
 
     public void Dispose()
     {
@@ -355,12 +464,19 @@ public sealed class XetHttpTransport : IDisposable
                 UseJitter = true,
                 Delay = options.RetryBaseDelay,
                 MaxDelay = cap,
-                ShouldHandle = args => new ValueTask<bool>(args.Outcome.Exception is Exception e && IsTransient(e)),
-                // Retry-After (seconds or a date), or a 429's RateLimit reset, replaces the backoff, capped like any other delay.
+                ShouldHandle = args => new ValueTask<bool>(args.Outcome.Exception is Exception e && IsTransient(e) &&
+                                                           (!IsConnectFailure(e) || args.AttemptNumber < ConnectRetries)),
+                // Retry-After (seconds or a date), or a 429's RateLimit reset, replaces the backoff, capped like any other
+                // delay; a connect failure waits its own short delays.
                 DelayGenerator = args =>
                 {
                     if (args.Outcome.Exception?.Data["RetryAfter"] is TimeSpan asked)
                         return new ValueTask<TimeSpan?>(asked > cap ? cap : asked);
+                    if (args.Outcome.Exception is Exception e && IsConnectFailure(e))
+                    {
+                        var quick = TimeSpan.FromTicks(ConnectRetryDelay.Ticks << Math.Min(args.AttemptNumber, 8));
+                        return new ValueTask<TimeSpan?>(quick > cap ? cap : quick);
+                    }
                     return new ValueTask<TimeSpan?>((TimeSpan?)null);
                 },
                 OnRetry = args =>

@@ -279,7 +279,7 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
             if (matches.Count == 0)
             {
                 var at = Revision is null ? string.Empty : $" at revision '{Revision}'";
-                var none = new XetFileNotFoundException(repo, Revision, repoPath, errorCode: null,
+                var none = new XetFileNotFoundException(repo.ToString(), Revision, repoPath, errorCode: null,
                     $"No file of {repo}{at} matches '{repoPath}'.");
                 _batch.FailedBeforeStart();
                 Failed(repoPath, XetErrors.For(none, repoPath));
@@ -438,7 +438,8 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
             WriteVerbose($"Skipped {item.RepoPath}: '{result.DestinationPath}' already has the same size and hash.");
         else
             WriteVerbose($"Saved {item.RepoPath} to '{result.DestinationPath}' ({ByteSize.Format(result.Size)} in {result.Elapsed.TotalSeconds:0.0} s"
-                         + (result.Resumed ? ", resumed" : string.Empty) + ").");
+                         + (result.Resumed ? ", resumed" : string.Empty)
+                         + (result.BytesReused > 0 ? $", {ByteSize.Format(result.BytesReused)} reused from the earlier copy" : string.Empty) + ").");
         PassThrough(_batch.Ended(item.Order, result.DestinationPath, result.Skipped, result.Size));
     }
 

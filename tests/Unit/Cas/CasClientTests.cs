@@ -199,7 +199,7 @@ public class CasClientTests : IClassFixture<HubCasEmulatorFixture>
 
         var ex = await Assert.ThrowsAsync<XetUrlExpiredException>(() => cas.FetchXorbRangesAsync(fetch, new byte[fetch.TotalLength], CancellationToken.None));
 
-        Assert.Equal(fetch.Xorb, ex.Xorb);
+        Assert.Equal(fetch.Xorb.ToString(), ex.Xorb);
         Assert.DoesNotContain("Signature", ex.Message);
         Assert.Equal(1, await _emulator.RequestsAsync(EmulatorRoute.Xorb, 1));
     }
@@ -264,8 +264,7 @@ public class CasClientTests : IClassFixture<HubCasEmulatorFixture>
     [Fact]
     public async Task A_stall_before_the_headers_fails_the_attempt_which_is_retried()
     {
-        var options = HubCasEmulatorFixture.FastRetries(readTimeout: TimeSpan.FromMilliseconds(1500));
-        options.ConnectTimeout = TimeSpan.FromSeconds(1); // no headers within connect + read timeout fails the attempt
+        var options = HubCasEmulatorFixture.FastRetries(readTimeout: TimeSpan.FromMilliseconds(1500)); // no headers within it fails the attempt
         using var http = new XetHttpTransport(options);
         var id = await FileIdAsync(http, "weights/a.bin");
         _emulator.Server.Faults.Add("reconstruction:stall=30s,times=1");
@@ -274,6 +273,27 @@ public class CasClientTests : IClassFixture<HubCasEmulatorFixture>
 
         Assert.NotEmpty(plan.Terms);
         Assert.Equal(2, await _emulator.RequestsAsync(EmulatorRoute.Reconstruction, 2));
+    }
+
+    [Theory]
+    [InlineData("reconstruction:status=503")]
+    [InlineData("reconstruction:status=429")]
+    [InlineData("reconstruction:reset-after=10")]
+    [InlineData("reconstruction:stall=30s")]
+    public async Task Server_errors_resets_and_timeouts_keep_the_whole_retry_policy(string fault)
+    {
+        // Only a refused connection or a host name that does not resolve is retried briefly (three times); these may
+        // pass with the next attempt and get every retry of the policy.
+        var options = HubCasEmulatorFixture.FastRetries(readTimeout: TimeSpan.FromMilliseconds(300));
+        options.MaxRetries = 5;
+        using var http = new XetHttpTransport(options);
+        var id = await FileIdAsync(http, "weights/a.bin");
+        _emulator.Server.Faults.Add(fault);
+
+        var error = await Record.ExceptionAsync(() => _emulator.Cas(http).GetReconstructionAsync(id, 0, 1000, CancellationToken.None));
+
+        Assert.True(error is HttpRequestException or System.IO.IOException, $"{error?.GetType().Name}: {error?.Message}");
+        Assert.Equal(6, await _emulator.RequestsAsync(EmulatorRoute.Reconstruction, 6));
     }
 
     [Fact]

@@ -121,6 +121,26 @@ public class ReconstructionResponseTests
     }
 
     [Fact]
+    public void An_unpacked_length_past_int_range_that_its_chunks_could_hold_is_a_protocol_error()
+    {
+        // 30,000 chunks may hold 3.9 GB, so the per-chunk bound let 3,000,000,000 through, and the cast to int made
+        // it a negative length.
+        var ex = Assert.Throws<XetProtocolException>(() =>
+            Parse(V2(Term(A, 0, 30_000, 3_000_000_000), $"\"{A}\":[{Fetch("https://cdn.test/a", (0, 30_000, 0, 3_000_000_000))}]")));
+        Assert.Contains("more than one term can hold", ex.Message);
+    }
+
+    [Fact]
+    public void A_fetch_past_int_range_is_a_protocol_error_before_any_cast()
+    {
+        // One fetch lands in one buffer sized and sliced with ints: two ranges of 1.5 GB each are plausible for their
+        // 10,000 chunks each, but together past int range.
+        var ex = Assert.Throws<XetProtocolException>(() =>
+            Parse(V2(Term(A, 0, 1, 10), $"\"{A}\":[{Fetch("https://cdn.test/a", (0, 10_000, 0, 1_500_000_000), (10_000, 20_000, 1_500_000_001, 3_000_000_000))}]")));
+        Assert.Contains("in one request", ex.Message);
+    }
+
+    [Fact]
     public void A_term_without_a_covering_fetch_range_is_a_protocol_error()
     {
         var ex = Assert.Throws<XetProtocolException>(() =>

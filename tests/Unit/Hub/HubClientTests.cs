@@ -333,7 +333,7 @@ public class HubClientTests : IClassFixture<HubCasEmulatorFixture>
     {
         _emulator.Server.Faults.Add("tree:hostile=huge-json");
         using var http = new XetHttpTransport(HubCasEmulatorFixture.FastRetries());
-        var ex = await Assert.ThrowsAsync<XetPs.Cas.XetProtocolException>(() =>
+        var ex = await Assert.ThrowsAsync<XetProtocolException>(() =>
             _emulator.Hub(http).ListTreeAsync(Repo, "main", null, recursive: true).ToListAsync().AsTask());
         Assert.Contains("accepted", ex.Message);
     }

@@ -24,6 +24,7 @@ public class XetHttpOptionsTests
     [InlineData(nameof(XetHttpOptions.ReadTimeout))]
     [InlineData(nameof(XetHttpOptions.ConnectTimeout))]
     [InlineData(nameof(XetHttpOptions.MaxConnectionsPerServer))]
+    [InlineData(nameof(XetHttpOptions.LowSpeedLimit))]
     public void A_bad_value_is_refused_naming_the_setting(string setting)
     {
         var options = new XetHttpOptions();
@@ -35,6 +36,7 @@ public class XetHttpOptionsTests
             case nameof(XetHttpOptions.ReadTimeout): options.ReadTimeout = TimeSpan.Zero; break;
             case nameof(XetHttpOptions.ConnectTimeout): options.ConnectTimeout = TimeSpan.Zero; break;
             case nameof(XetHttpOptions.MaxConnectionsPerServer): options.MaxConnectionsPerServer = 0; break;
+            case nameof(XetHttpOptions.LowSpeedLimit): options.LowSpeedLimit = -1; break;
         }
         var ex = Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
         Assert.Equal(setting, ex.ParamName);

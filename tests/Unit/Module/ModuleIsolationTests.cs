@@ -40,6 +40,48 @@ public sealed class ModuleIsolationTests : IClassFixture<SampleHub>
         Assert.Contains("Microsoft.Extensions.Logging.Abstractions 6 Default", lines);
     }
 
+    /// <summary>
+    /// A script that catches the engine's error by type and reports which copies of the module's assemblies are
+    /// loaded, and in which context.
+    /// </summary>
+    private string CatchByType(string destination) =>
+        $"try {{ Save-XetFile -Repo xetps/sample -Path no/such/file.bin -Endpoint '{_hub.Endpoint}' -Destination '{destination}' }} " +
+        "catch [XetPs.XetFileNotFoundException] { 'caught ' + ($_.Exception -is [XetPs.XetFileNotFoundException]) }; " +
+        "[AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -in 'XetPs.Errors', 'XetPs.Engine' } | " +
+        "ForEach-Object { $_.GetName().Name + ' ' + [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($_).Name }";
+
+    [Fact]
+    public void The_engines_exceptions_are_the_types_a_script_names_from_the_default_context()
+    {
+        // PowerShell resolves type names only in the default context, where the engine does not load: the exception
+        // types live there once, in XetPs.Errors, and the isolated engine throws that very copy.
+        using var destination = new ScratchFolder();
+
+        var outcome = HostProcess.Run("-Command", CatchByType(destination.Path));
+
+        Assert.True(outcome.ExitCode == 0, outcome.ToString());
+        var lines = outcome.Stdout.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        Assert.Equal(new[] { "XetPs.Engine XetPs.Dependencies", "XetPs.Errors Default", "caught True" }, lines.OrderBy(l => l, StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void A_copy_of_the_exception_types_among_the_dependencies_is_never_loaded()
+    {
+        // A module folder with XetPs.Errors in core/Dependencies too (a stale file, a hand-made copy): the isolated
+        // context must still take the default context's copy, or the engine would throw types no script can catch.
+        using var copy = new ScratchFolder();
+        var module = Path.Combine(copy.Path, "XetPs");
+        CopyFolder(ModuleRunspace.ModuleDirectory, module);
+        File.Copy(Path.Combine(module, "core", "XetPs.Errors.dll"), Path.Combine(module, "core", "Dependencies", "XetPs.Errors.dll"));
+        using var destination = new ScratchFolder();
+
+        var outcome = HostProcess.Run(new Dictionary<string, string> { ["XETPS_MODULE_PATH"] = module }, "-Command", CatchByType(destination.Path));
+
+        Assert.True(outcome.ExitCode == 0, outcome.ToString());
+        var lines = outcome.Stdout.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        Assert.Equal(new[] { "XetPs.Engine XetPs.Dependencies", "XetPs.Errors Default", "caught True" }, lines.OrderBy(l => l, StringComparer.Ordinal));
+    }
+
     /// <summary>This process's .NET and platform, as the module names its ReadyToRun sets: r2r/net10.0/linux-x64.</summary>
     private static string ImagesFolder(string module) => Path.Combine(module, "core", "Dependencies", "r2r",
         $"net{Environment.Version.Major}.0",
@@ -93,6 +135,24 @@ public sealed class ModuleIsolationTests : IClassFixture<SampleHub>
             Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, directory)));
         foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
             File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+    }
+
+    [Fact]
+    public void The_netstandard2_0_build_throws_the_exception_types_a_script_names()
+    {
+        // The same contract on the edition without load contexts: XetPs.Errors binds from desktop/ and loads on import.
+        var desktop = Path.Combine(ModuleRunspace.ModuleDirectory, "desktop");
+        using var destination = new ScratchFolder();
+        var script =
+            "[XetPs.XetFileNotFoundException].Assembly.Location; " +
+            $"try {{ Save-XetFile -Repo xetps/sample -Path no/such/file.bin -Endpoint '{_hub.Endpoint}' -Destination '{destination.Path}' }} " +
+            "catch [XetPs.XetFileNotFoundException] { 'caught ' + ($_.Exception -is [XetPs.XetFileNotFoundException]) + ' ' + $_.FullyQualifiedErrorId }";
+
+        var outcome = HostProcess.Run(new Dictionary<string, string> { ["XETPS_MODULE_PATH"] = Path.Combine(desktop, "XetPs.dll") }, "-Command", script);
+
+        Assert.True(outcome.ExitCode == 0, outcome.ToString());
+        var lines = outcome.Stdout.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        Assert.Equal(new[] { Path.Combine(desktop, "XetPs.Errors.dll"), "caught True XetFileNotFound,XetPs.Commands.SaveXetFileCommand" }, lines);
     }
 
     [Fact]

@@ -40,8 +40,11 @@ public sealed class ModuleManifestTests : System.IDisposable
         Assert.True(File.Exists(Path.Combine(root, "core", "XetPs.dll")));
         Assert.True(File.Exists(Path.Combine(root, "core", "Dependencies", "XetPs.Engine.dll")));
         Assert.True(File.Exists(Path.Combine(root, "core", "Dependencies", "Polly.Core.dll")));
-        // Only the cmdlet assembly beside the loader: anything else there would load in the default context.
-        Assert.Equal(new[] { "XetPs.dll" }, Directory.GetFiles(Path.Combine(root, "core"), "*.dll").Select(Path.GetFileName));
+        // Only the cmdlet assembly and the exception types beside the loader: anything else there would load in the
+        // default context. The exception types are meant to (scripts name them); they reference only the BCL.
+        Assert.Equal(new[] { "XetPs.Errors.dll", "XetPs.dll" },
+            Directory.GetFiles(Path.Combine(root, "core"), "*.dll").Select(Path.GetFileName).OrderBy(n => n, System.StringComparer.Ordinal));
+        Assert.Empty(Directory.GetFiles(Path.Combine(root, "core", "Dependencies"), "XetPs.Errors.dll", SearchOption.AllDirectories));
         Assert.False(File.Exists(Path.Combine(root, "core", "Dependencies", "System.Management.Automation.dll")));
         Assert.True(File.Exists(Path.Combine(root, "en-US", "XetPs.dll-Help.xml")));
         Assert.True(File.Exists(Path.Combine(root, "en-US", "about_XetPs.help.txt")));

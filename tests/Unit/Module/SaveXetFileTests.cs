@@ -247,6 +247,38 @@ public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
     }
 
     [Fact]
+    public void A_server_gone_silent_is_XetDownloadStalled_after_XETPS_STALL_TIMEOUT_whatever_the_read_timeout()
+    {
+        // In a child process: the settings are environment variables. The xorb fetch gets its headers, then nothing:
+        // the read timeout (60 s) would end the attempt, the stall timeout (2 s) ends the file first. Before, a request
+        // in flight counted as progress and XETPS_STALL_TIMEOUT changed nothing.
+        var environment = new Dictionary<string, string>
+        {
+            ["XETPS_STALL_TIMEOUT"] = "2s",
+            ["HF_XET_CLIENT_READ_TIMEOUT"] = "60s",
+        };
+        var silent = _hub.Server.Faults.Add("xorb:stall-after=0,stall=60s");
+        try
+        {
+            var outcome = HostProcess.Run(environment, "-Command",
+                $"try {{ Save-XetFile -Repo xetps/sample -Path model.safetensors -Destination '{_destination.Path}' -Endpoint '{_hub.Endpoint}' }} " +
+                "catch { $_.Exception.GetType().Name; $_.FullyQualifiedErrorId; $_.Exception.Message }");
+
+            var lines = outcome.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
+            Assert.True(lines.Length == 3, outcome.ToString());
+            Assert.Equal("XetStallException", lines[0]);
+            Assert.Equal("XetDownloadStalled,XetPs.Commands.SaveXetFileCommand", lines[1]);
+            Assert.StartsWith("The download of 'model.safetensors' moved no byte for 2 s while work was pending: ", lines[2]);
+            Assert.Contains("requests in flight: the fetch of xorb ", lines[2]);
+            Assert.Empty(_destination.Files());
+        }
+        finally
+        {
+            _hub.Server.Faults.Remove(silent);
+        }
+    }
+
+    [Fact]
     public void A_file_the_disk_cannot_hold_is_refused_up_front_with_the_sizes_and_nothing_lands()
     {
         // A listed file as piped from Get-XetFileList, but a petabyte long: more than any test machine has free.
@@ -460,6 +492,30 @@ public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
         public XetPs.Tests.Hub.ForwardProxy Server { get; }
 
         public void Dispose() => Server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
+
+    [Fact]
+    public void A_link_planted_in_the_working_folder_stops_with_XetUnsafePath_and_its_target_is_untouched()
+    {
+        // A symbolic link at the partial file's path (as an unpacked archive or a shared folder can carry) was followed:
+        // the file it named, outside the destination, was truncated and filled with the model's bytes.
+        using var outside = new ScratchFolder();
+        var victim = Path.Combine(outside.Path, "victim.txt");
+        File.WriteAllText(victim, "the user's own file\n");
+        var partial = XetPs.Reconstruction.ResumeJournal.PartialPathFor(_destination.Local("model.safetensors"), "model.safetensors");
+        Directory.CreateDirectory(Path.GetDirectoryName(partial)!);
+        File.CreateSymbolicLink(partial, victim);
+        using var ps = _ps.Script("$ErrorActionPreference = 'Stop'; Save-XetFile -Repo xetps/sample -Path model.safetensors -Destination $destination -Endpoint $endpoint", Variables);
+
+        var thrown = Assert.ThrowsAny<RuntimeException>(() => ps.Invoke());
+
+        var record = ((IContainsErrorRecord)thrown).ErrorRecord;
+        Assert.Equal("XetUnsafePath,XetPs.Commands.SaveXetFileCommand", record.FullyQualifiedErrorId);
+        Assert.Equal(ErrorCategory.SecurityError, record.CategoryInfo.Category);
+        Assert.Equal("UnsafeWorkPathException", record.Exception.GetType().Name);
+        Assert.Contains(partial, record.Exception.Message);
+        Assert.Equal("the user's own file\n", File.ReadAllText(victim));
+        Assert.Empty(_destination.Files());
     }
 
     [Theory]

@@ -1,7 +1,6 @@
 using System;
 using System.IO;
 using System.Threading.Tasks;
-using XetPs.Cas;
 using XetPs.Emulator;
 using XetPs.Emulator.Scenario;
 using XetPs.Reconstruction;

@@ -399,28 +399,45 @@ public class FileReconstructorTests
     public async Task A_journal_that_cannot_be_flushed_as_a_failed_download_closes_neither_hides_its_error_nor_leaves_a_handle_open()
     {
         using var f = new ReconstructionFixture();
-        var (id, bytes, _) = f.SeedShape(seed: 24, xorbs: 10, chunksPerXorb: 20, terms: 200);
+        var (id, bytes, _) = f.SeedShape(seed: 24, xorbs: 10, chunksPerXorb: 20, terms: 400);
         var options = ReconstructionFixture.Options(buffer: 256 * 1024, cas: 1, segment: 128 * 1024);
-        options.JournalCommitInterval = 1L << 40; // the first commit is the one made as the failed run closes
         var destination = f.Destination();
         var partial = ResumeJournal.PartialPathFor(destination, "model.bin");
         var journal = ResumeJournal.JournalPathFor(destination, "model.bin");
-        // Once the writer is open, the journal's path leads to /dev/full: its commit on close fails as on a full disk
-        // (ENOSPC) while the partial file is fine. Once 1 MiB is written, every later fetch fails with `fault`.
         var fault = new HttpRequestException("connection refused");
         var failFetches = false;
         f.Cas.FetchFault = _ => Volatile.Read(ref failFetches) ? fault : null;
+
+        // A first run stops after 1 MiB, leaving a partial file and its journal.
+        options.JournalCommitInterval = 64 * 1024;
+        var stopAfterOneMiB = new SyncProgress(p => { if (p.BytesWritten > 0) Volatile.Write(ref failFetches, true); });
+        await Assert.ThrowsAsync<HttpRequestException>(() =>
+            FileReconstructor.RunAsync(ReconstructionFixture.Session(options), f.Cas, id, bytes.Length, "model.bin", destination, stopAfterOneMiB, CancellationToken.None)
+                .WaitAsync(Bound));
+        Assert.True(File.Exists(journal), "the first run left no journal");
+
+        // The rerun continues that journal, its handle open from the start, and commits only as it closes. Once the
+        // writer is open, the journal's descriptor leads to /dev/full: the commit on close fails as on a full disk
+        // (ENOSPC) while the partial file is fine. Once 1 MiB more is written, every later fetch fails with `fault`.
+        options.JournalCommitInterval = 1L << 40;
+        Volatile.Write(ref failFetches, false);
+        long resumedFrom = -1;
         var progress = new SyncProgress(p =>
         {
-            if (p.BytesWritten == 0 && !File.Exists(journal)) File.CreateSymbolicLink(journal, "/dev/full");
-            if (p.BytesWritten > 0) Volatile.Write(ref failFetches, true);
+            if (resumedFrom < 0)
+            {
+                resumedFrom = p.BytesWritten;
+                Assert.Equal(1, FullDisk.Fill(journal));
+            }
+            else if (p.BytesWritten > resumedFrom) Volatile.Write(ref failFetches, true);
         });
-        Assert.True(bytes.Length > (1 << 20) + options.BufferSize, "the file should outlast the fault by more than a buffer");
+        Assert.True(bytes.Length > (3 << 20) + options.BufferSize, "the file should outlast both runs' faults by more than a buffer");
 
         var error = await Record.ExceptionAsync(() =>
             FileReconstructor.RunAsync(ReconstructionFixture.Session(options), f.Cas, id, bytes.Length, "model.bin", destination, progress, CancellationToken.None)
                 .WaitAsync(Bound));
 
+        Assert.True(resumedFrom > 0, "the rerun did not resume");
         Assert.Same(fault, error);
         Assert.DoesNotContain(OpenFiles(), target => target == partial || target == journal || target == "/dev/full");
         Assert.False(File.Exists(destination));
@@ -717,23 +734,24 @@ public class FileReconstructorTests
     }
 
     [Fact]
-    public async Task A_xorb_request_in_flight_is_not_mistaken_for_a_stall()
+    public async Task A_xorb_request_that_brings_no_byte_for_the_stall_timeout_is_a_stall()
     {
+        // Progress means bytes. A request in flight once counted as progress by itself, so a server that held a
+        // fetch open without sending kept the file waiting whatever the stall timeout said.
         using var f = new ReconstructionFixture();
         var (id, bytes, _) = f.SeedShape(seed: 16, xorbs: 2, terms: 4);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        f.Cas.FetchGate = gate.Task; // a slow fetch: its bytes are invisible until it completes
+        f.Cas.FetchGate = gate.Task; // a fetch that never brings its bytes
         var options = ReconstructionFixture.Options();
-        options.StallTimeout = TimeSpan.FromMilliseconds(100);
+        options.StallTimeout = TimeSpan.FromMilliseconds(300);
         var session = ReconstructionFixture.Session(options);
 
-        var run = f.RunAsync(session, id, bytes.Length, f.Destination());
-        for (var i = 0; i < 100 && f.Cas.FetchesInFlight == 0; i++) await Task.Delay(10);
-        await Task.Delay(400); // four stall timeouts with the request in flight
-        gate.SetResult();
-        await run.WaitAsync(Bound);
+        var error = await Assert.ThrowsAsync<XetStallException>(() => f.RunAsync(session, id, bytes.Length, f.Destination()).WaitAsync(Bound));
 
-        Assert.Equal(bytes, File.ReadAllBytes(f.Destination()));
+        Assert.Matches(@"CAS permits held [1-9]", error.Message);
+        Assert.Matches(@"\([1-9]\d* loading", error.Message);
+        gate.SetResult();
+        Assert.False(File.Exists(f.Destination()));
     }
 
     [Fact]

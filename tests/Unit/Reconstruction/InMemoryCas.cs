@@ -243,7 +243,7 @@ internal sealed class InMemoryCas : ICasReader
             }
             if (FetchFault?.Invoke(fetch) is { } fault) throw fault;
             var generation = int.Parse(fetch.Url.Query.Substring("?gen=".Length));
-            if (generation < ExpireUrlsBefore) throw new XetUrlExpiredException(fetch.Xorb, $"URL of xorb {fetch.Xorb} expired");
+            if (generation < ExpireUrlsBefore) throw new XetUrlExpiredException(fetch.Xorb.ToString(), $"URL of xorb {fetch.Xorb} expired");
             if (HalfwayGate is { } halfway)
             {
                 received?.Report(fetch.TotalLength / 2);

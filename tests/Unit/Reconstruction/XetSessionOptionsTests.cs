@@ -21,6 +21,9 @@ public class XetSessionOptionsTests
         Assert.True(options.DirectWrites);
         Assert.Equal(4L << 30, options.DirectWriteMinimum);
         Assert.Null(options.HubToken);
+        Assert.Equal(TimeSpan.FromSeconds(60), options.ReadTimeout);
+        Assert.Equal(10, options.LowSpeedLimit);
+        Assert.Equal(TimeSpan.FromMinutes(5), options.StallTimeout);
     }
 
     [Fact]
@@ -38,6 +41,7 @@ public class XetSessionOptionsTests
             ["HF_XET_CLIENT_RETRY_MAX_DURATION"] = "6min",
             ["HF_XET_CLIENT_READ_TIMEOUT"] = "45s",
             ["XETPS_STALL_TIMEOUT"] = "90",
+            ["XETPS_LOW_SPEED_LIMIT"] = "1kb",
             ["XETPS_VERIFY"] = "0",
             ["XETPS_DIRECT_WRITES"] = "0",
             ["XETPS_DIRECT_WRITE_MINIMUM"] = "2gib",
@@ -53,6 +57,7 @@ public class XetSessionOptionsTests
         Assert.Equal(TimeSpan.FromMinutes(6), options.MaxRetryDelay);
         Assert.Equal(TimeSpan.FromSeconds(45), options.ReadTimeout);
         Assert.Equal(TimeSpan.FromSeconds(90), options.StallTimeout);
+        Assert.Equal(1000, options.LowSpeedLimit);
         Assert.False(options.Verify);
         Assert.False(options.DirectWrites);
         Assert.Equal(2L << 30, options.DirectWriteMinimum);
@@ -149,6 +154,7 @@ public class XetSessionOptionsTests
     [InlineData("XETPS_VERIFY", "maybe")]
     [InlineData("XETPS_DIRECT_WRITES", "sometimes")]
     [InlineData("XETPS_DIRECT_WRITE_MINIMUM", "big")]
+    [InlineData("XETPS_LOW_SPEED_LIMIT", "slow")]
     public void A_malformed_value_is_refused_naming_the_variable(string name, string value)
     {
         var error = Assert.ThrowsAny<ArgumentException>(() => XetSessionOptions.FromEnvironment(new Hashtable { [name] = value }));
@@ -165,6 +171,17 @@ public class XetSessionOptionsTests
         }));
 
         Assert.Equal("CasConcurrency", error.ParamName);
+    }
+
+    [Fact]
+    public void A_low_speed_limit_past_a_gigabyte_per_second_is_refused_naming_the_setting()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => XetSessionOptions.FromEnvironment(new Hashtable
+        {
+            ["XETPS_LOW_SPEED_LIMIT"] = "2gb",
+        }));
+
+        Assert.Equal("LowSpeedLimit", error.ParamName);
     }
 }
 

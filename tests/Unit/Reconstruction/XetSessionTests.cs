@@ -5,7 +5,6 @@ using System.Linq;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
-using XetPs.Cas;
 using XetPs.Emulator;
 using XetPs.Emulator.Scenario;
 using XetPs.Emulator.Store;
@@ -491,17 +490,19 @@ public class XetSessionTests
         await using var emulator = await EmulatorFixture.StartAsync(file);
         await using var session = new XetSession(emulator.Options());
         var request = emulator.Request(Path1);
-        // The partial file is where the bytes go before the move; pointed at /dev/full, every write to it fails as on a
-        // full disk (ENOSPC), whatever free space the check before the download saw.
+        // The partial file is where the bytes go before the move; once it is open (the first progress report), its
+        // descriptor leads to /dev/full and every write to it fails as on a full disk (ENOSPC), whatever free space the
+        // check before the download saw.
         var partial = ResumeJournal.PartialPathFor(request.DestinationPath, Path1);
-        Directory.CreateDirectory(Path.GetDirectoryName(partial)!);
-        File.CreateSymbolicLink(partial, "/dev/full");
+        var filled = 0;
+        var progress = new SyncProgress(_ => { if (filled == 0) filled = FullDisk.Fill(partial); });
 
-        var error = await Assert.ThrowsAsync<IOException>(() => session.DownloadAsync(request).WaitAsync(Bound));
+        var error = await Assert.ThrowsAsync<IOException>(() => session.DownloadAsync(request, progress).WaitAsync(Bound));
 
+        Assert.Equal(1, filled);
         Assert.Contains("No space left on device", error.Message);
         Assert.False(File.Exists(request.DestinationPath));
-        File.Delete(partial); // room again
+        // Room again: the rerun's descriptors are its own.
         var result = await session.DownloadAsync(request).WaitAsync(Bound);
         Assert.Equal(EmulatorFixture.Content(file), File.ReadAllBytes(result.DestinationPath));
     }

@@ -1,0 +1,75 @@
+using System;
+using System.IO;
+using System.Threading;
+using XetPs.Hub;
+
+namespace XetPs.Reconstruction;
+
+/// <summary>What the file already at a destination is, against the repo file about to be saved there.</summary>
+internal enum LocalCopyState
+{
+    /// <summary>The repo file itself: its bytes were checked (now or by a verified download that the record vouches for).</summary>
+    UpToDate,
+
+    /// <summary>A file one of our downloads left there and nobody changed since (its record still describes it), of
+    /// another version of the repo file. Ours to replace without -Force.</summary>
+    Outdated,
+
+    /// <summary>A file our download of this very version left there (unchanged since) whose bytes do not hash to it: it
+    /// was saved without verification, or damaged since. Ours to replace without -Force.</summary>
+    Damaged,
+
+    /// <summary>Anything else: a file someone else put there or changed. Replaced only when asked to (-Force).</summary>
+    Foreign,
+}
+
+/// <summary>
+/// The up-to-date check. Invariant: a file is called up to date only when its bytes were checked against the repo
+/// file's identity: hashed here, or recorded as verified by our own download (and unchanged since, see
+/// <see cref="LocalFileRecord"/>). A record of an unverified download is no such proof when verifying: the file is
+/// hashed once, and recorded as verified if it matches.
+/// </summary>
+internal static class LocalCopy
+{
+    public static LocalCopyState Examine(string destination, RepoEntry entry, string identity, DestinationLock record, bool verify,
+        CancellationToken cancellationToken) => Examine(destination, entry, identity, record.Read(), record, verify, cancellationToken);
+
+    /// <summary>As above, with the record <paramref name="known"/> already read from <paramref name="record"/>.</summary>
+    public static LocalCopyState Examine(string destination, RepoEntry entry, string identity, LocalFileRecord? known, DestinationLock record,
+        bool verify, CancellationToken cancellationToken)
+    {
+        var info = new FileInfo(destination);
+        if (info.Length == entry.Size)
+        {
+            if (known is not null && known.Describes(info, identity) && (known.Verified || !verify)) return LocalCopyState.UpToDate;
+            // No record that vouches for the bytes: hash the local file once, then remember.
+            var actual = entry.XetHash is not null ? "xet:" + LocalFileHasher.XetFileId(destination, cancellationToken)
+                : entry.Sha256 is not null ? "sha256:" + LocalFileHasher.Sha256Hex(destination, cancellationToken)
+                : "git:" + LocalFileHasher.GitBlobSha1Hex(destination, cancellationToken);
+            if (string.Equals(actual, identity, StringComparison.Ordinal))
+            {
+                // The bytes just hashed are the file's; forcing them to the device (cheap for a file from an earlier boot,
+                // whose pages are clean) lets the record outlive the next restart without another hash.
+                record.Write(identity, destination, verified: true, synced: TryFlushToDisk(destination));
+                return LocalCopyState.UpToDate;
+            }
+        }
+        if (known is null || !known.IsOf(info)) return LocalCopyState.Foreign;
+        return string.Equals(known.Identity, identity, StringComparison.Ordinal) ? LocalCopyState.Damaged : LocalCopyState.Outdated;
+    }
+
+    /// <summary>fsync of a file we may not be allowed to open for writing: false when it could not be done.</summary>
+    private static bool TryFlushToDisk(string path)
+    {
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1);
+            file.Flush(flushToDisk: true);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,270 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Net;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using XetPs.Cas;
+using XetPs.Format;
+using XetPs.Hub;
+
+namespace XetPs.Reconstruction;
+
+/// <summary>
+/// One download pipeline: the Hub client, one CAS client per repository revision (its token refreshed before
+/// expiry), and what all files share: buffer permits, CAS connection permits, the xorb registry, the progress
+/// counters. Thread-safe: the module runs several <see cref="DownloadAsync"/> calls at once (at most
+/// <see cref="XetSessionOptions.MaxFilesInFlight"/> proceed, the rest queue). Invariants: the Hub token goes only to
+/// the Hub (never to CAS or a presigned URL) and never into a log or a message; disposing the session cancels
+/// whatever still runs and waits for it.
+/// </summary>
+public sealed class XetSession : IAsyncDisposable
+{
+    private readonly XetSessionOptions _options;
+    private readonly ILogger? _logger;
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly XetHttpTransport _transport;
+    private readonly HubClient _hub;
+    private readonly SessionResources _resources;
+    private readonly SemaphoreSlim _files;
+    private readonly ConcurrentDictionary<(RepoId Repo, string Revision), Lazy<CasClient>> _cas = new();
+    private readonly TaskCompletionSource<bool> _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _running;
+    private int _disposed;
+
+    public XetSession(XetSessionOptions options, ILogger? logger = null)
+    {
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        options.Validate();
+        _logger = logger;
+        // The JIT compiles the hashing loops while this session's first requests are in flight, not on the first xorb.
+        HotLoopWarmUp.Start();
+        _resources = new SessionResources(options, logger, _lifetime.Token);
+        // The transport reports every body byte and every retry to the session's activity: the stall watchdog's evidence.
+        _transport = new XetHttpTransport(new XetHttpOptions
+        {
+            MaxRetries = options.MaxRetries,
+            RetryBaseDelay = options.RetryBaseDelay,
+            MaxRetryDelay = options.MaxRetryDelay,
+            ReadTimeout = options.ReadTimeout,
+            LowSpeedLimit = options.LowSpeedLimit,
+            MaxConnectionsPerServer = Math.Max(options.CasConcurrency, 4),
+            Handler = options.Handler,
+            // Through a proxy, the credentials are the proxy's alone: WebProxy answers only its own 407 challenges.
+            Proxy = options.Proxy is null ? null : new WebProxy(options.Proxy) { Credentials = options.ProxyCredential },
+            UseProxy = !options.NoProxy,
+            Offline = options.Offline,
+        }, logger, _resources.Activity);
+        _hub = new HubClient(_transport, options.Endpoint, options.HubToken);
+        _files = new SemaphoreSlim(options.MaxFilesInFlight, options.MaxFilesInFlight);
+    }
+
+    /// <summary>For the PowerShell module: engine logs go to <paramref name="log"/> (no Logging.Abstractions needed).</summary>
+    public XetSession(XetSessionOptions options, Action<XetLogLevel, string>? log)
+        : this(options, log is null ? null : new CallbackLogger(log))
+    {
+    }
+
+    /// <summary>Shared state, for specifications and benchmarks (peak buffer, loads running, registry entries).</summary>
+    internal SessionResources Resources => _resources;
+
+    /// <summary>Lists files (not directories) of a repository, page by page.</summary>
+    public IAsyncEnumerable<RepoEntry> ListFilesAsync(RepoId repo, string? revision, string? path, bool recursive,
+        CancellationToken cancellationToken = default) =>
+        _hub.ListTreeAsync(repo, revision, path, recursive, expand: false, cancellationToken);
+
+    /// <summary>Resolves one file: size, hashes, and the commit the revision points to.</summary>
+    public async Task<RepoEntry> GetFileAsync(RepoId repo, string? revision, string path, CancellationToken ct = default) =>
+        (await _hub.ResolveAsync(repo, revision, path, ct).ConfigureAwait(false)).Entry;
+
+    /// <summary>
+    /// Downloads one file to <see cref="FileDownloadRequest.DestinationPath"/>: skipped when already up to date,
+    /// resumed when an earlier run was interrupted, verified, then moved into place. Throws the exception that ended
+    /// the download (the originating object), or <see cref="OperationCanceledException"/> when cancelled; the
+    /// destination is then untouched.
+    /// </summary>
+    public async Task<FileDownloadResult> DownloadAsync(FileDownloadRequest request, IProgress<FileProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (request is null) throw new ArgumentNullException(nameof(request));
+        // Counted before the disposed check, so DisposeAsync either sees this download running (and waits for it
+        // before closing the transport and the lifetime source) or this download sees the session disposed.
+        Interlocked.Increment(ref _running);
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            EndOne();
+            throw new ObjectDisposedException(nameof(XetSession));
+        }
+        var clock = Stopwatch.StartNew();
+        // Every wait of the download, the wait for a file slot included, observes both the caller's token and the
+        // session's lifetime: disposing the session ends queued and running downloads alike, before the transport
+        // they use is closed.
+        var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _lifetime.Token);
+        var token = linked.Token;
+        try
+        {
+            var destination = Path.GetFullPath(request.DestinationPath);
+            // Taken before a file slot: waiting for another download of this destination (another session or process)
+            // holds no slot that other files could use.
+            var repoPath = request.Entry?.Path ?? request.Path;
+            using var destinationLock = await DestinationLock.AcquireAsync(LocalFileRecord.Locate(destination, repoPath).Root,
+                LocalFileRecord.PathFor(destination, repoPath), destination, _logger, token).ConfigureAwait(false);
+            await _files.WaitAsync(token).ConfigureAwait(false);
+            try
+            {
+                var entry = request.Entry ?? await GetFileAsync(request.Repo, request.Revision, request.Path, token).ConfigureAwait(false);
+                var identity = LocalFileRecord.IdentityOf(entry);
+                EarlierCopy? earlier = null;
+                if (File.Exists(destination))
+                {
+                    var known = destinationLock.Read();
+                    var state = identity is null ? LocalCopyState.Foreign
+                        : await Task.Run(() => LocalCopy.Examine(destination, entry, identity, known, destinationLock, _options.Verify, token), token)
+                            .ConfigureAwait(false);
+                    if (state == LocalCopyState.UpToDate)
+                    {
+                        _logger?.LogInformation("{Path} is up to date at {Destination}", entry.Path, destination);
+                        progress?.Report(new FileProgress(entry.Path, entry.Size, entry.Size));
+                        return new FileDownloadResult(destination, entry.Size, entry.XetHash, Skipped: true, Resumed: false, 0, clock.Elapsed);
+                    }
+                    if (state == LocalCopyState.Damaged)
+                        _logger?.LogWarning("{Path} at {Destination} does not match its hash (it was saved without verification, or damaged since); downloading it again",
+                            entry.Path, destination);
+                    else if (state == LocalCopyState.Outdated)
+                    {
+                        _logger?.LogInformation("{Path}: the copy an earlier download left at {Destination} is another version; replacing it", entry.Path, destination);
+                        // Its chunks that the new version shares are read from it instead of fetched.
+                        if (entry.IsXet) earlier = EarlierCopy.TryOpen(destination, entry.Path, known);
+                    }
+                    else if (!request.Overwrite) throw new XetDestinationExistsException(destination);
+                }
+
+                using var room = _resources.DiskSpace.Reserve(destination, entry.Path, entry.Size);
+                var outcome = await DownloadVerifiedAsync(entry, destination, room.Track(progress), earlier, token).ConfigureAwait(false);
+                if (identity is not null) destinationLock.Write(identity, destination, verified: _options.Verify);
+                KeepChunkMap(destination, entry.Path, outcome.Terms);
+                _logger?.LogInformation("Downloaded {Path} ({Size} bytes{Resumed}{Reused}) in {Seconds:0.00} s", entry.Path, entry.Size,
+                    outcome.Resumed ? ", resumed" : "", outcome.BytesReused > 0 ? $", {outcome.BytesReused} reused from the earlier copy" : "",
+                    clock.Elapsed.TotalSeconds);
+                return new FileDownloadResult(destination, entry.Size, entry.XetHash, Skipped: false, outcome.Resumed, outcome.BytesReceived, clock.Elapsed)
+                {
+                    BytesReused = outcome.BytesReused,
+                };
+            }
+            finally
+            {
+                _files.Release();
+            }
+        }
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && ex.CancellationToken != cancellationToken)
+        {
+            throw new OperationCanceledException("The download was cancelled.", ex, cancellationToken);
+        }
+        catch (OperationCanceledException ex) when (_lifetime.IsCancellationRequested && ex.CancellationToken != _lifetime.Token)
+        {
+            // Still counted as running, so the lifetime source is not disposed yet.
+            throw new OperationCanceledException("The download was cancelled: its session was closed.", ex, _lifetime.Token);
+        }
+        finally
+        {
+            linked.Dispose();
+            EndOne();
+        }
+    }
+
+    /// <summary>Internal counter, for specifications: downloads counted as running (queued for a slot or under way).</summary>
+    internal int RunningDownloads => Volatile.Read(ref _running);
+
+    private void EndOne()
+    {
+        if (Interlocked.Decrement(ref _running) == 0 && Volatile.Read(ref _disposed) != 0) _drained.TrySetResult(true);
+    }
+
+    /// <summary>Fresh downloads a file gets after its bytes failed their hash, before the mismatch is final.</summary>
+    internal const int HashMismatchRetries = 2;
+
+    /// <summary>
+    /// Downloads one file (Xet or plain) into its partial file and moves it into place once verified. A download whose
+    /// bytes do not match the file's hash (corrupted in transit, a CDN or CAS serving wrong bytes) has discarded its
+    /// partial file; it is downloaded afresh, with fresh reconstructions and URLs, up to <see cref="HashMismatchRetries"/>
+    /// times, so a flaky transfer costs time rather than a failed job. The last mismatch is the error.
+    /// </summary>
+    /// The first attempt reads the chunks <paramref name="earlier"/> holds from it; a refetch does without it, since its
+    /// bytes may be the ones that did not match.
+    private async Task<FileReconstructor.Outcome> DownloadVerifiedAsync(RepoEntry entry, string destination, IProgress<FileProgress> progress,
+        EarlierCopy? earlier, CancellationToken token)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                FileReconstructor.Outcome outcome;
+                if (entry.IsXet && entry.XetHash is not null)
+                {
+                    _logger?.LogDebug("Downloading {Path} ({Size} bytes, Xet {FileId})", entry.Path, entry.Size, entry.XetHash);
+                    outcome = await FileReconstructor.RunAsync(_resources, CasFor(entry.Repo, entry.Revision), XetHash.Parse(entry.XetHash), entry.Size,
+                        entry.Path, destination, progress, token, attempt == 0 ? earlier : null).ConfigureAwait(false);
+                }
+                else
+                {
+                    _logger?.LogDebug("Downloading {Path} ({Size} bytes, plain HTTP)", entry.Path, entry.Size);
+                    outcome = await PlainFileDownloader.RunAsync(_resources, _hub, entry, destination, progress, token).ConfigureAwait(false);
+                }
+                return outcome with { Resumed = outcome.Resumed && attempt == 0 };
+            }
+            catch (XetHashMismatchException mismatch) when (attempt < HashMismatchRetries && !token.IsCancellationRequested)
+            {
+                // A warning: the module shows the engine's warnings at -Verbose, so a refetch is never silent.
+                _logger?.LogWarning("{Path}: {Mismatch} Downloading it again (attempt {Attempt} of {Attempts})",
+                    entry.Path, mismatch.Message, attempt + 2, HashMismatchRetries + 1);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Keeps where the file's chunks sit beside its record, so its next version can reuse them (see
+    /// <see cref="WrittenTerms"/>); removes an older map when there is none to keep (a plain file, an unverified
+    /// download), so a map never describes other bytes than the file's. Best effort: without a map the next version is
+    /// only fetched whole.
+    /// </summary>
+    private void KeepChunkMap(string destination, string repoPath, WrittenTerms? terms)
+    {
+        var path = WrittenTerms.PathFor(destination, repoPath);
+        try
+        {
+            if (terms is not null && terms.ChunkCount > 0) terms.Save(LocalFileRecord.Locate(destination, repoPath).Root, path);
+            else WorkFolder.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or UnsafeWorkPathException)
+        {
+            _logger?.LogDebug("The chunk map of {Path} was not kept: {Error}", repoPath, e.Message);
+        }
+    }
+
+    private CasClient CasFor(RepoId repo, string revision) =>
+        _cas.GetOrAdd((repo, revision), key => new Lazy<CasClient>(() =>
+            new CasClient(_transport, new CasTokenProvider(_hub, key.Repo, key.Revision)))).Value;
+
+    /// <summary>
+    /// Cancels the downloads still running or queued, waits until every one has ended (each ends its own tasks, and
+    /// they end promptly: every wait inside them observes the cancellation), then closes the transport. A download
+    /// started afterwards throws <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            await _drained.Task.ConfigureAwait(false);
+            return;
+        }
+        _lifetime.Cancel();
+        if (Volatile.Read(ref _running) == 0) _drained.TrySetResult(true);
+        // No timeout: closing the transport under a download still running is the bug this wait prevents.
+        await _drained.Task.ConfigureAwait(false);
+        _transport.Dispose();
+        _lifetime.Dispose();
+    }
+}
