@@ -12,7 +12,8 @@
     Import-Module ./artifacts/module/XetPs/XetPs.psd1
 .EXAMPLE
     ./build.ps1 -Test -Pester
-    Builds, runs the xunit suite, then the Pester specs (Pester 5 must be installed; the emulator is started for them).
+    Builds, runs the xunit suite, then the Pester specs against an emulator started for them, under Pester 5: an
+    installed one, else the one the tests restore from NuGet (~/.nuget/packages/pester/5.7.1/tools).
 #>
 [CmdletBinding()]
 param(
@@ -43,7 +44,18 @@ if ($Test) {
 
 if ($Pester) {
     if (-not (Get-Module -ListAvailable -Name Pester | Where-Object { $_.Version.Major -ge 5 })) {
-        throw 'Pester 5 is not installed: Install-Module Pester -MinimumVersion 5.0 -Scope CurrentUser'
+        # Where only NuGet is reachable: the Pester package the tests restore holds the module in its tools/ folder
+        # (the package is not a module folder, so Install-PSResource from a NuGet feed leaves it unusable).
+        dotnet restore ([IO.Path]::Combine($root, 'tests', 'Unit', 'XetPs.Tests.csproj')) -nologo -v q
+        if ($LASTEXITCODE -ne 0) { throw "dotnet restore of the tests failed (exit code $LASTEXITCODE)." }
+        $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { [IO.Path]::Combine([Environment]::GetFolderPath('UserProfile'), '.nuget', 'packages') }
+        $project = [xml][IO.File]::ReadAllText([IO.Path]::Combine($root, 'tests', 'Unit', 'XetPs.Tests.csproj'))
+        $version = @($project.Project.PropertyGroup | ForEach-Object { $_.PesterVersion } | Where-Object { $_ })[0]
+        $restored = [IO.Path]::Combine($packages, 'pester', $version, 'tools', 'Pester.psd1')
+        if (-not [IO.File]::Exists($restored)) {
+            throw "Pester 5 is neither installed nor restored at $restored`: Install-Module Pester -MinimumVersion 5.0 -Scope CurrentUser"
+        }
+        Import-Module $restored -ErrorAction Stop
     }
     $emulatorProject = [IO.Path]::Combine($root, 'emulator', 'XetPs.Emulator', 'XetPs.Emulator.csproj')
     dotnet build $emulatorProject -c $Configuration -nologo -v q

@@ -1,6 +1,8 @@
 # Get-XetFileList and Save-XetFile against a Hub: by default the emulator's sample repo. Start one first:
 #   dotnet run --project emulator/XetPs.Emulator -c Release -- --sample     (prints its URL on the first line)
 #   $env:XETPS_TEST_ENDPOINT = '<that URL>'; Invoke-Pester ./tests/Pester
+# (./build.ps1 -Pester does all of it.) Pester 5 where only NuGet is reachable: dotnet restore tests/Unit/XetPs.Tests.csproj,
+# then Import-Module ~/.nuget/packages/pester/5.7.1/tools/Pester.psd1 (the package's tools/ folder is the module).
 # CI starts the emulator in-process and runs this file in pwsh 7.6 under Pester 5.7.1 (tests/Unit/Module/PesterSpecTests.cs).
 
 BeforeAll {
@@ -122,5 +124,74 @@ Describe 'Save-XetFile' {
         $err.TargetObject | Should -Be 'no/such/file.bin'
         $err.Exception.GetType().Name | Should -Be 'XetFileNotFoundException'
         Get-LocalFiles $destination | Should -HaveCount 0
+    }
+}
+
+Describe 'Save-XetFile in a batch' {
+    BeforeAll {
+        # Files at the root of the repo, and a path that is not in it.
+        $good = @($listing | Where-Object { -not $_.Path.Contains('/') } | Select-Object -First 2 | ForEach-Object Path)
+        $missing = 'no/such/file.bin'
+    }
+    BeforeEach { $destination = New-Scratch }
+    AfterEach { [System.IO.Directory]::Delete($destination, $true) }
+
+    It 'saves the good files, then throws the first failure with what became of the batch' {
+        $err = { Save-XetFile -Repo $repo -Path ($good + $missing) -Destination $destination -Endpoint $endpoint } |
+            Should -Throw -ErrorId 'XetFileNotFound,XetPs.Commands.SaveXetFileCommand' -PassThru
+        $err.Exception.GetType().Name | Should -Be 'XetFileNotFoundException'
+        $err.TargetObject | Should -Be $missing
+        "$err" | Should -Match 'The batch: 2 saved, 0 up to date, 1 failed, 0 not started\.$'
+        Get-LocalFiles $destination | Should -HaveCount 2
+    }
+
+    It 'with -ContinueOnError reports each failure through -ErrorVariable, $Error and $?' {
+        $Error.Clear()
+        Save-XetFile -Repo $repo -Path ($good + $missing) -Destination $destination -Endpoint $endpoint `
+            -ContinueOnError -ErrorVariable ev -ErrorAction SilentlyContinue
+        $succeeded = $?
+        $succeeded | Should -BeFalse
+        $ev | Should -HaveCount 1
+        $ev[0] | Should -BeOfType ([System.Management.Automation.ErrorRecord])
+        $ev[0].FullyQualifiedErrorId | Should -Be 'XetFileNotFound,XetPs.Commands.SaveXetFileCommand'
+        $ev[0].Exception.GetType().Name | Should -Be 'XetFileNotFoundException'
+        $ev[0].TargetObject | Should -Be $missing
+        $Error[0].FullyQualifiedErrorId | Should -Be 'XetFileNotFound,XetPs.Commands.SaveXetFileCommand'
+        Get-LocalFiles $destination | Should -HaveCount 2
+    }
+
+    It 'with -ContinueOnError -ErrorAction Stop throws the batch error and keeps the good files' {
+        { Save-XetFile -Repo $repo -Path ($missing, $good[0]) -Destination $destination -Endpoint $endpoint -ContinueOnError -ErrorAction Stop } |
+            Should -Throw -ErrorId 'XetFileNotFound,XetPs.Commands.SaveXetFileCommand'
+        Get-LocalFiles $destination | Should -HaveCount 1
+    }
+
+    It 'expands -Path wildcards against the listing, and a pattern that matches nothing is XetFileNotFound' {
+        $json = @($listing | Where-Object Path -like '*.json')
+        $saved = @(Save-XetFile -Repo $repo -Path '*.json' -Destination $destination -Endpoint $endpoint -PassThru)
+        $saved | Should -HaveCount $json.Count
+        { Save-XetFile -Repo $repo -Path '*.no-such-extension' -Destination $destination -Endpoint $endpoint } |
+            Should -Throw -ErrorId 'XetFileNotFound,XetPs.Commands.SaveXetFileCommand'
+    }
+
+    It 'writes -PassThru objects in the order of the input' {
+        $paths = @($listing | Sort-Object Size -Descending | ForEach-Object Path)
+        $names = @(Save-XetFile -Repo $repo -Path $paths -Destination $destination -Endpoint $endpoint -PassThru | ForEach-Object Name)
+        $names | Should -Be @($paths | ForEach-Object { $_.Split('/')[-1] })
+    }
+}
+
+Describe 'Tab completion of -Path' {
+    It 'offers the paths of the bound -Repo that this session listed' {
+        $line = "Save-XetFile -Repo $repo -Path "
+        $offered = @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText)
+        foreach ($entry in $listing) { $offered | Should -Contain $entry.Path }
+    }
+
+    It 'offers folders too for Get-XetFileList -Path' {
+        $folder = @($listing | Where-Object { $_.Path.Contains('/') })[0].Path.Split('/')[0]
+        $line = "Get-XetFileList -Repo $repo -Path $($folder.Substring(0, 1))"
+        $offered = @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText)
+        $offered | Should -Contain $folder
     }
 }

@@ -51,7 +51,7 @@ Describe 'Help' {
 
     It 'describes every parameter of Save-XetFile' {
         $help = Get-Help Save-XetFile -Full
-        foreach ($name in 'Repo', 'Path', 'Destination', 'Revision', 'RepoType', 'Force', 'PassThru', 'Token', 'Endpoint', 'ThrottleLimit') {
+        foreach ($name in 'Repo', 'Path', 'LiteralPath', 'ContinueOnError', 'Destination', 'Revision', 'RepoType', 'Force', 'PassThru', 'Token', 'Endpoint', 'ThrottleLimit') {
             $parameter = @($help.Parameters.Parameter | Where-Object Name -eq $name)
             $parameter | Should -HaveCount 1
             "$($parameter[0].Description.Text)" | Should -Not -BeNullOrEmpty

@@ -12,8 +12,9 @@ namespace XetPs.Host;
 /// Write-Progress for tools/ps. On a terminal: a bar per top-level activity and a line per child, redrawn in place
 /// (ANSI cursor movement) at most ten times a second and erased when the activity completes or other text is
 /// written. Redirected: plain lines on stderr, at most one a second per activity, so logs stay readable and stdout
-/// stays the objects. Invariants: the pane knows how many lines it drew and erases exactly those; a Completed
-/// record removes its activity and the activity's children. Not thread-safe: the UI's lock orders calls.
+/// stays the objects; an activity's last line is its final state followed by "ended", whatever the throttle skipped.
+/// Invariants: the pane knows how many lines it drew and erases exactly those; a Completed record removes its
+/// activity and the activity's children. Not thread-safe: the UI's lock orders calls.
 /// </summary>
 internal sealed class ProgressPane
 {
@@ -45,11 +46,14 @@ internal sealed class ProgressPane
         var index = _records.FindIndex(r => r.Source == sourceId && r.Record.ActivityId == record.ActivityId);
         if (record.RecordType == ProgressRecordType.Completed)
         {
+            var final = index >= 0 ? _records[index].Record : null;
             if (index >= 0) _records.RemoveAt(index);
             _records.RemoveAll(r => r.Source == sourceId && r.Record.ParentActivityId == record.ActivityId);
             if (_terminal) Draw(force: true);
             else if (record.ParentActivityId < 0 && _lastPlain.Remove((sourceId, record.ActivityId)))
-                WritePlain(record.Activity + ": ended"); // not "done": a failed command completes its activity too
+                // The state it ended in (a line the throttle may have held back), and "ended", not "done": a failed
+                // command completes its activity too.
+                WritePlain((final is null ? record.Activity : Describe(final)) + "; ended");
             return;
         }
         if (index >= 0) _records[index] = (sourceId, record);

@@ -86,7 +86,7 @@ public sealed class CasClient : ICasReader
         }, ct);
     }
 
-    public Task FetchXorbRangesAsync(XorbFetch fetch, Memory<byte> destination, CancellationToken ct)
+    public Task FetchXorbRangesAsync(XorbFetch fetch, Memory<byte> destination, CancellationToken ct, IProgress<long>? received = null)
     {
         if (fetch is null) throw new ArgumentNullException(nameof(fetch));
         if (fetch.Ranges.Count == 0) throw new ArgumentException("A fetch needs at least one range.", nameof(fetch));
@@ -118,7 +118,7 @@ public sealed class CasClient : ICasReader
                     XetHttpTransport.StatusError(response, what));
             if (status == 206 && IsMultipart(response, out var boundary))
             {
-                await MultipartByteRanges.ReadAsync(body, boundary, fetch, destination, what, attemptToken).ConfigureAwait(false);
+                await MultipartByteRanges.ReadAsync(body, boundary, fetch, destination, what, attemptToken, received).ConfigureAwait(false);
                 return true;
             }
             if (status == 206)
@@ -129,7 +129,7 @@ public sealed class CasClient : ICasReader
                 var contentRange = response.Content.Headers.ContentRange;
                 if (contentRange is not null && (contentRange.From != only.ByteStart || contentRange.To != only.ByteEndInclusive))
                     throw new XetProtocolException($"The answer of {what} covers bytes {contentRange.From}-{contentRange.To}, not the requested {only.ByteStart}-{only.ByteEndInclusive}.");
-                await ReadExactlyAsync(response, body, destination, what, attemptToken).ConfigureAwait(false);
+                await ReadExactlyAsync(response, body, destination, what, attemptToken, received).ConfigureAwait(false);
                 return true;
             }
             if (status == 200)
@@ -139,7 +139,7 @@ public sealed class CasClient : ICasReader
                 var length = response.Content.Headers.ContentLength;
                 if (only is null || only.ByteStart != 0 || (length is long l && l != only.Length))
                     throw new XetProtocolException($"The answer of {what} is the whole object (200, {length?.ToString(CultureInfo.InvariantCulture) ?? "unknown"} bytes) instead of the requested ranges {range.Substring(6)}.");
-                await ReadExactlyAsync(response, body, destination, what, attemptToken).ConfigureAwait(false);
+                await ReadExactlyAsync(response, body, destination, what, attemptToken, received).ConfigureAwait(false);
                 return true;
             }
             throw XetHttpTransport.StatusError(response, what);
@@ -201,7 +201,7 @@ public sealed class CasClient : ICasReader
 
     /// <summary>Reads exactly destination.Length bytes and checks that the body ends there.</summary>
     private static async Task ReadExactlyAsync(HttpResponseMessage response, ReadTimeoutStream body, Memory<byte> destination, string what,
-        CancellationToken ct)
+        CancellationToken ct, IProgress<long>? received)
     {
         var declared = response.Content.Headers.ContentLength;
         if (declared is long d && d != destination.Length)
@@ -212,6 +212,7 @@ public sealed class CasClient : ICasReader
             var n = await body.ReadCoreAsync(destination.Slice(written), ct).ConfigureAwait(false);
             if (n == 0) throw new IOException($"The answer of {what} ended after {written} of {destination.Length} bytes (truncated response).");
             written += n;
+            received?.Report(written);
         }
         var probe = new byte[1];
         if (await body.ReadCoreAsync(probe, ct).ConfigureAwait(false) != 0)

@@ -22,7 +22,9 @@ public interface ICasReader
     /// Fetches all ranges of one presigned URL in one request (multipart/byteranges when several) and copies the
     /// raw (still compressed) bytes of each range into <paramref name="destination"/>, in descriptor order, back to
     /// back. Retries transient failures; a 403 (expired or unsigned) throws <see cref="XetUrlExpiredException"/> so
-    /// the caller refreshes URLs.
+    /// the caller refreshes URLs. <paramref name="received"/>, when given, hears after each read how many bytes of
+    /// the current attempt have arrived (from 0 again on a retry): what per-file progress shows while a range, up to
+    /// a whole xorb, is still arriving.
     /// </summary>
-    Task FetchXorbRangesAsync(XorbFetch fetch, Memory<byte> destination, CancellationToken ct);
+    Task FetchXorbRangesAsync(XorbFetch fetch, Memory<byte> destination, CancellationToken ct, IProgress<long>? received = null);
 }

@@ -28,9 +28,12 @@ internal sealed class MultipartByteRanges : IDisposable
     private readonly string _what;
     private byte[] _scratch;
     private int _start, _end;
+    private readonly IProgress<long>? _received; // hears the part bytes copied so far, after each read
+    private long _copied;
 
-    private MultipartByteRanges(ReadTimeoutStream body, string boundary, string what)
+    private MultipartByteRanges(ReadTimeoutStream body, string boundary, string what, IProgress<long>? received)
     {
+        _received = received;
         _body = body;
         _delimiter = "--" + boundary;
         _what = what;
@@ -38,9 +41,9 @@ internal sealed class MultipartByteRanges : IDisposable
     }
 
     public static async Task ReadAsync(ReadTimeoutStream body, string boundary, XorbFetch fetch, Memory<byte> destination,
-        string what, CancellationToken ct)
+        string what, CancellationToken ct, IProgress<long>? received = null)
     {
-        using var reader = new MultipartByteRanges(body, boundary, what);
+        using var reader = new MultipartByteRanges(body, boundary, what, received);
         await reader.ReadPartsAsync(fetch, destination, ct).ConfigureAwait(false);
     }
 
@@ -154,11 +157,15 @@ internal sealed class MultipartByteRanges : IDisposable
         _scratch.AsMemory(_start, buffered).CopyTo(destination);
         _start += buffered;
         var written = buffered;
+        _copied += buffered;
+        _received?.Report(_copied);
         while (written < destination.Length)
         {
             var n = await _body.ReadCoreAsync(destination.Slice(written), ct).ConfigureAwait(false);
             if (n == 0) throw Truncated();
             written += n;
+            _copied += n;
+            _received?.Report(_copied);
         }
     }
 

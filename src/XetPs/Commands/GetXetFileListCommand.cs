@@ -39,8 +39,9 @@ public sealed class GetXetFileListCommand : HubCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public string? Revision { get; set; }
 
-    /// <summary>A folder of the repository; default: its root.</summary>
+    /// <summary>A folder of the repository (default: its root), or a file, which is then listed alone.</summary>
     [Parameter(Position = 1)]
+    [ArgumentCompleter(typeof(RepoPathCompleter))]
     public string? Path { get; set; }
 
     /// <summary>Wildcards a repo path (or its file name) must match.</summary>
@@ -95,6 +96,7 @@ public sealed class GetXetFileListCommand : HubCmdlet, IDisposable
         }
 
         var folder = string.IsNullOrWhiteSpace(Path) ? null : Path!.Replace('\\', '/').Trim('/');
+        var listed = new List<string>();
         var entries = _session!.ListFilesAsync(repo, Revision, folder, Recurse, _cancellation.Token).GetAsyncEnumerator(_cancellation.Token);
         try
         {
@@ -103,12 +105,24 @@ public sealed class GetXetFileListCommand : HubCmdlet, IDisposable
                 RepoEntry entry;
                 try
                 {
-                    if (!Next(entries)) break;
+                    if (!Next(entries))
+                    {
+                        // Nothing under a path: it may name a file (git has no empty folders), listed alone then.
+                        if (folder is not null && listed.Count == 0 && FileAt(repo, folder, notFound: null) is { } file) Write(file, listed);
+                        break;
+                    }
                     entry = entries.Current;
                 }
                 catch (OperationCanceledException) when (Stopping)
                 {
                     throw new PipelineStoppedException();
+                }
+                catch (XetFileNotFoundException e) when (folder is not null && listed.Count == 0 && !NamesRepoOrRevision(e))
+                {
+                    // The Hub lists folders only: a file's path is "not found" there, as Get-ChildItem would not say.
+                    WriteLogs();
+                    Write(FileAt(repo, folder, notFound: e)!, listed);
+                    break;
                 }
                 catch (Exception e)
                 {
@@ -119,10 +133,11 @@ public sealed class GetXetFileListCommand : HubCmdlet, IDisposable
                     return;
                 }
                 WriteLogs();
-                if (_filter.Keeps(entry.Path)) WriteObject(XetFileEntry.From(entry, _endpoint));
+                Write(entry, listed);
             }
             WriteLogs();
             RepoNameCompleter.Remember(repo.ToString());
+            RepoPathCompleter.Remember(repo, listed);
         }
         finally
         {
@@ -130,6 +145,47 @@ public sealed class GetXetFileListCommand : HubCmdlet, IDisposable
             BoundedWait.For(entries.DisposeAsync(), TimeSpan.FromSeconds(2));
         }
     }
+
+    private void Write(RepoEntry entry, List<string> listed)
+    {
+        listed.Add(entry.Path);
+        if (_filter.Keeps(entry.Path)) WriteObject(XetFileEntry.From(entry, _endpoint));
+    }
+
+    /// <summary>
+    /// The file at <paramref name="path"/> (one resolve call), or, when there is none, null if the listing was merely
+    /// empty, else a terminating error with the listing's own not-found exception (<paramref name="notFound"/>).
+    /// </summary>
+    private RepoEntry? FileAt(RepoId repo, string path, XetFileNotFoundException? notFound)
+    {
+        try
+        {
+            return _session!.GetFileAsync(repo, Revision, path, _cancellation.Token).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (Stopping)
+        {
+            throw new PipelineStoppedException();
+        }
+        catch (XetFileNotFoundException) when (notFound is null)
+        {
+            return null;
+        }
+        catch (XetFileNotFoundException)
+        {
+            ThrowTerminatingError(XetErrors.For(notFound!, repo.ToString()));
+            return null; // not reached
+        }
+        catch (Exception e)
+        {
+            WriteLogs();
+            ThrowTerminatingError(XetErrors.For(e, repo.ToString()));
+            return null; // not reached
+        }
+    }
+
+    // A missing repository or revision is final; only a missing entry may be a file's path.
+    private static bool NamesRepoOrRevision(XetFileNotFoundException e) =>
+        e.ErrorCode is "RepoNotFound" or "RevisionNotFound" or "GatedRepo" or "DisabledRepo";
 
     protected override void StopProcessing() => _cancellation.Cancel();
 

@@ -1,23 +1,27 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Globalization;
 using System.Management.Automation;
 
 namespace XetPs.Commands;
 
 /// <summary>
-/// Save-XetFile's Write-Progress model: one parent record (files done of queued, bytes, rate, time remaining) and
+/// Save-XetFile's Write-Progress model: one parent record (files done of queued, bytes, rate, time left) and
 /// one child per file in flight. Fed on the pipeline thread from outbox messages; hands back the records to write.
 /// Invariants: at most one render per <see cref="RenderInterval"/> (about five a second, like the console's own
-/// redraw), however fast the engine reports; every record that was shown gets exactly one Completed record;
-/// child ids are unique for the life of the command (2, 3, ...), the parent is <see cref="ParentId"/>.
+/// redraw), however fast the engine reports, except the final one; every record that was shown gets exactly one
+/// Completed record; child ids are unique for the life of the command (2, 3, ...), the parent is <see cref="ParentId"/>.
+/// The time left is part of the status text, after the rate, rather than SecondsRemaining: pwsh's one-line view
+/// appends SecondsRemaining to the status without a space whenever the status fills the bar ("988 KB/s6s").
 /// </summary>
 internal sealed class ProgressBoard
 {
     public const int ParentId = 1;
     public static readonly TimeSpan RenderInterval = TimeSpan.FromMilliseconds(200);
 
-    private readonly string _activity;
+    private const string Activity = "Save-XetFile";
+    private readonly string _destination;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Dictionary<int, ActiveFile> _active = new();
     private readonly HashSet<int> _shown = new();
@@ -31,7 +35,8 @@ internal sealed class ProgressBoard
     private long _bytesDone;        // sizes of finished files (downloaded or skipped)
     private long _bytesTransferred; // bytes actually written by finished downloads, for the rate
 
-    public ProgressBoard(string activity) => _activity = activity;
+    /// <param name="destination">The folder the files go to, shown as the parent's current operation.</param>
+    public ProgressBoard(string destination) => _destination = destination;
 
     public void Queued(SaveItem item)
     {
@@ -40,6 +45,7 @@ internal sealed class ProgressBoard
         else _filesWithoutSize++;
     }
 
+    /// <param name="written">Bytes of the file that have arrived (<see cref="XetPs.Reconstruction.FileProgress.BytesArrived"/>) or were written.</param>
     public void Progressed(SaveItem item, long written, long total)
     {
         _firstByteAt ??= _clock.Elapsed;
@@ -118,10 +124,21 @@ internal sealed class ProgressBoard
         _shown.Clear();
         if (_parentShown)
         {
-            records.Add(new ProgressRecord(ParentId, _activity, "Done") { RecordType = ProgressRecordType.Completed });
+            records.Add(new ProgressRecord(ParentId, Activity, "Done") { RecordType = ProgressRecordType.Completed });
             _parentShown = false;
         }
         return records;
+    }
+
+    /// <summary>
+    /// The parent once more, with the final counts, whatever the time since the last render: the last state a log of
+    /// the progress shows is the batch's end ("6 of 6 files"), not a state from before the last files ended.
+    /// </summary>
+    public IReadOnlyList<ProgressRecord> RenderFinal()
+    {
+        if (!_parentShown) return Array.Empty<ProgressRecord>();
+        _lastRender = _clock.Elapsed;
+        return new[] { RenderParent(_lastRender) };
     }
 
     private ProgressRecord RenderParent(TimeSpan now)
@@ -135,19 +152,25 @@ internal sealed class ProgressBoard
         var sizesKnown = _filesWithoutSize == 0;
         var status = $"{_filesDone} of {_filesQueued} files, {ByteSize.Format(bytesSoFar)}"
                      + (sizesKnown ? $" of {ByteSize.Format(_bytesKnownTotal)}" : string.Empty)
-                     + (double.IsNaN(rate) ? string.Empty : $", {ByteSize.FormatRate(rate)}");
-        var record = new ProgressRecord(ParentId, _activity, status)
+                     + (rate > 0 ? $", {ByteSize.FormatRate(rate)}" : string.Empty); // none yet, or all up to date
+        if (sizesKnown && rate > 0 && _filesDone < _filesQueued)
+            status += ", " + TimeLeft(Math.Max(0, _bytesKnownTotal - bytesSoFar) / rate) + " left";
+        return new ProgressRecord(ParentId, Activity, status)
         {
+            CurrentOperation = "to " + _destination,
             PercentComplete = sizesKnown && _bytesKnownTotal > 0
                 ? Percent(bytesSoFar, _bytesKnownTotal)
                 : Percent(_filesDone, _filesQueued),
         };
-        if (sizesKnown && rate > 0)
-        {
-            var remaining = Math.Max(0, _bytesKnownTotal - bytesSoFar) / rate;
-            record.SecondsRemaining = (int)Math.Min(int.MaxValue, Math.Ceiling(remaining));
-        }
-        return record;
+    }
+
+    /// <summary>"6 s", "2 min 05 s", "1 h 02 min": whole units, as a person estimates.</summary>
+    internal static string TimeLeft(double seconds)
+    {
+        var whole = (long)Math.Min(long.MaxValue / 2, Math.Ceiling(seconds));
+        if (whole < 60) return whole.ToString(CultureInfo.InvariantCulture) + " s";
+        if (whole < 3600) return string.Format(CultureInfo.InvariantCulture, "{0} min {1:00} s", whole / 60, whole % 60);
+        return string.Format(CultureInfo.InvariantCulture, "{0} h {1:00} min", whole / 3600, whole / 60 % 60);
     }
 
     private static int Percent(long part, long whole) =>

@@ -8,8 +8,11 @@ using XetPs.Reconstruction;
 
 namespace XetPs.Commands;
 
-/// <summary>One file Save-XetFile was asked for: where it comes from, where it goes, and its progress id.</summary>
-internal sealed record SaveItem(int ProgressId, XetSession Session, RepoId Repo, string RepoPath, FileDownloadRequest Request)
+/// <summary>
+/// One file Save-XetFile accepted: where it comes from, where it goes, its progress id, and its place in the input
+/// (<see cref="SaveBatch"/> releases -PassThru objects in that order).
+/// </summary>
+internal sealed record SaveItem(int ProgressId, int Order, XetSession Session, RepoId Repo, string RepoPath, FileDownloadRequest Request)
 {
     /// <summary>The size when the listing told us (known before the first byte arrives), else null.</summary>
     public long? KnownSize => Request.Entry?.Size;

@@ -11,16 +11,25 @@ namespace XetPs.Commands;
 
 /// <summary>
 /// Save-XetFile: downloads repository files into -Destination, keeping their repo-relative folders.
-/// Thin by design: binds and validates (before any network call), asks ShouldProcess per file, hands the files to a
-/// <see cref="SaveQueue"/> on one <see cref="XetSession"/> for the whole pipeline, and turns the engine's messages
-/// into objects, progress, verbose lines and errors. Invariant: every Write* call happens on the pipeline thread
-/// (ProcessRecord/EndProcessing draining the <see cref="Outbox"/>); workers never call into PowerShell.
-/// A failed file stops the pipeline with a terminating error whose Exception is the engine's own exception.
+/// Thin by design: binds and validates (before any network call), expands -Path wildcards against the repo's listing
+/// (<see cref="RepoPathPattern"/>), asks ShouldProcess per file, hands the files to a <see cref="SaveQueue"/> on one
+/// <see cref="XetSession"/> for the whole pipeline, and turns the engine's messages into objects, progress, verbose
+/// lines and errors. Invariant: every Write* call happens on the pipeline thread (ProcessRecord/EndProcessing draining
+/// the <see cref="Outbox"/>); workers never call into PowerShell.
+/// A failed file fails the batch well: the files already accepted (every -Path value of the call, every input
+/// object queued or downloading) are finished and kept, no further input is accepted, then a terminating error is
+/// thrown whose Exception is the first failure's own exception and whose message says what became of the batch.
+/// With -ContinueOnError each failure is instead a non-terminating error (the Copy-Item convention), unless
+/// -ErrorAction Stop asks for the terminating one. A stop (Ctrl+C, a downstream Select-Object -First) ends everything
+/// at once.
 /// </summary>
-[Cmdlet(VerbsData.Save, "XetFile", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[Cmdlet(VerbsData.Save, "XetFile", SupportsShouldProcess = true, ConfirmImpact = Impact, DefaultParameterSetName = PathSet)]
 [OutputType(typeof(FileInfo))]
 public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
 {
+    private const ConfirmImpact Impact = ConfirmImpact.Low;
+    private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
     private static readonly Regex CommitId = new("^[0-9a-f]{40}$", RegexOptions.CultureInvariant);
     private static readonly TimeSpan StopGrace = TimeSpan.FromMilliseconds(1500);
 
@@ -31,11 +40,15 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
     // Destinations already queued by this pipeline: the same file twice would race itself for the partial file.
     private readonly HashSet<string> _queued = new(
         Environment.OSVersion.Platform == PlatformID.Win32NT ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+    private readonly SaveBatch _batch = new();
+    private readonly RepoPathPattern _patterns = new();
     private SaveQueue? _queue;
     private ProgressBoard? _board;
     private string _destinationRoot = string.Empty;
     private int _nextProgressId = ProgressBoard.ParentId + 1;
-    private bool _failed;
+    private bool _askFirst;      // ShouldProcess would play "What if" or ask, rather than only write a verbose line
+    private bool _nonTerminating; // -ContinueOnError, and the error action is not Stop
+    private ErrorRecord? _firstFailure; // set once a failure has ended the batch (terminating mode)
 
     /// <summary>The repository, "org/name" (or "datasets/org/name", "spaces/org/name"; a legacy "gpt2" or an old id the Hub redirects).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -43,10 +56,22 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public string Repo { get; set; } = string.Empty;
 
-    /// <summary>Repo-relative paths of the files to download.</summary>
-    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    /// <summary>
+    /// Repo-relative paths of the files to download; wildcards (*, ?, [a-z]) are expanded against the repository's
+    /// listing. Paths bound from Get-XetFileList's entries are taken as written.
+    /// </summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
     [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(RepoPathCompleter))]
     public string[] Path { get; set; } = Array.Empty<string>();
+
+    /// <summary>Repo-relative paths of the files to download, taken as written (no wildcards).</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
+    [Alias("LP")]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(RepoPathCompleter))]
+    public string[] LiteralPath { get; set; } = Array.Empty<string>();
 
     /// <summary>Branch, tag or commit; default: the repository's default branch.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -89,6 +114,13 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
     [ValidateRange(1, 1024)]
     public int Concurrency { get; set; }
 
+    /// <summary>
+    /// A file that fails is a non-terminating error and the other files go on (the Copy-Item convention), so that
+    /// -ErrorAction, -ErrorVariable, $Error and $? report each failure; -ErrorAction Stop makes it terminating again.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter ContinueOnError { get; set; }
+
     /// <summary>Skip the end-to-end Xet hash check of each file.</summary>
     [Parameter]
     public SwitchParameter SkipVerification { get; set; }
@@ -115,68 +147,42 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
         _destinationRoot = ResolveDestination();
         // Settings are checked now (environment, token file, knobs), before any input and any request; the session
         // for an endpoint opens when its first file arrives (the endpoint may come with the piped entries).
-        var options = Options(Endpoint);
-        _board = new ProgressBoard("Save-XetFile to " + _destinationRoot);
+        XetSessionOptions options;
+        try
+        {
+            options = Options(Endpoint);
+        }
+        catch (Exception e) when (e is ArgumentException or IOException)
+        {
+            ThrowTerminatingError(XetErrors.InvalidParameter(e, Endpoint));
+            return; // not reached: ThrowTerminatingError always throws
+        }
+        _askFirst = CommonPreferences.ShouldProcessActs(this, Impact);
+        _nonTerminating = ContinueOnError && CommonPreferences.ErrorAction(this) != ActionPreference.Stop;
+        _board = new ProgressBoard(_destinationRoot);
         _queue = new SaveQueue(_outbox, Math.Max(1, options.MaxFilesInFlight), _cancellation.Token);
     }
 
     protected override void ProcessRecord()
     {
-        var repo = ParseRepo();
-        var session = SessionFor(Endpoint);
-        foreach (var repoPath in Path)
-        {
-            string target;
-            try
-            {
-                target = SafePath.Combine(_destinationRoot, repoPath);
-            }
-            catch (Exception e)
-            {
-                // An unsafe repo path is refused before anything is written, and before any request.
-                ThrowTerminatingError(XetErrors.For(e, repoPath));
-                return;
-            }
-            var revisionText = Revision is null ? string.Empty : "@" + Revision;
-            if (_queued.Contains(target))
-            {
-                WriteVerbose($"Skipped {repoPath}: '{target}' is already being saved by this command.");
-                continue;
-            }
-            if (!ShouldProcess(target, $"Download {repo}{revisionText}:{repoPath}")) continue;
-            _queued.Add(target);
-
-            var request = new FileDownloadRequest(repo, Revision, repoPath, target)
-            {
-                Overwrite = Force,
-                Entry = KnownEntry(repo, repoPath),
-            };
-            var item = new SaveItem(_nextProgressId++, session, repo, repoPath, request);
-            _board!.Queued(item);
-            _queue!.Enqueue(item);
-        }
         DrainAvailable();
+        var paths = ParameterSetName == LiteralPathSet ? LiteralPath : Path;
+        if (_firstFailure is not null)
+        {
+            // A failure ended the batch while this input was on its way: it is not accepted.
+            _batch.Refused(paths.Length);
+            EndBatch();
+            return;
+        }
+        Accept(paths);
+        DrainAvailable();
+        if (_firstFailure is not null) EndBatch();
     }
 
     protected override void EndProcessing()
     {
         if (_queue is null) return;
-        _queue.CompleteAdding();
-        try
-        {
-            var reader = _outbox.Reader;
-            while (true)
-            {
-                while (reader.TryRead(out var message)) Handle(message);
-                if (!reader.WaitToReadAsync(_cancellation.Token).AsTask().GetAwaiter().GetResult()) break;
-            }
-        }
-        catch (OperationCanceledException) when (Stopping)
-        {
-            _queue.WaitForWorkers(StopGrace);
-            throw new PipelineStoppedException();
-        }
-        WriteProgressRecords(_board!.Complete());
+        EndBatch();
     }
 
     protected override void StopProcessing() => _cancellation.Cancel();
@@ -192,24 +198,19 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
         if (workersEnded) _cancellation.Dispose();
     }
 
-    /// <summary>The engine settings for <paramref name="endpoint"/> (null: HF_ENDPOINT or the default Hub).</summary>
+    /// <summary>
+    /// The engine settings for <paramref name="endpoint"/> (null: HF_ENDPOINT or the default Hub). Throws
+    /// ArgumentException or IOException for bad settings.
+    /// </summary>
     private XetSessionOptions Options(string? endpoint)
     {
-        try
-        {
-            var options = ResolveSettings(endpoint);
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit))) options.MaxFilesInFlight = ThrottleLimit;
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(BufferSize))) options.BufferSize = BufferSize;
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(Concurrency))) options.CasConcurrency = Concurrency;
-            if (SkipVerification) options.Verify = false;
-            options.Validate();
-            return options;
-        }
-        catch (Exception e) when (e is ArgumentException or IOException)
-        {
-            ThrowTerminatingError(XetErrors.InvalidParameter(e, endpoint));
-            throw; // not reached: ThrowTerminatingError always throws
-        }
+        var options = ResolveSettings(endpoint);
+        if (MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit))) options.MaxFilesInFlight = ThrottleLimit;
+        if (MyInvocation.BoundParameters.ContainsKey(nameof(BufferSize))) options.BufferSize = BufferSize;
+        if (MyInvocation.BoundParameters.ContainsKey(nameof(Concurrency))) options.CasConcurrency = Concurrency;
+        if (SkipVerification) options.Verify = false;
+        options.Validate();
+        return options;
     }
 
     private XetSession SessionFor(string? endpoint)
@@ -221,20 +222,107 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
         return session;
     }
 
+    /// <summary>The bound -Repo and -RepoType as a repository id; ArgumentException when they do not make one.</summary>
     private RepoId ParseRepo()
     {
+        var explicitType = MyInvocation.BoundParameters.ContainsKey(nameof(RepoType))
+            ? XetFileEntry.ToEngine(RepoType)
+            : (RepoType?)null;
+        return RepoId.Parse(Repo, explicitType);
+    }
+
+    /// <summary>
+    /// Accepts the paths of one input object: each path, or each file its pattern matches, is queued. What fails
+    /// here (a bad repo name or endpoint, an unsafe path, a pattern that matches nothing) fails that path like a failed
+    /// download, so the paths before and after it in the same call are still accepted.
+    /// </summary>
+    private void Accept(string[] paths)
+    {
+        RepoId repo;
+        XetSession session;
         try
         {
-            var explicitType = MyInvocation.BoundParameters.ContainsKey(nameof(RepoType))
-                ? XetFileEntry.ToEngine(RepoType)
-                : (RepoType?)null;
-            return RepoId.Parse(Repo, explicitType);
+            repo = ParseRepo();
+            session = SessionFor(Endpoint);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or IOException)
         {
-            ThrowTerminatingError(XetErrors.InvalidParameter(e, Repo));
-            throw; // not reached: ThrowTerminatingError always throws
+            foreach (var _ in paths) _batch.FailedBeforeStart();
+            Failed(Repo, XetErrors.InvalidParameter(e, Repo));
+            return;
         }
+        // Entries piped from Get-XetFileList (their listing metadata is bound) name files, not patterns.
+        var literal = ParameterSetName == LiteralPathSet || IsXet is not null;
+        foreach (var repoPath in paths)
+        {
+            if (literal || !RepoPathPattern.IsPattern(repoPath))
+            {
+                Queue(session, repo, repoPath, Revision, KnownEntry(repo, repoPath));
+                continue;
+            }
+            IReadOnlyList<RepoEntry> matches;
+            try
+            {
+                matches = _patterns.Expand(session, repo, Revision, repoPath, _cancellation.Token);
+            }
+            catch (OperationCanceledException) when (Stopping)
+            {
+                throw new PipelineStoppedException();
+            }
+            catch (Exception e)
+            {
+                // The listing's own failure (a missing repo or revision), or a pattern that does not parse ("[a-").
+                _batch.FailedBeforeStart();
+                Failed(repoPath, e is WildcardPatternException ? XetErrors.InvalidParameter(e, repoPath) : XetErrors.For(e, repoPath));
+                continue;
+            }
+            if (matches.Count == 0)
+            {
+                var at = Revision is null ? string.Empty : $" at revision '{Revision}'";
+                var none = new XetFileNotFoundException(repo.ToString(), Revision, repoPath, errorCode: null,
+                    $"No file of {repo}{at} matches '{repoPath}'.");
+                _batch.FailedBeforeStart();
+                Failed(repoPath, XetErrors.For(none, repoPath));
+                continue;
+            }
+            // The listing's entries pin its commit: every match comes from the same one, with no resolve call.
+            foreach (var entry in matches) Queue(session, repo, entry.Path, entry.Revision, entry);
+        }
+    }
+
+    private void Queue(XetSession session, RepoId repo, string repoPath, string? revision, RepoEntry? entry)
+    {
+        string target;
+        try
+        {
+            target = SafePath.Combine(_destinationRoot, repoPath);
+        }
+        catch (Exception e)
+        {
+            // An unsafe repo path is refused before anything is written, and before any request for it.
+            _batch.FailedBeforeStart();
+            Failed(repoPath, XetErrors.For(e, repoPath));
+            return;
+        }
+        if (_queued.Contains(target))
+        {
+            WriteVerbose($"Skipped {repoPath}: '{target}' is already being saved by this command.");
+            return;
+        }
+        // ShouldProcess is asked only when it would ask or play "What if": otherwise all it adds is a second verbose
+        // line per file beside the file's own outcome line.
+        var revisionText = revision is null ? string.Empty : "@" + revision;
+        if (_askFirst && !ShouldProcess(target, $"Download {repo}{revisionText}:{repoPath}")) return;
+        _queued.Add(target);
+
+        var request = new FileDownloadRequest(repo, revision, repoPath, target)
+        {
+            Overwrite = Force,
+            Entry = entry,
+        };
+        var item = new SaveItem(_nextProgressId++, _batch.Accept(), session, repo, repoPath, request);
+        _board!.Queued(item);
+        _queue!.Enqueue(item);
     }
 
     /// <summary>
@@ -245,7 +333,8 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
     {
         if (Size is not { } size || IsXet is not { } isXet || Revision is null || !CommitId.IsMatch(Revision)) return null;
         // Without an identity (Xet hash, sha256 or git blob id) the engine could not tell an up-to-date file.
-        if (Path.Length != 1 || (XetHash is null && Sha256 is null && GitOid is null)) return null;
+        var paths = ParameterSetName == LiteralPathSet ? LiteralPath : Path;
+        if (paths.Length != 1 || (XetHash is null && Sha256 is null && GitOid is null)) return null;
         return new RepoEntry(repo, Revision, repoPath, size, XetHash, Sha256, isXet, GitOid);
     }
 
@@ -279,6 +368,40 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
         while (_outbox.Reader.TryRead(out var message)) Handle(message);
     }
 
+    /// <summary>
+    /// No more input: drains the outbox until every accepted file has ended, closes the progress, writes the
+    /// summary, and throws the batch's terminating error when a failure ended it. A stop meanwhile ends it at once.
+    /// </summary>
+    private void EndBatch()
+    {
+        _queue!.CompleteAdding();
+        try
+        {
+            var reader = _outbox.Reader;
+            while (true)
+            {
+                while (reader.TryRead(out var message)) Handle(message);
+                if (!reader.WaitToReadAsync(_cancellation.Token).AsTask().GetAwaiter().GetResult()) break;
+            }
+        }
+        catch (OperationCanceledException) when (Stopping)
+        {
+            _queue.WaitForWorkers(StopGrace);
+            throw new PipelineStoppedException();
+        }
+        WriteProgressRecords(_board!.RenderFinal());
+        WriteProgressRecords(_board.Complete());
+        if (_batch.Files > 0)
+        {
+            // The closing line at -Verbose; the same as an information record (tags XetPs, Summary), which
+            // -InformationVariable keeps and -InformationAction Continue shows.
+            var summary = _batch.Summary();
+            WriteVerbose(summary);
+            WriteInformation(summary, new[] { "XetPs", "Summary" });
+        }
+        if (_firstFailure is { } failure) ThrowTerminatingError(BatchError(failure));
+    }
+
     private void Handle(OutboxMessage message)
     {
         switch (message)
@@ -291,8 +414,8 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
                 break;
             case FileProgressed progressed:
                 var progress = progressed.Source.Take();
-                if (_failed) break;
-                _board!.Progressed(progressed.Item, progress.BytesWritten, progress.TotalBytes);
+                // Arrived, not only written: the bar moves while a range (up to a whole xorb) is still arriving.
+                _board!.Progressed(progressed.Item, Math.Max(progress.BytesWritten, progress.BytesArrived), progress.TotalBytes);
                 WriteProgressRecords(_board.RenderIfDue());
                 break;
             case FileSaved saved:
@@ -307,29 +430,69 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
     private void OnSaved(SaveItem item, FileDownloadResult result)
     {
         RepoNameCompleter.Remember(item.Repo.ToString());
+        RepoPathCompleter.Remember(item.Repo, new[] { item.RepoPath });
         var completed = _board!.Finished(item, result.Size, transferred: !result.Skipped);
         if (completed is not null) WriteProgress(completed);
+        WriteProgressRecords(_board.RenderIfDue());
         if (result.Skipped)
             WriteVerbose($"Skipped {item.RepoPath}: '{result.DestinationPath}' already has the same size and hash.");
         else
             WriteVerbose($"Saved {item.RepoPath} to '{result.DestinationPath}' ({ByteSize.Format(result.Size)} in {result.Elapsed.TotalSeconds:0.0} s"
                          + (result.Resumed ? ", resumed" : string.Empty)
                          + (result.BytesReused > 0 ? $", {ByteSize.Format(result.BytesReused)} reused from the earlier copy" : string.Empty) + ").");
-        // The FileSystem provider's item, as Get-Item returns it: a bare FileInfo lacks the notes (PSPath, and UnixStat
-        // on Unix) that the default file view and cmdlets such as Remove-Item read.
-        if (PassThru) WriteObject(SessionState.InvokeProvider.Item.Get(new[] { result.DestinationPath }, true, true), true);
+        PassThrough(_batch.Ended(item.Order, result.DestinationPath, result.Skipped, result.Size));
     }
 
     private void OnFailed(SaveItem item, Exception exception)
     {
-        if (_failed || (exception is OperationCanceledException && _cancellation.IsCancellationRequested))
-            return; // the consequence of the first failure (or of a stop), not a cause
-        _failed = true;
-        _cancellation.Cancel();
-        _queue!.WaitForWorkers(StopGrace);
-        DrainAvailable(); // their last messages: logs are kept, further failures ignored
-        WriteProgressRecords(_board!.Complete());
-        ThrowTerminatingError(XetErrors.For(exception, item.RepoPath));
+        if (exception is OperationCanceledException && _cancellation.IsCancellationRequested)
+            return; // the consequence of a stop, not a cause
+        var completed = _board!.Finished(item, item.KnownSize ?? 0, transferred: false);
+        if (completed is not null) WriteProgress(completed);
+        var released = _batch.Ended(item.Order, destination: null, skipped: false, size: 0);
+        Failed(item.RepoPath, XetErrors.For(exception, item.RepoPath));
+        PassThrough(released);
+    }
+
+    /// <summary>
+    /// A file (a path, a pattern or an input object) failed. With -ContinueOnError: a non-terminating error now.
+    /// Otherwise the first failure ends the batch (thrown once the accepted files are done) and every failure gets
+    /// a verbose line now, since only the first reaches the error stream.
+    /// </summary>
+    private void Failed(string target, ErrorRecord record)
+    {
+        if (_nonTerminating)
+        {
+            WriteError(record);
+            return;
+        }
+        _firstFailure ??= record;
+        WriteVerbose($"Failed {target}: {record.ErrorDetails?.Message ?? record.Exception.Message}");
+    }
+
+    /// <summary>
+    /// The terminating error a failed batch ends with: the first failure's record, its Exception the originating
+    /// exception, its shown message (ErrorDetails: what pwsh prints and "$_" gives) followed, when the call was
+    /// about more than that one file, by what became of the batch.
+    /// </summary>
+    private ErrorRecord BatchError(ErrorRecord first)
+    {
+        if (_batch.Files <= 1) return first;
+        var shown = (first.ErrorDetails?.Message ?? first.Exception.Message).TrimEnd();
+        if (first.TargetObject is string target && target.Length > 0 && shown.IndexOf(target, StringComparison.Ordinal) < 0)
+            shown = target + ": " + shown;
+        first.ErrorDetails = new ErrorDetails($"{shown} The batch: {_batch.Counts()}.");
+        return first;
+    }
+
+    /// <summary>-PassThru: the FileSystem provider's items for files that may now leave, in input order.</summary>
+    private void PassThrough(IReadOnlyList<string> destinations)
+    {
+        if (!PassThru) return;
+        // The provider's item, as Get-Item returns it: a bare FileInfo lacks the notes (PSPath, and UnixStat on Unix)
+        // that the default file view and cmdlets such as Remove-Item read.
+        foreach (var destination in destinations)
+            WriteObject(SessionState.InvokeProvider.Item.Get(new[] { destination }, true, true), true);
     }
 
     private void WriteLog(LogLine log)

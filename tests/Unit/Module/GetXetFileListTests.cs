@@ -55,6 +55,22 @@ public sealed class GetXetFileListTests : IClassFixture<SampleHub>, System.IDisp
     }
 
     [Fact]
+    public void A_Path_naming_a_file_lists_that_file_as_Get_ChildItem_does()
+    {
+        // The Hub's tree lists folders only: for a file's path it answers 404, which used to end as "not found".
+        var entries = _ps.Run("Get-XetFileList xetps/sample data/labels.csv -Endpoint $endpoint", Variables);
+        var listed = _ps.Run("Get-XetFileList xetps/sample data -Endpoint $endpoint | Where-Object Path -eq data/labels.csv", Variables);
+
+        var entry = Assert.Single(entries);
+        Assert.Equal(listed.Single().ToString(), entry.ToString());
+        foreach (var property in new[] { "Repo", "Revision", "Path", "Size", "Sha256", "IsXet", "GitOid" })
+            Assert.Equal(listed.Single().Properties[property].Value, entry.Properties[property].Value);
+        using var missing = _ps.Script("$ErrorActionPreference = 'Stop'; Get-XetFileList xetps/sample data/nope.csv -Endpoint $endpoint", Variables);
+        var thrown = Assert.ThrowsAny<RuntimeException>(() => missing.Invoke());
+        Assert.StartsWith("XetFileNotFound,", ((IContainsErrorRecord)thrown).ErrorRecord.FullyQualifiedErrorId, System.StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Entries_stream_out_as_the_pages_arrive()
     {
         var variables = Variables;

@@ -197,6 +197,38 @@ public class FileReconstructorTests
     }
 
     [Fact]
+    public async Task Progress_moves_with_the_bytes_of_a_range_still_arriving()
+    {
+        // One term over a whole xorb: before, nothing moved between the report of 0 and the one after the whole range
+        // had arrived and was written, however long it took (a range can be a 64 MiB xorb).
+        using var f = new ReconstructionFixture();
+        var random = new Random(5);
+        var chunks = Enumerable.Range(0, 8).Select(_ => { var c = new byte[16 << 10]; random.NextBytes(c); return c; }).ToList();
+        var xorb = f.Cas.AddXorb(chunks, compress: false);
+        var (id, bytes) = f.Cas.AddFile(new[] { (xorb, new ChunkRange(0, 8)) });
+        var halfway = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        f.Cas.HalfwayGate = halfway.Task;
+        var reports = new System.Collections.Concurrent.ConcurrentQueue<FileProgress>();
+        var session = ReconstructionFixture.Session(ReconstructionFixture.Options(buffer: 4 << 20, cas: 2));
+
+        var run = FileReconstructor.RunAsync(session, f.Cas, id, bytes.Length, "model.bin", f.Destination(), new Recorder(reports.Enqueue), default);
+        for (var i = 0; i < 2000 && !reports.Any(r => r.BytesArrived > 0); i++) await Task.Delay(5);
+        var partway = reports.First(r => r.BytesArrived > 0);
+        halfway.SetResult();
+        await run.WaitAsync(Bound);
+
+        Assert.Equal(0, partway.BytesWritten); // what is written is never overstated
+        Assert.Equal(bytes.Length / 2, partway.BytesArrived, tolerance: 2 * chunks.Count * XorbChunkHeader.Size);
+        var last = reports.Last();
+        Assert.Equal((bytes.Length, bytes.Length), (last.BytesWritten, last.BytesArrived));
+    }
+
+    private sealed class Recorder(Action<FileProgress> report) : IProgress<FileProgress>
+    {
+        public void Report(FileProgress value) => report(value);
+    }
+
+    [Fact]
     public async Task Two_files_of_a_session_share_a_xorb_range_being_downloaded()
     {
         using var f = new ReconstructionFixture();

@@ -54,6 +54,9 @@ internal sealed class InMemoryCas : ICasReader
     /// <summary>When set, fetches wait for this task before answering.</summary>
     public Task? FetchGate { get; set; }
 
+    /// <summary>When set, every fetch reports half its bytes as received, then waits for this task before the rest.</summary>
+    public Task? HalfwayGate { get; set; }
+
     /// <summary>When true, fetches never answer (until cancelled).</summary>
     public bool Hang { get; set; }
 
@@ -218,7 +221,7 @@ internal sealed class InMemoryCas : ICasReader
         return new FileReconstruction(answer.OffsetIntoFirstRange, terms, xorbs);
     }
 
-    public async Task FetchXorbRangesAsync(XorbFetch fetch, Memory<byte> destination, CancellationToken ct)
+    public async Task FetchXorbRangesAsync(XorbFetch fetch, Memory<byte> destination, CancellationToken ct, IProgress<long>? received = null)
     {
         Interlocked.Increment(ref _fetches);
         Interlocked.Increment(ref _inFlight);
@@ -241,6 +244,11 @@ internal sealed class InMemoryCas : ICasReader
             if (FetchFault?.Invoke(fetch) is { } fault) throw fault;
             var generation = int.Parse(fetch.Url.Query.Substring("?gen=".Length));
             if (generation < ExpireUrlsBefore) throw new XetUrlExpiredException(fetch.Xorb.ToString(), $"URL of xorb {fetch.Xorb} expired");
+            if (HalfwayGate is { } halfway)
+            {
+                received?.Report(fetch.TotalLength / 2);
+                await halfway.WaitAsync(ct);
+            }
             Xorb x;
             lock (_gate) x = _xorbs[fetch.Xorb];
             var at = 0;
@@ -250,6 +258,7 @@ internal sealed class InMemoryCas : ICasReader
                 at += (int)r.Length;
             }
             Interlocked.Add(ref _bytesServed, at);
+            received?.Report(at);
         }
         finally
         {

@@ -30,6 +30,9 @@ internal sealed class FileReconstructor
     /// <summary>Loads a segment's blocks must leave room for in the buffer, so that downloads overlap decoding and writing.</summary>
     internal const int LoadsInFlight = 4;
 
+    /// <summary>How often progress is reported while the writer waits for a term whose range is still arriving.</summary>
+    internal static readonly TimeSpan ArrivalReportInterval = TimeSpan.FromMilliseconds(250);
+
     private readonly SessionResources _session;
     private readonly ICasReader _reader;
     private readonly XetHash _fileId;
@@ -198,7 +201,15 @@ internal sealed class FileReconstructor
                     }
                     else
                     {
-                        var ranges = await AsyncWait.WaitAsync(term.Load!, token).ConfigureAwait(false);
+                        var load = term.Load!;
+                        // A range can be a whole xorb (64 MiB): while it arrives, progress follows its bytes.
+                        while (!load.IsCompleted && _progress is not null)
+                        {
+                            await Task.WhenAny(load, Task.Delay(ArrivalReportInterval, token)).ConfigureAwait(false);
+                            token.ThrowIfCancellationRequested();
+                            Report(_writer.Written);
+                        }
+                        var ranges = await AsyncWait.WaitAsync(load, token).ConfigureAwait(false);
                         var loaded = clock.Elapsed;
                         waitingForLoads += loaded - mark;
                         written = await _writer.WriteTermAsync(term, ranges, token).ConfigureAwait(false);
@@ -283,7 +294,41 @@ internal sealed class FileReconstructor
         _session.Logger?.LogTrace("Released {Count} started loads", _startedLoads.Count);
     }
 
-    private void Report(long written) => _progress?.Report(new FileProgress(_repoPath, written, _size));
+    private void Report(long written)
+    {
+        if (_progress is null) return;
+        _progress.Report(new FileProgress(_repoPath, written, _size) { BytesArrived = Arrived(written) });
+    }
+
+    /// <summary>
+    /// <paramref name="written"/> plus what the terms not yet written hold: all their bytes when they come from the
+    /// earlier copy on the disk or their range is in memory, else the share their load's request has received
+    /// (<see cref="LoadArrival"/>). An estimate for progress (a range's bytes are compressed, a block may serve several
+    /// terms), capped at the file's size.
+    /// </summary>
+    private long Arrived(long written)
+    {
+        var arrived = written;
+        lock (_segments)
+        {
+            foreach (var segment in _segments)
+                foreach (var term in segment.Terms)
+                {
+                    if (term.Done) continue;
+                    var length = term.FileOffset + term.Term.UnpackedLength - Math.Max(term.FileOffset, written);
+                    if (length <= 0) continue;
+                    // A term of the earlier copy is on the disk already; a fetched one counts once admitted.
+                    if (term.Earlier is not null || term.Load is { IsCompleted: true })
+                    {
+                        if (term.Earlier is not null || term.Claimed) arrived += length;
+                        continue;
+                    }
+                    if (term.Claimed && term.Block is { Arrival: { } arrival, CompressedLength: > 0 } block)
+                        arrived += (long)(length * Math.Min(1.0, arrival.Bytes / (double)block.CompressedLength));
+                }
+        }
+        return Math.Min(arrived, _size);
+    }
 
     /// <summary>
     /// The file bytes asked for per reconstruction request. A segment's fetch of one xorb covers only that segment's

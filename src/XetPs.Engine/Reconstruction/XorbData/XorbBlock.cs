@@ -42,6 +42,18 @@ internal sealed class XorbBlock
 
     public long CompressedLength { get; }
 
+    /// <summary>
+    /// The bytes the latest load's request has received (null before the first load): set by the loader when the
+    /// load starts, read without the lock by the files waiting for the block, for progress only.
+    /// </summary>
+    public LoadArrival? Arrival
+    {
+        get => Volatile.Read(ref _arrival);
+        set => Volatile.Write(ref _arrival, value);
+    }
+
+    private LoadArrival? _arrival;
+
     // ---- guarded by the registry's lock ----
 
     /// <summary>Decoded bytes expected from the planned terms (an upper bound when terms overlap); frozen once a load starts.</summary>

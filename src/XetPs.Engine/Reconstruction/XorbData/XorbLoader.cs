@@ -67,11 +67,13 @@ internal sealed class XorbLoader
     {
         Interlocked.Increment(ref _running);
         Interlocked.Increment(ref _started);
-        return Task.Run(() => RunAsync(block, generation, fetch, lease, cancellation, completion));
+        var arrival = new LoadArrival();
+        block.Arrival = arrival; // a detached earlier load keeps reporting into its own, which nobody reads any more
+        return Task.Run(() => RunAsync(block, generation, fetch, lease, cancellation, completion, arrival));
     }
 
     private async Task<DecodedXorbRange[]> RunAsync(XorbBlock block, int generation, XorbFetch fetch, BufferLease lease,
-        CancellationTokenSource cancellation, TaskCompletionSource<bool> completion)
+        CancellationTokenSource cancellation, TaskCompletionSource<bool> completion, LoadArrival arrival)
     {
         XorbBuffer[]? owned = null; // pool memory of this load, until the block takes it
         try
@@ -83,7 +85,7 @@ internal sealed class XorbLoader
             var footprint = XorbRegistry.LoadFootprint(fetch.TotalLength, estimate, XorbBlock.ChunkCount(fetch));
             var buffer = _buffers.Rent(footprint);
             owned = new[] { buffer };
-            var (ranges, rangeBuffers) = await FetchAndDecodeAsync(block, generation, fetch, buffer, expected, cancellation.Token).ConfigureAwait(false);
+            var (ranges, rangeBuffers) = await FetchAndDecodeAsync(block, generation, fetch, buffer, expected, arrival, cancellation.Token).ConfigureAwait(false);
             // Bytes the block keeps for its readers: the load's buffer itself when its ranges were decoded in place
             // (as charged), else the ranges' own buffers (the load's buffer is free again). The pool's rounding
             // (under one 4 KiB granule) is not charged.
@@ -127,13 +129,13 @@ internal sealed class XorbLoader
     /// (<see cref="XetProtocolException"/>) is not fetched again: the same answer would come back.
     /// </summary>
     private async Task<(DecodedXorbRange[] Ranges, XorbBuffer[]? RangeBuffers)> FetchAndDecodeAsync(XorbBlock block, int generation,
-        XorbFetch fetch, XorbBuffer buffer, IReadOnlyDictionary<ChunkRange, int> expected, CancellationToken cancellationToken)
+        XorbFetch fetch, XorbBuffer buffer, IReadOnlyDictionary<ChunkRange, int> expected, LoadArrival arrival, CancellationToken cancellationToken)
     {
         var rawOffset = (int)(buffer.End - fetch.TotalLength);
         var clock = Stopwatch.StartNew();
         for (var refetches = 0; ; refetches++)
         {
-            fetch = await FetchAsync(block, generation, fetch, buffer.Array, rawOffset, cancellationToken).ConfigureAwait(false);
+            fetch = await FetchAsync(block, generation, fetch, buffer.Array, rawOffset, arrival, cancellationToken).ConfigureAwait(false);
             var fetched = clock.Elapsed;
             try
             {
@@ -158,13 +160,13 @@ internal sealed class XorbLoader
     /// <see cref="RefreshAsync"/>) and the request once more. Returns the fetch actually used.
     /// </summary>
     private async Task<XorbFetch> FetchAsync(XorbBlock block, int generation, XorbFetch fetch, byte[] raw, int rawOffset,
-        CancellationToken cancellationToken)
+        LoadArrival arrival, CancellationToken cancellationToken)
     {
         for (var refreshes = 0; ; refreshes++)
         {
             try
             {
-                await RequestAsync(block, fetch, raw, rawOffset, cancellationToken).ConfigureAwait(false);
+                await RequestAsync(block, fetch, raw, rawOffset, arrival, cancellationToken).ConfigureAwait(false);
                 return fetch;
             }
             catch (XetUrlExpiredException ex) when (refreshes < MaxUrlRefreshes)
@@ -176,14 +178,14 @@ internal sealed class XorbLoader
     }
 
     /// <summary>The request itself, under a CAS permit (the only place one is held).</summary>
-    private async Task RequestAsync(XorbBlock block, XorbFetch fetch, byte[] raw, int rawOffset, CancellationToken cancellationToken)
+    private async Task RequestAsync(XorbBlock block, XorbFetch fetch, byte[] raw, int rawOffset, LoadArrival arrival, CancellationToken cancellationToken)
     {
         var reader = _registry.ReaderOf(block);
         await _casPermits.WaitAsync(cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref _casPermitsHeld);
         try
         {
-            await reader.FetchXorbRangesAsync(fetch, raw.AsMemory(rawOffset, (int)fetch.TotalLength), cancellationToken).ConfigureAwait(false);
+            await reader.FetchXorbRangesAsync(fetch, raw.AsMemory(rawOffset, (int)fetch.TotalLength), cancellationToken, arrival).ConfigureAwait(false);
             _activity.Received(fetch.TotalLength);
         }
         finally
