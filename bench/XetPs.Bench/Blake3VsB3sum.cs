@@ -92,7 +92,10 @@ public static class Blake3VsB3sum
     {
         var psi = new ProcessStartInfo(b3sum)
         {
-            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
         };
         foreach (var a in new[] { "--keyed", "--num-threads", "1", "--no-names", file })
             psi.ArgumentList.Add(a);

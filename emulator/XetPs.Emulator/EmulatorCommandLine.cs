@@ -61,13 +61,13 @@ public sealed class EmulatorCommandLine
             {
                 case "--store": c.StoreDirectory = Value(); break;
                 case "--repo":
-                {
-                    string v = Value();
-                    int eq = v.IndexOf('=');
-                    if (eq <= 0 || eq == v.Length - 1) throw new ArgumentException($"--repo '{v}': expected <org/name>=<folder>.");
-                    c.Repos.Add((RepoId.Parse(v.Substring(0, eq)), v.Substring(eq + 1)));
-                    break;
-                }
+                    {
+                        string v = Value();
+                        int eq = v.IndexOf('=');
+                        if (eq <= 0 || eq == v.Length - 1) throw new ArgumentException($"--repo '{v}': expected <org/name>=<folder>.");
+                        c.Repos.Add((RepoId.Parse(v.Substring(0, eq)), v.Substring(eq + 1)));
+                        break;
+                    }
                 case "--private": c.PrivateRepos.Add(RepoId.Parse(Value())); break;
                 case "--token": c.Tokens.Add(Value()); break;
                 case "--fault": c.Faults.Add(Value()); break;

@@ -30,19 +30,19 @@ public static class NightlyReport
     {
         var rows = new List<NightlyRow>();
         foreach (var variant in variants)
-        foreach (var client in clients)
-        {
-            var runs = samples.Where(s => s.Variant == variant && s.Client == client).ToList();
-            if (runs.Count == 0) continue;
-            var reused = runs.Where(s => s.BytesReused is not null).Select(s => (double)s.BytesReused!.Value).ToList();
-            var own = runs.Where(s => s.OwnSeconds is not null).Select(s => s.OwnSeconds!.Value).ToList();
-            rows.Add(new NightlyRow(variant, client, runs.Count,
-                (long)Math.Round(BenchReport.MedianOf(runs.Select(s => (double)s.BytesFetched))),
-                (int)Math.Round(BenchReport.MedianOf(runs.Select(s => (double)s.Requests))),
-                reused.Count == 0 ? null : (long)Math.Round(BenchReport.MedianOf(reused)),
-                BenchReport.MedianOf(runs.Select(s => s.WallSeconds)), runs.Min(s => s.WallSeconds), runs.Max(s => s.WallSeconds),
-                own.Count == 0 ? null : BenchReport.MedianOf(own)));
-        }
+            foreach (var client in clients)
+            {
+                var runs = samples.Where(s => s.Variant == variant && s.Client == client).ToList();
+                if (runs.Count == 0) continue;
+                var reused = runs.Where(s => s.BytesReused is not null).Select(s => (double)s.BytesReused!.Value).ToList();
+                var own = runs.Where(s => s.OwnSeconds is not null).Select(s => s.OwnSeconds!.Value).ToList();
+                rows.Add(new NightlyRow(variant, client, runs.Count,
+                    (long)Math.Round(BenchReport.MedianOf(runs.Select(s => (double)s.BytesFetched))),
+                    (int)Math.Round(BenchReport.MedianOf(runs.Select(s => (double)s.Requests))),
+                    reused.Count == 0 ? null : (long)Math.Round(BenchReport.MedianOf(reused)),
+                    BenchReport.MedianOf(runs.Select(s => s.WallSeconds)), runs.Min(s => s.WallSeconds), runs.Max(s => s.WallSeconds),
+                    own.Count == 0 ? null : BenchReport.MedianOf(own)));
+            }
         return rows;
     }
 

@@ -61,7 +61,10 @@ internal sealed class RepoState
         {
             var dto = new CommitDto
             {
-                Id = commit.Id, Parent = commit.Parent, Title = commit.Title, Date = commit.Date,
+                Id = commit.Id,
+                Parent = commit.Parent,
+                Title = commit.Title,
+                Date = commit.Date,
                 Files = commit.Files.Select(f => new FileDto { Path = f.Path, Size = f.Size, Sha256 = f.Sha256, Oid = f.GitOid, Xet = f.XetHash }).ToList(),
             };
             AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(dto));

@@ -57,7 +57,10 @@ public class Blake3B3sumTests
             File.WriteAllBytes(path, data);
             var psi = new ProcessStartInfo(b3sum)
             {
-                RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
             };
             psi.ArgumentList.Add("--keyed");
             psi.ArgumentList.Add("--no-names");

@@ -468,7 +468,11 @@ public sealed class SaveXetFileTests : IClassFixture<SampleHub>, IDisposable
         var environment = new Dictionary<string, string>
         {
             ["HTTP_PROXY"] = proxy.Server.Url.ToString(),
-            ["http_proxy"] = "", ["ALL_PROXY"] = "", ["all_proxy"] = "", ["NO_PROXY"] = "", ["no_proxy"] = "",
+            ["http_proxy"] = "",
+            ["ALL_PROXY"] = "",
+            ["all_proxy"] = "",
+            ["NO_PROXY"] = "",
+            ["no_proxy"] = "",
         };
         var save = $"Save-XetFile -Repo xetps/sample -Path config.json -Endpoint '{_hub.Endpoint}' -Destination ";
 

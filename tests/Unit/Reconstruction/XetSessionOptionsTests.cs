@@ -91,7 +91,9 @@ public class XetSessionOptionsTests
             Assert.Equal("hf_from_hf_home", XetSessionOptions.FromEnvironment(new Hashtable { ["HOME"] = home, ["HF_HOME"] = Path.Combine(home, "hfhome") }).HubToken);
             Assert.Equal("hf_from_path", XetSessionOptions.FromEnvironment(new Hashtable
             {
-                ["HOME"] = home, ["HF_HOME"] = Path.Combine(home, "hfhome"), ["HF_TOKEN_PATH"] = Path.Combine(home, "explicit"),
+                ["HOME"] = home,
+                ["HF_HOME"] = Path.Combine(home, "hfhome"),
+                ["HF_TOKEN_PATH"] = Path.Combine(home, "explicit"),
             }).HubToken);
         }
         finally
@@ -114,11 +116,11 @@ public class XetSessionOptionsTests
             var homeKey = OperatingSystem.IsWindows() ? "USERPROFILE" : "HOME";
 
             Assert.Equal("hf_from_xdg", XetSessionOptions.FromEnvironment(new Hashtable
-                { [homeKey] = home, ["XDG_CACHE_HOME"] = Path.Combine(home, "xdg") }).HubToken);
+            { [homeKey] = home, ["XDG_CACHE_HOME"] = Path.Combine(home, "xdg") }).HubToken);
             Assert.Equal("hf_from_hf_home", XetSessionOptions.FromEnvironment(new Hashtable
-                { [homeKey] = home, ["XDG_CACHE_HOME"] = Path.Combine(home, "xdg"), ["HF_HOME"] = "~/hfhome" }).HubToken);
+            { [homeKey] = home, ["XDG_CACHE_HOME"] = Path.Combine(home, "xdg"), ["HF_HOME"] = "~/hfhome" }).HubToken);
             Assert.Equal("hf_from_tilde_path", XetSessionOptions.FromEnvironment(new Hashtable
-                { [homeKey] = home, ["HF_TOKEN_PATH"] = "~/mine" }).HubToken);
+            { [homeKey] = home, ["HF_TOKEN_PATH"] = "~/mine" }).HubToken);
         }
         finally
         {
@@ -131,7 +133,7 @@ public class XetSessionOptionsTests
     {
         Assert.Equal("hf_older", XetSessionOptions.FromEnvironment(new Hashtable { ["HUGGING_FACE_HUB_TOKEN"] = "hf_older" }).HubToken);
         Assert.Equal("hf_newer", XetSessionOptions.FromEnvironment(new Hashtable
-            { ["HUGGING_FACE_HUB_TOKEN"] = "hf_older", ["HF_TOKEN"] = "hf_newer" }).HubToken);
+        { ["HUGGING_FACE_HUB_TOKEN"] = "hf_older", ["HF_TOKEN"] = "hf_newer" }).HubToken);
     }
 
     [Theory]
