@@ -34,6 +34,7 @@ internal sealed class FileReconstructor
     private readonly long _size;
     private readonly string _repoPath;
     private readonly string _destinationPath;
+    private readonly WorkFiles _work;
     private readonly IProgress<FileProgress>? _progress;
     private readonly RunState _run;
     private readonly List<ReconstructionSegment> _segments = new(); // planned and not yet fully written; guarded by itself
@@ -47,8 +48,9 @@ internal sealed class FileReconstructor
     private int _termsPending;
 
     private FileReconstructor(SessionResources session, ICasReader reader, XetHash fileId, long size, string repoPath,
-        string destinationPath, IProgress<FileProgress>? progress, RunState run)
+        string destinationPath, WorkFiles work, IProgress<FileProgress>? progress, RunState run)
     {
+        _work = work;
         _session = session;
         _reader = reader;
         _fileId = fileId;
@@ -59,13 +61,17 @@ internal sealed class FileReconstructor
         _run = run;
     }
 
+    public static Task<Outcome> RunAsync(SessionResources session, ICasReader reader, XetHash fileId, long size,
+        string repoPath, string destinationPath, IProgress<FileProgress>? progress, CancellationToken cancellationToken) =>
+        RunAsync(session, reader, fileId, size, repoPath, destinationPath, WorkFiles.Beside(destinationPath, repoPath), progress, cancellationToken);
+
     public static async Task<Outcome> RunAsync(SessionResources session, ICasReader reader, XetHash fileId, long size,
-        string repoPath, string destinationPath, IProgress<FileProgress>? progress, CancellationToken cancellationToken)
+        string repoPath, string destinationPath, WorkFiles work, IProgress<FileProgress>? progress, CancellationToken cancellationToken)
     {
         var directory = Path.GetDirectoryName(destinationPath);
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
         using var run = new RunState(cancellationToken, session.SessionToken);
-        var file = new FileReconstructor(session, reader, fileId, size, repoPath, destinationPath, progress, run);
+        var file = new FileReconstructor(session, reader, fileId, size, repoPath, destinationPath, work, progress, run);
         return await file.RunAsync().ConfigureAwait(false);
     }
 
@@ -88,8 +94,8 @@ internal sealed class FileReconstructor
         }
         if (finished)
         {
-            MoveIntoPlace(ResumeJournal.PartialPathFor(_destinationPath, _repoPath), _destinationPath);
-            TryDelete(ResumeJournal.JournalPathFor(_destinationPath, _repoPath));
+            MoveIntoPlace(_work.Partial, _destinationPath);
+            WorkFiles.TryDelete(_work.Journal);
             Report(_size);
         }
         return new Outcome(Interlocked.Read(ref _bytesReceived), _writer.ResumedFrom > 0);
@@ -102,7 +108,7 @@ internal sealed class FileReconstructor
     private async Task OpenWriterAsync()
     {
         var options = _session.Options;
-        _writer = await Task.Run(() => SequentialWriter.Open(_destinationPath, _repoPath, _fileId, _size, options.Verify,
+        _writer = await Task.Run(() => SequentialWriter.Open(_work, _repoPath, _fileId, _size, options.Verify,
             options.JournalCommitInterval, _session.Logger, options.DirectWrites ? options.DirectWriteMinimum : -1, _session.DirectWriteStages,
             _run.Token, Report, options.PrefixCheckInterval)).ConfigureAwait(false);
     }
@@ -220,7 +226,7 @@ internal sealed class FileReconstructor
         finally
         {
             _writer.Dispose();
-            if (_writer.Discarded) DeletePartial(_destinationPath, _repoPath);
+            if (_writer.Discarded) _work.Delete();
         }
     }
 
@@ -282,25 +288,5 @@ internal sealed class FileReconstructor
 #endif
     }
 
-    internal static void DeletePartial(string destinationPath, string repoPath)
-    {
-        TryDelete(ResumeJournal.PartialPathFor(destinationPath, repoPath));
-        TryDelete(ResumeJournal.JournalPathFor(destinationPath, repoPath));
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // A leftover partial or journal is harmless: the next run checks it against the file id.
-        }
-        catch (UnauthorizedAccessException)
-        {
-            // Same: harmless leftover.
-        }
-    }
+    internal static void DeletePartial(string destinationPath, string repoPath) => WorkFiles.Beside(destinationPath, repoPath).Delete();
 }

@@ -31,7 +31,7 @@ internal enum LocalCopyState
 /// </summary>
 internal static class LocalCopy
 {
-    public static LocalCopyState Examine(string destination, RepoEntry entry, string identity, DestinationLock record, bool verify,
+    public static LocalCopyState Examine(string destination, RepoEntry entry, string identity, IRecordKeeper record, bool verify,
         CancellationToken cancellationToken)
     {
         var info = new FileInfo(destination);

@@ -19,14 +19,15 @@ namespace XetPs.Reconstruction;
 internal static class PlainFileDownloader
 {
     public static async Task<FileReconstructor.Outcome> RunAsync(SessionResources session, HubClient hub, RepoEntry entry,
-        string destinationPath, IProgress<FileProgress>? progress, CancellationToken cancellationToken)
+        string destinationPath, WorkFiles work, IProgress<FileProgress>? progress, CancellationToken cancellationToken)
     {
         var options = session.Options;
         var directory = Path.GetDirectoryName(destinationPath);
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
-        var partialPath = ResumeJournal.PartialPathFor(destinationPath, entry.Path);
-        var markerPath = ResumeJournal.JournalPathFor(destinationPath, entry.Path);
+        var partialPath = work.Partial;
+        var markerPath = work.Journal;
         Directory.CreateDirectory(Path.GetDirectoryName(partialPath)!);
+        Directory.CreateDirectory(Path.GetDirectoryName(markerPath)!);
         var identity = LocalFileRecord.IdentityOf(entry) ?? "size:" + entry.Size;
         var marker = $"plain {identity} {entry.Size}";
 
@@ -121,7 +122,7 @@ internal static class PlainFileDownloader
             }
             if (expected is not null && !string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
             {
-                FileReconstructor.DeletePartial(destinationPath, entry.Path);
+                work.Delete();
                 throw new XetHashMismatchException(entry.Path, expected.ToLowerInvariant(), actual!);
             }
         }

@@ -7,6 +7,7 @@ using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
+using XetPs.Cache;
 using XetPs.Cas;
 using XetPs.Format;
 using XetPs.Hub;
@@ -84,10 +85,34 @@ public sealed class XetSession : IAsyncDisposable
     /// the download (the originating object), or <see cref="OperationCanceledException"/> when cancelled; the
     /// destination is then untouched.
     /// </summary>
-    public async Task<FileDownloadResult> DownloadAsync(FileDownloadRequest request, IProgress<FileProgress>? progress = null,
+    public Task<FileDownloadResult> DownloadAsync(FileDownloadRequest request, IProgress<FileProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         if (request is null) throw new ArgumentNullException(nameof(request));
+        return RunAsync(token => SaveAsync(request, progress, token), cancellationToken);
+    }
+
+    /// <summary>
+    /// Saves one file into the Hugging Face cache as huggingface_hub does (<see cref="HubCache"/>): the blob named by its
+    /// etag, the snapshot entry of its commit, the ref of the revision asked for. A blob already in the cache (from
+    /// Python, JavaScript or an earlier run) is not downloaded again: it is checked by the same trust rules as a local
+    /// copy and linked. Offline (<see cref="XetSessionOptions.Offline"/>) nothing is sent: the file is answered from the
+    /// cache, or the download fails with <see cref="XetOfflineException"/>. The result's DestinationPath is the snapshot
+    /// path a library opens.
+    /// </summary>
+    public Task<FileDownloadResult> DownloadToCacheAsync(CacheDownloadRequest request, IProgress<FileProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (request is null) throw new ArgumentNullException(nameof(request));
+        return RunAsync(token => CacheDownload.RunAsync(this, request, progress, token), cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs one download under the session's rules: counted as running, so disposing the session waits for it; every
+    /// wait observes both the caller's token and the session's lifetime; a cancellation reaches the caller as its own.
+    /// </summary>
+    private async Task<FileDownloadResult> RunAsync(Func<CancellationToken, Task<FileDownloadResult>> download, CancellationToken cancellationToken)
+    {
         // Counted before the disposed check, so DisposeAsync either sees this download running (and waits for it
         // before closing the transport and the lifetime source) or this download sees the session disposed.
         Interlocked.Increment(ref _running);
@@ -96,53 +121,13 @@ public sealed class XetSession : IAsyncDisposable
             EndOne();
             throw new ObjectDisposedException(nameof(XetSession));
         }
-        var clock = Stopwatch.StartNew();
         // Every wait of the download, the wait for a file slot included, observes both the caller's token and the
         // session's lifetime: disposing the session ends queued and running downloads alike, before the transport
         // they use is closed.
         var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _lifetime.Token);
-        var token = linked.Token;
         try
         {
-            var destination = Path.GetFullPath(request.DestinationPath);
-            // Taken before a file slot: waiting for another download of this destination (another session or process)
-            // holds no slot that other files could use.
-            using var destinationLock = await DestinationLock.AcquireAsync(
-                LocalFileRecord.PathFor(destination, request.Entry?.Path ?? request.Path), destination, _logger, token).ConfigureAwait(false);
-            await _files.WaitAsync(token).ConfigureAwait(false);
-            try
-            {
-                var entry = request.Entry ?? await GetFileAsync(request.Repo, request.Revision, request.Path, token).ConfigureAwait(false);
-                var identity = LocalFileRecord.IdentityOf(entry);
-                if (File.Exists(destination))
-                {
-                    var state = identity is null ? LocalCopyState.Foreign
-                        : await Task.Run(() => LocalCopy.Examine(destination, entry, identity, destinationLock, _options.Verify, token), token).ConfigureAwait(false);
-                    if (state == LocalCopyState.UpToDate)
-                    {
-                        _logger?.LogInformation("{Path} is up to date at {Destination}", entry.Path, destination);
-                        progress?.Report(new FileProgress(entry.Path, entry.Size, entry.Size));
-                        return new FileDownloadResult(destination, entry.Size, entry.XetHash, Skipped: true, Resumed: false, 0, clock.Elapsed);
-                    }
-                    if (state == LocalCopyState.Damaged)
-                        _logger?.LogWarning("{Path} at {Destination} does not match its hash (it was saved without verification, or damaged since); downloading it again",
-                            entry.Path, destination);
-                    else if (state == LocalCopyState.Outdated)
-                        _logger?.LogInformation("{Path}: the copy an earlier download left at {Destination} is another version; replacing it", entry.Path, destination);
-                    else if (!request.Overwrite) throw new XetDestinationExistsException(destination);
-                }
-
-                using var room = _resources.DiskSpace.Reserve(destination, entry.Path, entry.Size);
-                var outcome = await DownloadVerifiedAsync(entry, destination, room.Track(progress), token).ConfigureAwait(false);
-                if (identity is not null) destinationLock.Write(identity, destination, verified: _options.Verify);
-                _logger?.LogInformation("Downloaded {Path} ({Size} bytes{Resumed}) in {Seconds:0.00} s", entry.Path, entry.Size,
-                    outcome.Resumed ? ", resumed" : "", clock.Elapsed.TotalSeconds);
-                return new FileDownloadResult(destination, entry.Size, entry.XetHash, Skipped: false, outcome.Resumed, outcome.BytesReceived, clock.Elapsed);
-            }
-            finally
-            {
-                _files.Release();
-            }
+            return await download(linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && ex.CancellationToken != cancellationToken)
         {
@@ -159,6 +144,64 @@ public sealed class XetSession : IAsyncDisposable
             EndOne();
         }
     }
+
+    private async Task<FileDownloadResult> SaveAsync(FileDownloadRequest request, IProgress<FileProgress>? progress, CancellationToken token)
+    {
+        var clock = Stopwatch.StartNew();
+        var destination = Path.GetFullPath(request.DestinationPath);
+        // Taken before a file slot: waiting for another download of this destination (another session or process)
+        // holds no slot that other files could use.
+        using var destinationLock = await DestinationLock.AcquireAsync(
+            LocalFileRecord.PathFor(destination, request.Entry?.Path ?? request.Path), destination, _logger, token).ConfigureAwait(false);
+        using var slot = await FileSlotAsync(token).ConfigureAwait(false);
+        var entry = request.Entry ?? await GetFileAsync(request.Repo, request.Revision, request.Path, token).ConfigureAwait(false);
+        var identity = LocalFileRecord.IdentityOf(entry);
+        if (File.Exists(destination))
+        {
+            var state = identity is null ? LocalCopyState.Foreign
+                : await Task.Run(() => LocalCopy.Examine(destination, entry, identity, destinationLock, _options.Verify, token), token).ConfigureAwait(false);
+            if (state == LocalCopyState.UpToDate)
+            {
+                _logger?.LogInformation("{Path} is up to date at {Destination}", entry.Path, destination);
+                progress?.Report(new FileProgress(entry.Path, entry.Size, entry.Size));
+                return new FileDownloadResult(destination, entry.Size, entry.XetHash, Skipped: true, Resumed: false, 0, clock.Elapsed);
+            }
+            if (state == LocalCopyState.Damaged)
+                _logger?.LogWarning("{Path} at {Destination} does not match its hash (it was saved without verification, or damaged since); downloading it again",
+                    entry.Path, destination);
+            else if (state == LocalCopyState.Outdated)
+                _logger?.LogInformation("{Path}: the copy an earlier download left at {Destination} is another version; replacing it", entry.Path, destination);
+            else if (!request.Overwrite) throw new XetDestinationExistsException(destination);
+        }
+
+        var work = WorkFiles.Beside(destination, entry.Path);
+        using var room = _resources.DiskSpace.Reserve(destination, work, entry.Size);
+        var outcome = await DownloadVerifiedAsync(entry, destination, work, room.Track(progress), token).ConfigureAwait(false);
+        if (identity is not null) destinationLock.Write(identity, destination, verified: _options.Verify);
+        _logger?.LogInformation("Downloaded {Path} ({Size} bytes{Resumed}) in {Seconds:0.00} s", entry.Path, entry.Size,
+            outcome.Resumed ? ", resumed" : "", clock.Elapsed.TotalSeconds);
+        return new FileDownloadResult(destination, entry.Size, entry.XetHash, Skipped: false, outcome.Resumed, outcome.BytesReceived, clock.Elapsed);
+    }
+
+    /// <summary>One of the session's file slots (<see cref="XetSessionOptions.MaxFilesInFlight"/>), released when disposed.</summary>
+    internal async Task<IDisposable> FileSlotAsync(CancellationToken token)
+    {
+        await _files.WaitAsync(token).ConfigureAwait(false);
+        return new FileSlot(_files);
+    }
+
+    private sealed class FileSlot : IDisposable
+    {
+        private SemaphoreSlim? _files;
+
+        public FileSlot(SemaphoreSlim files) => _files = files;
+
+        public void Dispose() => Interlocked.Exchange(ref _files, null)?.Release();
+    }
+
+    internal XetSessionOptions Options => _options;
+
+    internal ILogger? Logger => _logger;
 
     /// <summary>Internal counter, for specifications: downloads counted as running (queued for a slot or under way).</summary>
     internal int RunningDownloads => Volatile.Read(ref _running);
@@ -177,8 +220,8 @@ public sealed class XetSession : IAsyncDisposable
     /// partial file; it is downloaded afresh, with fresh reconstructions and URLs, up to <see cref="HashMismatchRetries"/>
     /// times, so a flaky transfer costs time rather than a failed job. The last mismatch is the error.
     /// </summary>
-    private async Task<FileReconstructor.Outcome> DownloadVerifiedAsync(RepoEntry entry, string destination, IProgress<FileProgress> progress,
-        CancellationToken token)
+    internal async Task<FileReconstructor.Outcome> DownloadVerifiedAsync(RepoEntry entry, string destination, WorkFiles work,
+        IProgress<FileProgress> progress, CancellationToken token)
     {
         long received = 0;
         for (var attempt = 0; ; attempt++)
@@ -190,12 +233,12 @@ public sealed class XetSession : IAsyncDisposable
                 {
                     _logger?.LogDebug("Downloading {Path} ({Size} bytes, Xet {FileId})", entry.Path, entry.Size, entry.XetHash);
                     outcome = await FileReconstructor.RunAsync(_resources, CasFor(entry.Repo, entry.Revision), XetHash.Parse(entry.XetHash), entry.Size,
-                        entry.Path, destination, progress, token).ConfigureAwait(false);
+                        entry.Path, destination, work, progress, token).ConfigureAwait(false);
                 }
                 else
                 {
                     _logger?.LogDebug("Downloading {Path} ({Size} bytes, plain HTTP)", entry.Path, entry.Size);
-                    outcome = await PlainFileDownloader.RunAsync(_resources, _hub, entry, destination, progress, token).ConfigureAwait(false);
+                    outcome = await PlainFileDownloader.RunAsync(_resources, _hub, entry, destination, work, progress, token).ConfigureAwait(false);
                 }
                 return outcome with { BytesReceived = received + outcome.BytesReceived, Resumed = outcome.Resumed && attempt == 0 };
             }

@@ -4,23 +4,26 @@ using System.IO;
 using System.Management.Automation;
 using System.Text.RegularExpressions;
 using System.Threading;
+using XetPs.Cache;
 using XetPs.Hub;
 using XetPs.Reconstruction;
 
 namespace XetPs.Commands;
 
 /// <summary>
-/// Save-XetFile: downloads repository files into -Destination, keeping their repo-relative folders.
+/// Save-XetFile: downloads repository files into -Destination, keeping their repo-relative folders, or with -Cache into
+/// the Hugging Face cache (<see cref="HubCache"/>) that huggingface_hub, huggingface.js and the libraries on them read.
 /// Thin by design: binds and validates (before any network call), asks ShouldProcess per file, hands the files to a
 /// <see cref="SaveQueue"/> on one <see cref="XetSession"/> for the whole pipeline, and turns the engine's messages
 /// into objects, progress, verbose lines and errors. Invariant: every Write* call happens on the pipeline thread
 /// (ProcessRecord/EndProcessing draining the <see cref="Outbox"/>); workers never call into PowerShell.
 /// A failed file stops the pipeline with a terminating error whose Exception is the engine's own exception.
 /// </summary>
-[Cmdlet(VerbsData.Save, "XetFile", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[Cmdlet(VerbsData.Save, "XetFile", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = DestinationSet)]
 [OutputType(typeof(FileInfo))]
 public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
 {
+    private const string DestinationSet = "Destination", CacheSet = "Cache";
     private static readonly Regex CommitId = new("^[0-9a-f]{40}$", RegexOptions.CultureInvariant);
     private static readonly TimeSpan StopGrace = TimeSpan.FromMilliseconds(1500);
 
@@ -34,6 +37,7 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
     private SaveQueue? _queue;
     private ProgressBoard? _board;
     private string _destinationRoot = string.Empty;
+    private HubCache? _cache;
     private int _nextProgressId = ProgressBoard.ParentId + 1;
     private bool _failed;
 
@@ -57,9 +61,18 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
     public XetRepoType RepoType { get; set; } = XetRepoType.Model;
 
     /// <summary>The folder that receives the files; default: the current location.</summary>
-    [Parameter(Position = 2)]
+    [Parameter(Position = 2, ParameterSetName = DestinationSet)]
     [ValidateNotNullOrEmpty]
     public string? Destination { get; set; }
+
+    /// <summary>Save into the Hugging Face cache (HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub).</summary>
+    [Parameter(ParameterSetName = CacheSet)]
+    public SwitchParameter Cache { get; set; }
+
+    /// <summary>Save into the Hugging Face cache at this folder instead of the default one (implies -Cache).</summary>
+    [Parameter(ParameterSetName = CacheSet)]
+    [ValidateNotNullOrEmpty]
+    public string? CacheDirectory { get; set; }
 
     /// <summary>Replace a different file already at the destination.</summary>
     [Parameter]
@@ -112,11 +125,12 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
 
     protected override void BeginProcessing()
     {
-        _destinationRoot = ResolveDestination();
+        if (ParameterSetName == CacheSet) _cache = ResolveCache();
+        else _destinationRoot = ResolveDestination();
         // Settings are checked now (environment, token file, knobs), before any input and any request; the session
         // for an endpoint opens when its first file arrives (the endpoint may come with the piped entries).
         var options = Options(Endpoint);
-        _board = new ProgressBoard("Save-XetFile to " + _destinationRoot);
+        _board = new ProgressBoard("Save-XetFile to " + (_cache?.Root ?? _destinationRoot));
         _queue = new SaveQueue(_outbox, Math.Max(1, options.MaxFilesInFlight), _cancellation.Token);
     }
 
@@ -126,6 +140,11 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
         var session = SessionFor(Endpoint);
         foreach (var repoPath in Path)
         {
+            if (_cache is not null)
+            {
+                QueueIntoCache(repo, session, repoPath);
+                continue;
+            }
             string target;
             try
             {
@@ -156,6 +175,36 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
             _queue!.Enqueue(item);
         }
         DrainAvailable();
+    }
+
+    /// <summary>
+    /// Queues <paramref name="repoPath"/> for the cache: the same checks as for a folder (an unsafe repo path is refused
+    /// before any request), the same file asked twice is saved once.
+    /// </summary>
+    private void QueueIntoCache(RepoId repo, XetSession session, string repoPath)
+    {
+        try
+        {
+            SafePath.Combine(_cache!.RepoFolder(repo), repoPath);
+        }
+        catch (Exception e)
+        {
+            ThrowTerminatingError(XetErrors.For(e, repoPath));
+            return;
+        }
+        var revisionText = "@" + (Revision ?? HubCache.DefaultRevision);
+        var key = $"{repo.ApiPath}{revisionText}:{repoPath}";
+        if (_queued.Contains(key))
+        {
+            WriteVerbose($"Skipped {repoPath}: it is already being saved by this command.");
+            return;
+        }
+        if (!ShouldProcess(_cache.RepoFolder(repo), $"Download {repo}{revisionText}:{repoPath} into the Hugging Face cache")) return;
+        _queued.Add(key);
+        var request = new CacheDownloadRequest(repo, Revision, repoPath, _cache) { Entry = KnownEntry(repo, repoPath) };
+        var item = new SaveItem(_nextProgressId++, session, repo, repoPath, null, request);
+        _board!.Queued(item);
+        _queue!.Enqueue(item);
     }
 
     protected override void EndProcessing()
@@ -247,6 +296,30 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
         // Without an identity (Xet hash, sha256 or git blob id) the engine could not tell an up-to-date file.
         if (Path.Length != 1 || (XetHash is null && Sha256 is null && GitOid is null)) return null;
         return new RepoEntry(repo, Revision, repoPath, size, XetHash, Sha256, isXet, GitOid);
+    }
+
+    /// <summary>The cache: -CacheDirectory (a file-system path), else the one huggingface_hub uses in this environment.</summary>
+    private HubCache ResolveCache()
+    {
+        try
+        {
+            string? folder = null;
+            if (CacheDirectory is not null)
+            {
+                folder = SessionState.Path.GetUnresolvedProviderPathFromPSPath(CacheDirectory, out var provider, out _);
+                if (provider.Name != "FileSystem")
+                    throw new ArgumentException($"The cache directory '{CacheDirectory}' is not a file-system path.", nameof(CacheDirectory));
+            }
+            var cache = HubCache.FromEnvironment(Environment.GetEnvironmentVariables(), folder);
+            if (File.Exists(cache.Root))
+                throw new ArgumentException($"The cache directory '{cache.Root}' is a file; the Hugging Face cache is a folder.", nameof(CacheDirectory));
+            return cache;
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or ProviderNotFoundException or System.Management.Automation.DriveNotFoundException)
+        {
+            ThrowTerminatingError(XetErrors.InvalidParameter(e, CacheDirectory));
+            throw; // not reached
+        }
     }
 
     private string ResolveDestination()

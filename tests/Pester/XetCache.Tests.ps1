@@ -1,0 +1,42 @@
+# Save-XetFile into the Hugging Face cache in real pwsh: the environment variables huggingface_hub reads (HF_HUB_CACHE,
+# HF_HUB_OFFLINE) are process-wide, so they are exercised here, in pwsh's own process, rather than in the hosted specs.
+# Run like Save-XetFile.Tests.ps1 (see its top): the emulator's sample repo at $env:XETPS_TEST_ENDPOINT.
+
+BeforeAll {
+    if (-not (Get-Module XetPs)) {
+        $manifest = if ($env:XETPS_MODULE_PATH) { $env:XETPS_MODULE_PATH } else {
+            [System.IO.Path]::Combine($PSScriptRoot, '..', '..', 'artifacts', 'module', 'XetPs', 'XetPs.psd1')
+        }
+        Import-Module $manifest -Force -ErrorAction Stop
+    }
+    $endpoint = $env:XETPS_TEST_ENDPOINT
+    if (-not $endpoint) { throw 'XETPS_TEST_ENDPOINT is not set: start the emulator (see Save-XetFile.Tests.ps1) and set it to its URL.' }
+    $repo = 'xetps/sample'
+    function New-Scratch {
+        $path = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'xetps-pester-' + [Guid]::NewGuid().ToString('n'))
+        $null = [System.IO.Directory]::CreateDirectory($path)
+        $path
+    }
+}
+
+Describe 'Save-XetFile -Cache' {
+    BeforeEach {
+        $cache = New-Scratch
+        $saved = @{ HF_HUB_CACHE = $env:HF_HUB_CACHE; HF_HUB_OFFLINE = $env:HF_HUB_OFFLINE }
+        $env:HF_HUB_CACHE = $cache
+    }
+    AfterEach {
+        $env:HF_HUB_CACHE = $saved.HF_HUB_CACHE
+        $env:HF_HUB_OFFLINE = $saved.HF_HUB_OFFLINE
+        [System.IO.Directory]::Delete($cache, $true)
+    }
+
+    It 'saves into HF_HUB_CACHE as huggingface_hub lays it out' {
+        $file = Save-XetFile -Repo $repo -Path config.json -Cache -Endpoint $endpoint -PassThru
+        $commit = [System.IO.File]::ReadAllText([System.IO.Path]::Combine($cache, 'models--xetps--sample', 'refs', 'main'))
+        $commit | Should -Match '^[0-9a-f]{40}$'
+        $file.FullName | Should -Be ([System.IO.Path]::Combine($cache, 'models--xetps--sample', 'snapshots', $commit, 'config.json'))
+        $file.LinkTarget | Should -BeLike "*blobs*"
+        (Get-Content -Raw $file.FullName) | Should -Not -BeNullOrEmpty
+    }
+}
