@@ -40,3 +40,33 @@ Describe 'Save-XetFile -Cache' {
         (Get-Content -Raw $file.FullName) | Should -Not -BeNullOrEmpty
     }
 }
+
+Describe 'HF_HUB_OFFLINE' {
+    BeforeAll {
+        $cache = New-Scratch
+        $env:HF_HUB_CACHE = $cache
+        $null = Save-XetFile -Repo $repo -Path config.json -Cache -Endpoint $endpoint
+        $env:HF_HUB_OFFLINE = '1'
+    }
+    AfterAll {
+        Remove-Item Env:HF_HUB_OFFLINE, Env:HF_HUB_CACHE -ErrorAction SilentlyContinue
+        [System.IO.Directory]::Delete($cache, $true)
+    }
+
+    It 'answers a cached file from the cache' {
+        $file = Save-XetFile -Repo $repo -Path config.json -Cache -Endpoint 'http://127.0.0.1:9' -PassThru
+        $file.FullName | Should -BeLike "*snapshots*config.json"
+    }
+
+    It 'fails a missing file with XetOffline, naming it, and goes on with the others' {
+        $files = @(Save-XetFile -Repo $repo -Path README.md, config.json -Cache -PassThru -ErrorVariable failed -ErrorAction SilentlyContinue)
+        $files | Should -HaveCount 1
+        $failed | Should -HaveCount 1
+        $failed[0].FullyQualifiedErrorId | Should -Be 'XetOffline,XetPs.Commands.SaveXetFileCommand'
+        $failed[0].TargetObject | Should -Be 'README.md'
+    }
+
+    It 'lists the cached snapshot' {
+        @(Get-XetFileList -Repo $repo -Recurse).Path | Should -Be @('config.json')
+    }
+}

@@ -28,6 +28,7 @@ internal static class CacheDownload
         var clock = Stopwatch.StartNew();
         var cache = request.Cache;
         var logger = session.Logger;
+        if (session.Options.Offline) return await AnswerOfflineAsync(session, request, progress, clock, token).ConfigureAwait(false);
         var entry = request.Entry ?? await session.GetFileAsync(request.Repo, request.Revision, request.Path, token).ConfigureAwait(false);
         if (!HubCache.IsCommitId(entry.Revision))
             throw new XetProtocolException($"The Hub named no commit for '{entry.Path}' at '{request.Revision ?? HubCache.DefaultRevision}', so it has no snapshot in the Hugging Face cache.");
@@ -80,6 +81,49 @@ internal static class CacheDownload
         logger?.LogInformation("Downloaded {Path} ({Size} bytes{Resumed}) into the cache in {Seconds:0.00} s", entry.Path, entry.Size,
             outcome.Resumed ? ", resumed" : "", clock.Elapsed.TotalSeconds);
         return new FileDownloadResult(pointer, entry.Size, entry.XetHash, Skipped: false, outcome.Resumed, outcome.BytesReceived, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// Offline, as huggingface_hub answers with HF_HUB_OFFLINE: the revision through <c>refs/</c> (or a commit id as is),
+    /// then the snapshot entry; nothing is sent. A file the cache does not hold fails with <see cref="XetOfflineException"/>
+    /// naming it. The entry is checked by the trust rules when its etag is known (from the piped entry, or the blob the
+    /// symlink names): a verified record that still describes it, else a hash against the etag.
+    /// </summary>
+    private static async Task<FileDownloadResult> AnswerOfflineAsync(XetSession session, CacheDownloadRequest request, IProgress<FileProgress>? progress,
+        Stopwatch clock, CancellationToken token)
+    {
+        var cache = request.Cache;
+        var repo = request.Repo;
+        var revision = request.Entry?.Revision ?? request.Revision ?? HubCache.DefaultRevision;
+        var commit = cache.ResolveRevision(repo, revision)
+                     ?? throw new XetOfflineException(request.Path, $"the Hugging Face cache at '{cache.Root}' has no ref '{revision}' of {repo}, so '{request.Path}' cannot be found there");
+        var pointer = cache.SnapshotPath(repo, commit, request.Path);
+        var file = SnapshotLink.FinalTarget(pointer)
+                   ?? throw new XetOfflineException(request.Path, $"'{request.Path}' of {repo} at {commit} is not in the Hugging Face cache at '{cache.Root}'");
+        var etag = request.Entry is { } entry ? HubCache.EtagOf(entry)
+            : HubCache.IsEtag(Path.GetFileName(file)) && Path.GetFileName(Path.GetDirectoryName(file)) == "blobs" ? Path.GetFileName(file) : null;
+        if (etag is not null && session.Options.Verify)
+        {
+            using var blobLock = await CacheLock.AcquireAsync(cache.LockPath(repo, etag), request.Path, session.Logger, token).ConfigureAwait(false);
+            await Task.Run(() => CheckOffline(file, etag, new BlobRecord(cache.RecordPath(repo, etag)), request.Path, token), token).ConfigureAwait(false);
+        }
+        var size = new FileInfo(file).Length;
+        session.Logger?.LogInformation("{Path} answered offline from the cache at {Snapshot}", request.Path, pointer);
+        progress?.Report(new FileProgress(request.Path, size, size));
+        return new FileDownloadResult(pointer, size, request.Entry?.XetHash, Skipped: true, Resumed: false, 0, clock.Elapsed);
+    }
+
+    /// <summary>Offline trust: a verified record of the blob that still describes it, else its hash against its etag.</summary>
+    private static void CheckOffline(string file, string etag, BlobRecord record, string repoPath, CancellationToken token)
+    {
+        var info = new FileInfo(file);
+        // The record lives under the etag's name, so whatever identity it was written with, it vouches for this content.
+        if (record.Read() is { Verified: true } known && known.Describes(info, known.Identity)) return;
+        var sha256 = HubCache.IsSha256(etag);
+        var actual = sha256 ? LocalFileHasher.Sha256Hex(file, token) : LocalFileHasher.GitBlobSha1Hex(file, token);
+        if (!string.Equals(actual, etag, StringComparison.OrdinalIgnoreCase))
+            throw new XetOfflineException(repoPath, $"'{repoPath}' in the Hugging Face cache ({file}) does not match its hash {etag} and cannot be downloaded again");
+        record.Write((sha256 ? "sha256:" : "git:") + etag, file, verified: true);
     }
 
     /// <summary>True when the file at <paramref name="path"/> is the repo file by the trust rules (hashed here at most once).</summary>

@@ -149,11 +149,15 @@ public sealed class XetSession : IAsyncDisposable
     {
         var clock = Stopwatch.StartNew();
         var destination = Path.GetFullPath(request.DestinationPath);
+        // Offline, a file that is not there is answered at once, before its record (and the lock it is) is created.
+        if (_options.Offline && !File.Exists(destination))
+            throw new XetOfflineException(request.Path, $"'{request.Path}' is not at '{destination}'");
         // Taken before a file slot: waiting for another download of this destination (another session or process)
         // holds no slot that other files could use.
         using var destinationLock = await DestinationLock.AcquireAsync(
             LocalFileRecord.PathFor(destination, request.Entry?.Path ?? request.Path), destination, _logger, token).ConfigureAwait(false);
         using var slot = await FileSlotAsync(token).ConfigureAwait(false);
+        if (_options.Offline) return await AnswerOfflineAsync(request, destination, destinationLock, progress, clock, token).ConfigureAwait(false);
         var entry = request.Entry ?? await GetFileAsync(request.Repo, request.Revision, request.Path, token).ConfigureAwait(false);
         var identity = LocalFileRecord.IdentityOf(entry);
         if (File.Exists(destination))
@@ -181,6 +185,33 @@ public sealed class XetSession : IAsyncDisposable
         _logger?.LogInformation("Downloaded {Path} ({Size} bytes{Resumed}) in {Seconds:0.00} s", entry.Path, entry.Size,
             outcome.Resumed ? ", resumed" : "", clock.Elapsed.TotalSeconds);
         return new FileDownloadResult(destination, entry.Size, entry.XetHash, Skipped: false, outcome.Resumed, outcome.BytesReceived, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// Offline, as huggingface_hub answers a local dir with HF_HUB_OFFLINE: the file already at the destination, nothing
+    /// sent. With the entry known (piped from a listing) the file must be it by the trust rules; otherwise a commit asked
+    /// for must be the one huggingface_hub's local-dir metadata names, when there is such metadata. A missing or other
+    /// file fails with <see cref="XetOfflineException"/> naming it.
+    /// </summary>
+    private async Task<FileDownloadResult> AnswerOfflineAsync(FileDownloadRequest request, string destination, DestinationLock record,
+        IProgress<FileProgress>? progress, Stopwatch clock, CancellationToken token)
+    {
+        var path = request.Entry?.Path ?? request.Path;
+        if (request.Entry is { } entry && LocalFileRecord.IdentityOf(entry) is { } identity)
+        {
+            var state = await Task.Run(() => LocalCopy.Examine(destination, entry, identity, record, _options.Verify, token), token).ConfigureAwait(false);
+            if (state != LocalCopyState.UpToDate)
+                throw new XetOfflineException(path, $"'{destination}' is not the '{path}' asked for (another version, or damaged)");
+        }
+        else if (request.Revision is { } pinned && HubCache.IsCommitId(pinned) &&
+                 LocalDirMetadata.Read(LocalFileRecord.Locate(destination, path).Root, path) is { } metadata && metadata.Commit != pinned)
+        {
+            throw new XetOfflineException(path, $"'{destination}' holds '{path}' of commit {metadata.Commit}, not {pinned}");
+        }
+        var size = new FileInfo(destination).Length;
+        _logger?.LogInformation("{Path} answered offline from {Destination}", path, destination);
+        progress?.Report(new FileProgress(path, size, size));
+        return new FileDownloadResult(destination, size, request.Entry?.XetHash, Skipped: true, Resumed: false, 0, clock.Elapsed);
     }
 
     /// <summary>One of the session's file slots (<see cref="XetSessionOptions.MaxFilesInFlight"/>), released when disposed.</summary>

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
 using System.Threading;
+using XetPs.Cache;
 using XetPs.Hub;
 using XetPs.Reconstruction;
 
@@ -22,6 +23,7 @@ public sealed class GetXetFileListCommand : HubCmdlet, IDisposable
     private readonly CancellationTokenSource _cancellation = new();
     private readonly Outbox _outbox = new();
     private XetSession? _session;
+    private HubCache? _cache; // offline: the listing comes from here
     private Uri _endpoint = new(SessionSettings.DefaultEndpoint);
     private RepoPathFilter _filter = new(null, null);
 
@@ -61,6 +63,11 @@ public sealed class GetXetFileListCommand : HubCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public string? Endpoint { get; set; }
 
+    /// <summary>Offline, the Hugging Face cache to list from instead of the default one.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CacheDirectory { get; set; }
+
     protected override void BeginProcessing()
     {
         XetSessionOptions options;
@@ -75,7 +82,47 @@ public sealed class GetXetFileListCommand : HubCmdlet, IDisposable
             return;
         }
         _endpoint = options.Endpoint;
-        _session = new XetSession(options, _outbox.Log);
+        if (options.Offline) _cache = ResolveCache();
+        else _session = new XetSession(options, _outbox.Log);
+    }
+
+    /// <summary>The cache an offline listing reads: -CacheDirectory, else the one huggingface_hub uses here.</summary>
+    private HubCache ResolveCache()
+    {
+        try
+        {
+            string? folder = null;
+            if (CacheDirectory is not null)
+            {
+                folder = SessionState.Path.GetUnresolvedProviderPathFromPSPath(CacheDirectory, out var provider, out _);
+                if (provider.Name != "FileSystem")
+                    throw new ArgumentException($"The cache directory '{CacheDirectory}' is not a file-system path.", nameof(CacheDirectory));
+            }
+            return HubCache.FromEnvironment(Environment.GetEnvironmentVariables(), folder);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or ProviderNotFoundException or System.Management.Automation.DriveNotFoundException)
+        {
+            ThrowTerminatingError(XetErrors.InvalidParameter(e, CacheDirectory));
+            throw; // not reached
+        }
+    }
+
+    /// <summary>Offline: the snapshot the cache holds, filtered as a listing from the Hub would be.</summary>
+    private void ListFromCache(RepoId repo, string? folder)
+    {
+        IReadOnlyList<RepoEntry> entries;
+        try
+        {
+            entries = CachedSnapshot.List(_cache!, repo, Revision, folder, Recurse);
+        }
+        catch (Exception e) when (e is XetOfflineException or UnsafeRepoPathException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            ThrowTerminatingError(XetErrors.For(e, repo.ToString()));
+            return;
+        }
+        foreach (var entry in entries)
+            if (_filter.Keeps(entry.Path)) WriteObject(XetFileEntry.From(entry, _endpoint));
+        RepoNameCompleter.Remember(repo.ToString());
     }
 
     protected override void ProcessRecord()
@@ -95,6 +142,11 @@ public sealed class GetXetFileListCommand : HubCmdlet, IDisposable
         }
 
         var folder = string.IsNullOrWhiteSpace(Path) ? null : Path!.Replace('\\', '/').Trim('/');
+        if (_cache is not null)
+        {
+            ListFromCache(repo, folder);
+            return;
+        }
         var entries = _session!.ListFilesAsync(repo, Revision, folder, Recurse, _cancellation.Token).GetAsyncEnumerator(_cancellation.Token);
         try
         {

@@ -396,6 +396,13 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
     {
         if (_failed || (exception is OperationCanceledException && _cancellation.IsCancellationRequested))
             return; // the consequence of the first failure (or of a stop), not a cause
+        if (exception is XetOfflineException)
+        {
+            // Offline, a file that is not on disk fails alone: the others are answered, and each missing one is named.
+            if (_board!.Finished(item, 0, transferred: false) is { } completed) WriteProgress(completed);
+            WriteError(XetErrors.For(exception, item.RepoPath));
+            return;
+        }
         _failed = true;
         _cancellation.Cancel();
         _queue!.WaitForWorkers(StopGrace);

@@ -97,4 +97,37 @@ public sealed class SaveXetFileCacheTests : IClassFixture<SampleHub>, IDisposabl
         Assert.Equal(2, whatIf.Count);
         Assert.Contains(whatIf, l => l.Contains("xetps/sample@main:config.json", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Offline_each_missing_file_is_one_XetOffline_error_and_the_others_are_answered()
+    {
+        _ps.Run("Save-XetFile -Repo xetps/sample -Path config.json -CacheDirectory $cache -Endpoint $endpoint", Variables);
+        _hub.Server.Log.Clear();
+
+        using var ps = _ps.Script("Save-XetFile -Repo xetps/sample -Path config.json, README.md, model.safetensors -CacheDirectory $cache " +
+                                  "-Endpoint $endpoint -Offline -PassThru", Variables);
+        var output = ps.Invoke();
+
+        Assert.EndsWith("config.json", Assert.Single(output).Properties["FullName"].Value.ToString());
+        Assert.Equal(new[] { "README.md", "model.safetensors" }, ps.Streams.Error.Select(e => e.TargetObject.ToString()).OrderBy(t => t, StringComparer.Ordinal));
+        Assert.All(ps.Streams.Error, e => Assert.Equal("XetOffline,XetPs.Commands.SaveXetFileCommand", e.FullyQualifiedErrorId));
+        Assert.Empty(_hub.Server.Log.Entries);
+    }
+
+    [Fact]
+    public void Offline_Get_XetFileList_lists_the_cached_snapshot_and_pipes_into_an_offline_save()
+    {
+        _ps.Run("Save-XetFile -Repo xetps/sample -Path (" + ListAll + ").Path -CacheDirectory $cache -Endpoint $endpoint", Variables);
+        _hub.Server.Log.Clear();
+
+        var listed = _ps.Run("Get-XetFileList -Repo xetps/sample -Recurse -Offline -CacheDirectory $cache", Variables);
+        var saved = _ps.Run("Get-XetFileList -Repo xetps/sample -Recurse -Offline -CacheDirectory $cache | " +
+                            "Save-XetFile -CacheDirectory $cache -Offline -PassThru", Variables);
+
+        Assert.Equal(_hub.SampleFiles.Select(f => f.Path).OrderBy(p => p, StringComparer.Ordinal),
+            listed.Select(o => o.Properties["Path"].Value.ToString()));
+        Assert.All(listed, o => Assert.Equal(Commit, o.Properties["Revision"].Value));
+        Assert.Equal(_hub.SampleFiles.Count, saved.Count);
+        Assert.Empty(_hub.Server.Log.Entries);
+    }
 }
