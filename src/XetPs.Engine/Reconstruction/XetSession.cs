@@ -160,13 +160,16 @@ public sealed class XetSession : IAsyncDisposable
         if (_options.Offline) return await AnswerOfflineAsync(request, destination, destinationLock, progress, clock, token).ConfigureAwait(false);
         var entry = request.Entry ?? await GetFileAsync(request.Repo, request.Revision, request.Path, token).ConfigureAwait(false);
         var identity = LocalFileRecord.IdentityOf(entry);
+        var localDir = LocalDirOf(destination, entry.Path);
+        var huggingFace = localDir is null ? null : LocalDirMetadata.Read(localDir, entry.Path);
         if (File.Exists(destination))
         {
             var state = identity is null ? LocalCopyState.Foreign
-                : await Task.Run(() => LocalCopy.Examine(destination, entry, identity, destinationLock, _options.Verify, token), token).ConfigureAwait(false);
+                : await Task.Run(() => LocalCopy.Examine(destination, entry, identity, destinationLock, _options.Verify, token, huggingFace), token).ConfigureAwait(false);
             if (state == LocalCopyState.UpToDate)
             {
                 _logger?.LogInformation("{Path} is up to date at {Destination}", entry.Path, destination);
+                RecordForHuggingFace(localDir, entry, huggingFace, destination);
                 progress?.Report(new FileProgress(entry.Path, entry.Size, entry.Size));
                 return new FileDownloadResult(destination, entry.Size, entry.XetHash, Skipped: true, Resumed: false, 0, clock.Elapsed);
             }
@@ -182,6 +185,7 @@ public sealed class XetSession : IAsyncDisposable
         using var room = _resources.DiskSpace.Reserve(destination, work, entry.Size);
         var outcome = await DownloadVerifiedAsync(entry, destination, work, room.Track(progress), token).ConfigureAwait(false);
         if (identity is not null) destinationLock.Write(identity, destination, verified: _options.Verify);
+        RecordForHuggingFace(localDir, entry, null, destination);
         _logger?.LogInformation("Downloaded {Path} ({Size} bytes{Resumed}) in {Seconds:0.00} s", entry.Path, entry.Size,
             outcome.Resumed ? ", resumed" : "", clock.Elapsed.TotalSeconds);
         return new FileDownloadResult(destination, entry.Size, entry.XetHash, Skipped: false, outcome.Resumed, outcome.BytesReceived, clock.Elapsed);
@@ -212,6 +216,28 @@ public sealed class XetSession : IAsyncDisposable
         _logger?.LogInformation("{Path} answered offline from {Destination}", path, destination);
         progress?.Report(new FileProgress(path, size, size));
         return new FileDownloadResult(destination, size, request.Entry?.XetHash, Skipped: true, Resumed: false, 0, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// The folder <paramref name="destination"/> holds <paramref name="repoPath"/> under, as huggingface_hub's local dir
+    /// would (the destination ends with the repo path); null for a destination named otherwise.
+    /// </summary>
+    private static string? LocalDirOf(string destination, string repoPath)
+    {
+        var (root, relative) = LocalFileRecord.Locate(destination, repoPath);
+        return relative == repoPath.Replace('/', Path.DirectorySeparatorChar) ? root : null;
+    }
+
+    /// <summary>
+    /// Writes huggingface_hub's local-dir metadata of a file now known to be <paramref name="entry"/>, unless the metadata
+    /// there already says so and still describes the file: then huggingface_hub finds it up to date too.
+    /// </summary>
+    private static void RecordForHuggingFace(string? localDir, RepoEntry entry, LocalDirMetadata? present, string destination)
+    {
+        var etag = (entry.Sha256 ?? entry.GitOid)?.ToLowerInvariant();
+        if (localDir is null || etag is null || !HubCache.IsEtag(etag) || !HubCache.IsCommitId(entry.Revision)) return;
+        if (present is not null && present.Commit == entry.Revision && present.Etag == etag && present.Describes(new FileInfo(destination))) return;
+        LocalDirMetadata.Write(localDir, entry.Path, entry.Revision, etag);
     }
 
     /// <summary>One of the session's file slots (<see cref="XetSessionOptions.MaxFilesInFlight"/>), released when disposed.</summary>
