@@ -70,3 +70,28 @@ Describe 'HF_HUB_OFFLINE' {
         @(Get-XetFileList -Repo $repo -Recurse).Path | Should -Be @('config.json')
     }
 }
+
+Describe 'Get-XetCache and Remove-XetCache' {
+    BeforeAll {
+        $cache = New-Scratch
+        $null = Save-XetFile -Repo $repo -Path config.json, README.md -CacheDirectory $cache -Endpoint $endpoint
+    }
+    AfterAll { [System.IO.Directory]::Delete($cache, $true) }
+
+    It 'shows repositories in a view that reads like hf cache scan' {
+        $text = Get-XetCache -CacheDirectory $cache | Out-String -Width 200
+        $text | Should -Match 'Repository\s+Size\s+Files\s+Revisions\s+Refs\s+LastAccessed\s+LastModified'
+        $text | Should -Match 'xetps/sample\s+\d[\d.,]* K?B\s+2\s+1\s+main'
+    }
+
+    It 'shows revisions grouped by repository' {
+        $text = (Get-XetCache -CacheDirectory $cache).Revisions | Out-String -Width 200
+        $text | Should -Match 'Repository: xetps/sample'
+        $text | Should -Match '[0-9a-f]{40}\s+\d'
+    }
+
+    It 'removes a piped repository' {
+        Get-XetCache -CacheDirectory $cache | Remove-XetCache
+        @(Get-XetCache -CacheDirectory $cache) | Should -HaveCount 0
+    }
+}

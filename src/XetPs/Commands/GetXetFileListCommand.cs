@@ -91,16 +91,9 @@ public sealed class GetXetFileListCommand : HubCmdlet, IDisposable
     {
         try
         {
-            string? folder = null;
-            if (CacheDirectory is not null)
-            {
-                folder = SessionState.Path.GetUnresolvedProviderPathFromPSPath(CacheDirectory, out var provider, out _);
-                if (provider.Name != "FileSystem")
-                    throw new ArgumentException($"The cache directory '{CacheDirectory}' is not a file-system path.", nameof(CacheDirectory));
-            }
-            return HubCache.FromEnvironment(Environment.GetEnvironmentVariables(), folder);
+            return CacheFolder.Resolve(SessionState, CacheDirectory);
         }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException or ProviderNotFoundException or System.Management.Automation.DriveNotFoundException)
+        catch (ArgumentException e)
         {
             ThrowTerminatingError(XetErrors.InvalidParameter(e, CacheDirectory));
             throw; // not reached

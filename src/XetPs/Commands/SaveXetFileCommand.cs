@@ -298,24 +298,14 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
         return new RepoEntry(repo, Revision, repoPath, size, XetHash, Sha256, isXet, GitOid);
     }
 
-    /// <summary>The cache: -CacheDirectory (a file-system path), else the one huggingface_hub uses in this environment.</summary>
+    /// <summary>The cache: -CacheDirectory, else the one huggingface_hub uses in this environment.</summary>
     private HubCache ResolveCache()
     {
         try
         {
-            string? folder = null;
-            if (CacheDirectory is not null)
-            {
-                folder = SessionState.Path.GetUnresolvedProviderPathFromPSPath(CacheDirectory, out var provider, out _);
-                if (provider.Name != "FileSystem")
-                    throw new ArgumentException($"The cache directory '{CacheDirectory}' is not a file-system path.", nameof(CacheDirectory));
-            }
-            var cache = HubCache.FromEnvironment(Environment.GetEnvironmentVariables(), folder);
-            if (File.Exists(cache.Root))
-                throw new ArgumentException($"The cache directory '{cache.Root}' is a file; the Hugging Face cache is a folder.", nameof(CacheDirectory));
-            return cache;
+            return CacheFolder.Resolve(SessionState, CacheDirectory);
         }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException or ProviderNotFoundException or System.Management.Automation.DriveNotFoundException)
+        catch (ArgumentException e)
         {
             ThrowTerminatingError(XetErrors.InvalidParameter(e, CacheDirectory));
             throw; // not reached
