@@ -35,12 +35,12 @@ Describe 'The XetPs manifest' {
 
     It 'exports exactly its cmdlets' {
         $names = @(Get-Command -Module XetPs | ForEach-Object Name | Sort-Object)
-        $names | Should -Be @('Get-XetCache', 'Get-XetFileList', 'Remove-XetCache', 'Save-XetFile')
+        $names | Should -Be @('Get-XetCache', 'Get-XetFileList', 'Remove-XetCache', 'Save-XetFile', 'Test-XetFile')
     }
 }
 
 Describe 'Help' {
-    It 'has a synopsis and examples for <Name>' -ForEach @(@{ Name = 'Get-XetFileList' }, @{ Name = 'Save-XetFile' }, @{ Name = 'Get-XetCache' }, @{ Name = 'Remove-XetCache' }) {
+    It 'has a synopsis and examples for <Name>' -ForEach @(@{ Name = 'Get-XetFileList' }, @{ Name = 'Save-XetFile' }, @{ Name = 'Test-XetFile' }, @{ Name = 'Get-XetCache' }, @{ Name = 'Remove-XetCache' }) {
         $help = Get-Help $Name -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
         $help.Synopsis | Should -Not -Match "^\s*$Name"

@@ -28,8 +28,7 @@ internal static class PlainFileDownloader
         var markerPath = work.Journal;
         Directory.CreateDirectory(Path.GetDirectoryName(partialPath)!);
         Directory.CreateDirectory(Path.GetDirectoryName(markerPath)!);
-        var identity = LocalFileRecord.IdentityOf(entry) ?? "size:" + entry.Size;
-        var marker = $"plain {identity} {entry.Size}";
+        var marker = MarkerFor(entry);
 
         // Without an LFS sha256 or a git blob id nothing can check the bytes: say so, and never build on a partial file
         // left by an earlier run, whose bytes nothing could check either.
@@ -131,6 +130,9 @@ internal static class PlainFileDownloader
         progress?.Report(new FileProgress(entry.Path, entry.Size, entry.Size));
         return new FileReconstructor.Outcome(received, resumed);
     }
+
+    /// <summary>The text of the resume marker that says a partial file holds bytes of <paramref name="entry"/>'s content.</summary>
+    internal static string MarkerFor(RepoEntry entry) => $"plain {LocalFileRecord.IdentityOf(entry) ?? "size:" + entry.Size} {entry.Size}";
 
     private static TimeSpan Backoff(XetSessionOptions options, int failures)
     {

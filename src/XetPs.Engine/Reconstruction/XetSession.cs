@@ -108,6 +108,45 @@ public sealed class XetSession : IAsyncDisposable
     }
 
     /// <summary>
+    /// What <see cref="DownloadAsync"/> would do with <paramref name="request"/>, changing nothing on disk: the file's
+    /// <see cref="FilePlan"/> against the Hub's revision (resolved, unless the request carries its entry). Offline, from
+    /// disk alone: a file that is there is what an offline download would return.
+    /// </summary>
+    public async Task<FilePlan> PlanAsync(FileDownloadRequest request, CancellationToken cancellationToken = default)
+    {
+        if (request is null) throw new ArgumentNullException(nameof(request));
+        var destination = Path.GetFullPath(request.DestinationPath);
+        if (_options.Offline && request.Entry is null)
+            return new FilePlan(null, request.Path, destination, File.Exists(destination) ? FileState.UpToDate : FileState.Missing,
+                File.Exists(destination) ? new FileInfo(destination).Length : null, 0);
+        var entry = request.Entry ?? await GetFileAsync(request.Repo, request.Revision, request.Path, cancellationToken).ConfigureAwait(false);
+        return FilePlanner.ForDestination(entry, destination, LocalDirOf(destination, entry.Path), _options.Verify);
+    }
+
+    /// <summary>
+    /// What <see cref="DownloadToCacheAsync"/> would do with <paramref name="request"/>, changing nothing on disk. Offline,
+    /// the revision is resolved through the cache's refs and a file whose snapshot entry is there is what an offline
+    /// download would return.
+    /// </summary>
+    public async Task<FilePlan> PlanAsync(CacheDownloadRequest request, CancellationToken cancellationToken = default)
+    {
+        if (request is null) throw new ArgumentNullException(nameof(request));
+        var cache = request.Cache;
+        if (_options.Offline && request.Entry is null)
+        {
+            var commit = cache.ResolveRevision(request.Repo, request.Revision);
+            var pointer = commit is null ? null : cache.SnapshotPath(request.Repo, commit, request.Path);
+            var file = pointer is null ? null : SnapshotLink.FinalTarget(pointer);
+            return new FilePlan(null, request.Path, pointer ?? cache.RepoFolder(request.Repo), file is null ? FileState.Missing : FileState.UpToDate,
+                file is null ? null : new FileInfo(file).Length, 0);
+        }
+        var entry = request.Entry ?? await GetFileAsync(request.Repo, request.Revision, request.Path, cancellationToken).ConfigureAwait(false);
+        if (!HubCache.IsCommitId(entry.Revision))
+            throw new XetProtocolException($"The Hub named no commit for '{entry.Path}', so it has no snapshot in the Hugging Face cache.");
+        return FilePlanner.ForCache(cache, entry, _options.Verify);
+    }
+
+    /// <summary>
     /// Runs one download under the session's rules: counted as running, so disposing the session waits for it; every
     /// wait observes both the caller's token and the session's lifetime; a cancellation reaches the caller as its own.
     /// </summary>

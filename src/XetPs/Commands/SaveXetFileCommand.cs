@@ -2,8 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
-using System.Text.RegularExpressions;
 using System.Threading;
+using System.Threading.Tasks;
 using XetPs.Cache;
 using XetPs.Hub;
 using XetPs.Reconstruction;
@@ -24,7 +24,6 @@ namespace XetPs.Commands;
 public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
 {
     private const string DestinationSet = "Destination", CacheSet = "Cache";
-    private static readonly Regex CommitId = new("^[0-9a-f]{40}$", RegexOptions.CultureInvariant);
     private static readonly TimeSpan StopGrace = TimeSpan.FromMilliseconds(1500);
 
     private readonly CancellationTokenSource _cancellation = new();
@@ -162,14 +161,14 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
                 WriteVerbose($"Skipped {repoPath}: '{target}' is already being saved by this command.");
                 continue;
             }
-            if (!ShouldProcess(target, $"Download {repo}{revisionText}:{repoPath}")) continue;
-            _queued.Add(target);
-
             var request = new FileDownloadRequest(repo, Revision, repoPath, target)
             {
                 Overwrite = Force,
                 Entry = KnownEntry(repo, repoPath),
             };
+            if (!ShouldProcess(target, Operation($"Download {repo}{revisionText}:{repoPath}", token => session.PlanAsync(request, token)))) continue;
+            _queued.Add(target);
+
             var item = new SaveItem(_nextProgressId++, session, repo, repoPath, request);
             _board!.Queued(item);
             _queue!.Enqueue(item);
@@ -199,9 +198,10 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
             WriteVerbose($"Skipped {repoPath}: it is already being saved by this command.");
             return;
         }
-        if (!ShouldProcess(_cache.RepoFolder(repo), $"Download {repo}{revisionText}:{repoPath} into the Hugging Face cache")) return;
-        _queued.Add(key);
         var request = new CacheDownloadRequest(repo, Revision, repoPath, _cache) { Entry = KnownEntry(repo, repoPath) };
+        if (!ShouldProcess(_cache.RepoFolder(repo), Operation($"Download {repo}{revisionText}:{repoPath} into the Hugging Face cache",
+                token => session.PlanAsync(request, token)))) return;
+        _queued.Add(key);
         var item = new SaveItem(_nextProgressId++, session, repo, repoPath, null, request);
         _board!.Queued(item);
         _queue!.Enqueue(item);
@@ -287,16 +287,34 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
     }
 
     /// <summary>
-    /// The metadata piped in from Get-XetFileList, when it pins a commit: then the engine can skip the resolve call.
-    /// A branch name is not enough (it may have moved since the listing).
+    /// The operation -WhatIf and -Confirm name. Under -WhatIf it carries the file's plan, as Test-XetFile finds it
+    /// (a resolve, unless the listing piped in gave the entry; no transfer, nothing written): "missing, 1.20 MB to
+    /// download", "up to date, nothing to download". A plan that cannot be made is said instead; -WhatIf never fails on it.
     /// </summary>
-    private RepoEntry? KnownEntry(RepoId repo, string repoPath)
+    private string Operation(string description, Func<CancellationToken, Task<FilePlan>> plan)
     {
-        if (Size is not { } size || IsXet is not { } isXet || Revision is null || !CommitId.IsMatch(Revision)) return null;
-        // Without an identity (Xet hash, sha256 or git blob id) the engine could not tell an up-to-date file.
-        if (Path.Length != 1 || (XetHash is null && Sha256 is null && GitOid is null)) return null;
-        return new RepoEntry(repo, Revision, repoPath, size, XetHash, Sha256, isXet, GitOid);
+        if (!WhatIfRequested) return description;
+        try
+        {
+            return $"{description} ({XetFilePlan.Describe(plan(_cancellation.Token).GetAwaiter().GetResult())})";
+        }
+        catch (OperationCanceledException) when (Stopping)
+        {
+            throw new PipelineStoppedException();
+        }
+        catch (Exception e)
+        {
+            return $"{description} (no plan: {e.Message})";
+        }
     }
+
+    private bool WhatIfRequested => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf)
+        ? ((SwitchParameter)whatIf).IsPresent
+        : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+
+    /// <summary>The metadata piped in from Get-XetFileList, when it pins a commit (<see cref="PipedEntry"/>).</summary>
+    private RepoEntry? KnownEntry(RepoId repo, string repoPath) =>
+        PipedEntry.From(repo, Revision, Path.Length, repoPath, Size, IsXet, XetHash, Sha256, GitOid);
 
     /// <summary>The cache: -CacheDirectory, else the one huggingface_hub uses in this environment.</summary>
     private HubCache ResolveCache()

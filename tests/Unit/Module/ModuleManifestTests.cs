@@ -21,7 +21,7 @@ public sealed class ModuleManifestTests : System.IDisposable
         Assert.Equal("XetPs", info.Name);
         Assert.Equal(new[] { "Core", "Desktop" }, info.CompatiblePSEditions.OrderBy(e => e));
         Assert.Equal(new System.Version(5, 1), info.PowerShellVersion);
-        Assert.Equal(new[] { "Get-XetCache", "Get-XetFileList", "Remove-XetCache", "Save-XetFile" }, info.ExportedCmdlets.Keys.OrderBy(k => k));
+        Assert.Equal(new[] { "Get-XetCache", "Get-XetFileList", "Remove-XetCache", "Save-XetFile", "Test-XetFile" }, info.ExportedCmdlets.Keys.OrderBy(k => k));
     }
 
     [Fact]
@@ -29,7 +29,7 @@ public sealed class ModuleManifestTests : System.IDisposable
     {
         var names = _ps.Run("Get-Command -Module XetPs | ForEach-Object Name").Select(o => o.ToString()).OrderBy(n => n);
 
-        Assert.Equal(new[] { "Get-XetCache", "Get-XetFileList", "Remove-XetCache", "Save-XetFile" }, names);
+        Assert.Equal(new[] { "Get-XetCache", "Get-XetFileList", "Remove-XetCache", "Save-XetFile", "Test-XetFile" }, names);
     }
 
     [Fact]
@@ -50,6 +50,7 @@ public sealed class ModuleManifestTests : System.IDisposable
     [Theory]
     [InlineData("Get-XetFileList")]
     [InlineData("Save-XetFile")]
+    [InlineData("Test-XetFile")]
     [InlineData("Get-XetCache")]
     [InlineData("Remove-XetCache")]
     public void Get_Help_Full_shows_the_written_help_with_examples(string command)
@@ -67,6 +68,7 @@ public sealed class ModuleManifestTests : System.IDisposable
     [Theory]
     [InlineData("Get-XetFileList")]
     [InlineData("Save-XetFile")]
+    [InlineData("Test-XetFile")]
     [InlineData("Get-XetCache")]
     [InlineData("Remove-XetCache")]
     public void Help_documents_every_visible_parameter_and_no_other(string command)
