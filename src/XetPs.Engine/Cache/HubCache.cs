@@ -62,7 +62,7 @@ public sealed class HubCache
                      ?? XetSessionOptions.ExpandUser(Get("HF_HUB_CACHE") ?? Get("HUGGINGFACE_HUB_CACHE"), Get)
                      ?? (XetSessionOptions.HuggingFaceHome(Get) is { } home ? Path.Combine(home, "hub") : null)
                      ?? throw new ArgumentException("No Hugging Face cache folder: set HF_HUB_CACHE or HF_HOME (no home folder is known).");
-        return new HubCache(folder, IsTrue(Get("HF_HUB_DISABLE_SYMLINKS")) ? false : null);
+        return new HubCache(folder, XetSessionOptions.IsTrue(Get("HF_HUB_DISABLE_SYMLINKS")) ? false : null);
     }
 
     /// <summary>The repository's folder name: <c>models--org--name</c>, <c>datasets--org--name</c>, <c>spaces--org--name</c>.</summary>
@@ -186,8 +186,4 @@ public sealed class HubCache
         IsCommitId(commit) ? commit : throw new ArgumentException($"'{Clip(commit)}' is not a commit id (40 hex digits).", nameof(commit));
 
     private static string Clip(string text) => text.Length <= 80 ? text : text.Substring(0, 80) + "...";
-
-    private static bool IsTrue(string? value) =>
-        value is not null && (value == "1" || value.Equals("on", StringComparison.OrdinalIgnoreCase) ||
-                              value.Equals("yes", StringComparison.OrdinalIgnoreCase) || value.Equals("true", StringComparison.OrdinalIgnoreCase));
 }

@@ -205,7 +205,7 @@ public sealed class XetSessionOptions
     }
 
     /// <summary>huggingface_hub's truthy values ("1", "ON", "YES", "TRUE", any case); anything else is false.</summary>
-    private static bool IsTrue(string? value) =>
+    internal static bool IsTrue(string? value) =>
         value is not null && (value == "1" || value.Equals("on", StringComparison.OrdinalIgnoreCase) ||
                               value.Equals("yes", StringComparison.OrdinalIgnoreCase) || value.Equals("true", StringComparison.OrdinalIgnoreCase));
 
