@@ -16,7 +16,7 @@
     # 5.1 needs .NET Framework 4.7.2 for the netstandard2.0 build.
     DotNetFrameworkVersion = '4.7.2'
     FormatsToProcess     = @('XetPs.format.ps1xml')
-    CmdletsToExport      = @('Get-XetFileList', 'Save-XetFile')
+    CmdletsToExport      = @('Get-XetFileList', 'Save-XetFile', 'Test-XetFile', 'Get-XetCache', 'Remove-XetCache')
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()
@@ -25,7 +25,7 @@
         PSData = @{
             Tags         = @('HuggingFace', 'Hub', 'Xet', 'Download', 'Models', 'Datasets', 'MachineLearning', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
             LicenseUri   = 'https://opensource.org/licenses/MIT'
-            ReleaseNotes = 'First release: Get-XetFileList and Save-XetFile.'
+            ReleaseNotes = 'First release: Get-XetFileList and Save-XetFile (into a folder or the Hugging Face cache), Test-XetFile (the plan of a download), Get-XetCache and Remove-XetCache.'
         }
     }
 }

@@ -9,4 +9,4 @@ $binaryModule = Import-Module -Name ([System.IO.Path]::Combine($PSScriptRoot, $e
 # Removing XetPs removes the binary module with it, so a fresh Import-Module -Force reloads cleanly.
 $ExecutionContext.SessionState.Module.OnRemove = { Remove-Module -ModuleInfo $binaryModule -ErrorAction SilentlyContinue }.GetNewClosure()
 
-Export-ModuleMember -Cmdlet 'Get-XetFileList', 'Save-XetFile'
+Export-ModuleMember -Cmdlet 'Get-XetFileList', 'Save-XetFile', 'Test-XetFile', 'Get-XetCache', 'Remove-XetCache'

@@ -33,19 +33,17 @@ Describe 'The XetPs manifest' {
         $info.PowerShellVersion | Should -Be ([version]'5.1')
     }
 
-    It 'exports exactly Get-XetFileList and Save-XetFile' {
-        $names = @(Get-Command -Module XetPs | ForEach-Object Name)
-        $names | Should -HaveCount 2
-        $names | Should -Contain 'Get-XetFileList'
-        $names | Should -Contain 'Save-XetFile'
+    It 'exports exactly its cmdlets' {
+        $names = @(Get-Command -Module XetPs | ForEach-Object Name | Sort-Object)
+        $names | Should -Be @('Get-XetCache', 'Get-XetFileList', 'Remove-XetCache', 'Save-XetFile', 'Test-XetFile')
     }
 }
 
 Describe 'Help' {
-    It 'has a synopsis and examples for <Name>' -ForEach @(@{ Name = 'Get-XetFileList' }, @{ Name = 'Save-XetFile' }) {
+    It 'has a synopsis and examples for <Name>' -ForEach @(@{ Name = 'Get-XetFileList' }, @{ Name = 'Save-XetFile' }, @{ Name = 'Test-XetFile' }, @{ Name = 'Get-XetCache' }, @{ Name = 'Remove-XetCache' }) {
         $help = Get-Help $Name -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
-        $help.Synopsis | Should -Not -Match '^\s*Save-XetFile|^\s*Get-XetFileList'
+        $help.Synopsis | Should -Not -Match "^\s*$Name"
         @($help.Examples.Example).Count | Should -BeGreaterThan 3
     }
 

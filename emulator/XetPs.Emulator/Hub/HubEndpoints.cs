@@ -220,7 +220,10 @@ internal sealed class HubEndpoints
         headers["X-Xet-Hash"] = file.XetHash;
         headers["X-Linked-Size"] = file.Size.ToString(CultureInfo.InvariantCulture);
         headers["X-Linked-Etag"] = "\"" + file.Sha256 + "\"";
-        headers.ETag = "\"" + file.Sha256 + "\"";
+        // The redirect's own ETag is not the file's sha256 (the Hub puts that in X-Linked-Etag only, which is why
+        // huggingface_hub and huggingface.js read X-Linked-Etag first); a sha1-like value, here the LFS pointer's git
+        // blob id, so a client that names cache blobs by ETag alone gets them wrong here as it would on the Hub.
+        headers.ETag = "\"" + file.GitOid + "\"";
         headers["X-Xet-Refresh-Route"] = tokenUrl;
         headers.Append("Link", $"<{tokenUrl}>; rel=\"xet-auth\", <{reconstructionUrl}>; rel=\"xet-reconstruction-info\"");
         string accept = context.Request.Headers.Accept.ToString();

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
 using System.Threading;
+using XetPs.Cache;
 using XetPs.Hub;
 using XetPs.Reconstruction;
 
@@ -22,6 +23,7 @@ public sealed class GetXetFileListCommand : HubCmdlet, IDisposable
     private readonly CancellationTokenSource _cancellation = new();
     private readonly Outbox _outbox = new();
     private XetSession? _session;
+    private HubCache? _cache; // offline: the listing comes from here
     private Uri _endpoint = new(SessionSettings.DefaultEndpoint);
     private RepoPathFilter _filter = new(null, null);
 
@@ -62,6 +64,11 @@ public sealed class GetXetFileListCommand : HubCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public string? Endpoint { get; set; }
 
+    /// <summary>Offline, the Hugging Face cache to list from instead of the default one.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CacheDirectory { get; set; }
+
     protected override void BeginProcessing()
     {
         XetSessionOptions options;
@@ -76,7 +83,40 @@ public sealed class GetXetFileListCommand : HubCmdlet, IDisposable
             return;
         }
         _endpoint = options.Endpoint;
-        _session = new XetSession(options, _outbox.Log);
+        if (options.Offline) _cache = ResolveCache();
+        else _session = new XetSession(options, _outbox.Log);
+    }
+
+    /// <summary>The cache an offline listing reads: -CacheDirectory, else the one huggingface_hub uses here.</summary>
+    private HubCache ResolveCache()
+    {
+        try
+        {
+            return CacheFolder.Resolve(SessionState, CacheDirectory);
+        }
+        catch (ArgumentException e)
+        {
+            ThrowTerminatingError(XetErrors.InvalidParameter(e, CacheDirectory));
+            throw; // not reached
+        }
+    }
+
+    /// <summary>Offline: the snapshot the cache holds, filtered as a listing from the Hub would be.</summary>
+    private void ListFromCache(RepoId repo, string? folder)
+    {
+        IReadOnlyList<RepoEntry> entries;
+        try
+        {
+            entries = CachedSnapshot.List(_cache!, repo, Revision, folder, Recurse);
+        }
+        catch (Exception e) when (e is XetOfflineException or UnsafeRepoPathException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            ThrowTerminatingError(XetErrors.For(e, repo.ToString()));
+            return;
+        }
+        foreach (var entry in entries)
+            if (_filter.Keeps(entry.Path)) WriteObject(XetFileEntry.From(entry, _endpoint));
+        RepoNameCompleter.Remember(repo.ToString());
     }
 
     protected override void ProcessRecord()
@@ -96,6 +136,11 @@ public sealed class GetXetFileListCommand : HubCmdlet, IDisposable
         }
 
         var folder = string.IsNullOrWhiteSpace(Path) ? null : Path!.Replace('\\', '/').Trim('/');
+        if (_cache is not null)
+        {
+            ListFromCache(repo, folder);
+            return;
+        }
         var listed = new List<string>();
         var entries = _session!.ListFilesAsync(repo, Revision, folder, Recurse, _cancellation.Token).GetAsyncEnumerator(_cancellation.Token);
         try

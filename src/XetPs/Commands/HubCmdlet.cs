@@ -33,7 +33,18 @@ public abstract class HubCmdlet : PSCmdlet
     [Parameter]
     public SwitchParameter NoProxy { get; set; }
 
+    /// <summary>
+    /// Send nothing to the Hub and answer from what is on disk (the Hugging Face cache, or the destination folder), as
+    /// HF_HUB_OFFLINE=1 does, which also turns it on.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Offline { get; set; }
+
     /// <summary>The session settings for <paramref name="endpoint"/> (null: HF_ENDPOINT or the default Hub), validated.</summary>
-    protected XetSessionOptions ResolveSettings(string? endpoint) =>
-        SessionSettings.Resolve(endpoint, Token, Environment.GetEnvironmentVariables(), Proxy, ProxyCredential, NoProxy);
+    protected XetSessionOptions ResolveSettings(string? endpoint)
+    {
+        var options = SessionSettings.Resolve(endpoint, Token, Environment.GetEnvironmentVariables(), Proxy, ProxyCredential, NoProxy);
+        if (Offline) options.Offline = true;
+        return options;
+    }
 }

@@ -3,19 +3,28 @@ using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Channels;
 using System.Threading.Tasks;
+using XetPs.Cache;
 using XetPs.Hub;
 using XetPs.Reconstruction;
 
 namespace XetPs.Commands;
 
 /// <summary>
-/// One file Save-XetFile accepted: where it comes from, where it goes, its progress id, and its place in the input
+/// One file Save-XetFile accepted: where it comes from, where it goes (a folder, <see cref="Request"/>, or the Hugging
+/// Face cache, <see cref="CacheRequest"/>: exactly one is set), its progress id, and its place in the input
 /// (<see cref="SaveBatch"/> releases -PassThru objects in that order).
 /// </summary>
-internal sealed record SaveItem(int ProgressId, int Order, XetSession Session, RepoId Repo, string RepoPath, FileDownloadRequest Request)
+internal sealed record SaveItem(int ProgressId, int Order, XetSession Session, RepoId Repo, string RepoPath, FileDownloadRequest? Request,
+    CacheDownloadRequest? CacheRequest = null)
 {
     /// <summary>The size when the listing told us (known before the first byte arrives), else null.</summary>
-    public long? KnownSize => Request.Entry?.Size;
+    public long? KnownSize => (Request?.Entry ?? CacheRequest?.Entry)?.Size;
+
+    /// <summary>Downloads the file where it goes.</summary>
+    public Task<FileDownloadResult> RunAsync(IProgress<FileProgress> progress, CancellationToken cancellationToken) =>
+        CacheRequest is not null
+            ? Session.DownloadToCacheAsync(CacheRequest, progress, cancellationToken)
+            : Session.DownloadAsync(Request!, progress, cancellationToken);
 }
 
 /// <summary>
@@ -89,7 +98,7 @@ internal sealed class SaveQueue
         _outbox.Post(new FileStarted(item));
         try
         {
-            var result = await item.Session.DownloadAsync(item.Request, new OutboxProgress(_outbox, item), _cancellation)
+            var result = await item.RunAsync(new OutboxProgress(_outbox, item), _cancellation)
                 .ConfigureAwait(false);
             _outbox.Post(new FileSaved(item, result));
         }

@@ -2,15 +2,17 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
-using System.Text.RegularExpressions;
 using System.Threading;
+using System.Threading.Tasks;
+using XetPs.Cache;
 using XetPs.Hub;
 using XetPs.Reconstruction;
 
 namespace XetPs.Commands;
 
 /// <summary>
-/// Save-XetFile: downloads repository files into -Destination, keeping their repo-relative folders.
+/// Save-XetFile: downloads repository files into -Destination, keeping their repo-relative folders, or with -Cache into
+/// the Hugging Face cache (<see cref="HubCache"/>) that huggingface_hub, huggingface.js and the libraries on them read.
 /// Thin by design: binds and validates (before any network call), expands -Path wildcards against the repo's listing
 /// (<see cref="RepoPathPattern"/>), asks ShouldProcess per file, hands the files to a <see cref="SaveQueue"/> on one
 /// <see cref="XetSession"/> for the whole pipeline, and turns the engine's messages into objects, progress, verbose
@@ -28,9 +30,8 @@ namespace XetPs.Commands;
 public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
 {
     private const ConfirmImpact Impact = ConfirmImpact.Low;
-    private const string PathSet = "Path";
-    private const string LiteralPathSet = "LiteralPath";
-    private static readonly Regex CommitId = new("^[0-9a-f]{40}$", RegexOptions.CultureInvariant);
+    // Two choices, four sets: -Path (wildcards) or -LiteralPath, into -Destination or into the cache (-Cache).
+    private const string PathSet = "Path", LiteralPathSet = "LiteralPath", PathCacheSet = "PathCache", LiteralPathCacheSet = "LiteralPathCache";
     private static readonly TimeSpan StopGrace = TimeSpan.FromMilliseconds(1500);
 
     private readonly CancellationTokenSource _cancellation = new();
@@ -45,6 +46,7 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
     private SaveQueue? _queue;
     private ProgressBoard? _board;
     private string _destinationRoot = string.Empty;
+    private HubCache? _cache;
     private int _nextProgressId = ProgressBoard.ParentId + 1;
     private bool _askFirst;      // ShouldProcess would play "What if" or ask, rather than only write a verbose line
     private bool _nonTerminating; // -ContinueOnError, and the error action is not Stop
@@ -61,6 +63,7 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
     /// listing. Paths bound from Get-XetFileList's entries are taken as written.
     /// </summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = PathCacheSet)]
     [ValidateNotNullOrEmpty]
     [SupportsWildcards]
     [ArgumentCompleter(typeof(RepoPathCompleter))]
@@ -68,6 +71,7 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
 
     /// <summary>Repo-relative paths of the files to download, taken as written (no wildcards).</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathCacheSet)]
     [Alias("LP")]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(RepoPathCompleter))]
@@ -82,9 +86,21 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
     public XetRepoType RepoType { get; set; } = XetRepoType.Model;
 
     /// <summary>The folder that receives the files; default: the current location.</summary>
-    [Parameter(Position = 2)]
+    [Parameter(Position = 2, ParameterSetName = PathSet)]
+    [Parameter(Position = 2, ParameterSetName = LiteralPathSet)]
     [ValidateNotNullOrEmpty]
     public string? Destination { get; set; }
+
+    /// <summary>Save into the Hugging Face cache (HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub).</summary>
+    [Parameter(ParameterSetName = PathCacheSet)]
+    [Parameter(ParameterSetName = LiteralPathCacheSet)]
+    public SwitchParameter Cache { get; set; }
+
+    /// <summary>Save into the Hugging Face cache at this folder instead of the default one (implies -Cache).</summary>
+    [Parameter(ParameterSetName = PathCacheSet)]
+    [Parameter(ParameterSetName = LiteralPathCacheSet)]
+    [ValidateNotNullOrEmpty]
+    public string? CacheDirectory { get; set; }
 
     /// <summary>Replace a different file already at the destination.</summary>
     [Parameter]
@@ -144,7 +160,8 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
 
     protected override void BeginProcessing()
     {
-        _destinationRoot = ResolveDestination();
+        if (IntoCache) _cache = ResolveCache();
+        else _destinationRoot = ResolveDestination();
         // Settings are checked now (environment, token file, knobs), before any input and any request; the session
         // for an endpoint opens when its first file arrives (the endpoint may come with the piped entries).
         XetSessionOptions options;
@@ -159,14 +176,14 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
         }
         _askFirst = CommonPreferences.ShouldProcessActs(this, Impact);
         _nonTerminating = ContinueOnError && CommonPreferences.ErrorAction(this) != ActionPreference.Stop;
-        _board = new ProgressBoard(_destinationRoot);
+        _board = new ProgressBoard(_cache?.Root ?? _destinationRoot);
         _queue = new SaveQueue(_outbox, Math.Max(1, options.MaxFilesInFlight), _cancellation.Token);
     }
 
     protected override void ProcessRecord()
     {
         DrainAvailable();
-        var paths = ParameterSetName == LiteralPathSet ? LiteralPath : Path;
+        var paths = IsLiteral ? LiteralPath : Path;
         if (_firstFailure is not null)
         {
             // A failure ended the batch while this input was on its way: it is not accepted.
@@ -252,7 +269,7 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
             return;
         }
         // Entries piped from Get-XetFileList (their listing metadata is bound) name files, not patterns.
-        var literal = ParameterSetName == LiteralPathSet || IsXet is not null;
+        var literal = IsLiteral || IsXet is not null;
         foreach (var repoPath in paths)
         {
             if (literal || !RepoPathPattern.IsPattern(repoPath))
@@ -290,8 +307,17 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
         }
     }
 
+    private bool IsLiteral => ParameterSetName is LiteralPathSet or LiteralPathCacheSet;
+
+    private bool IntoCache => ParameterSetName is PathCacheSet or LiteralPathCacheSet;
+
     private void Queue(XetSession session, RepoId repo, string repoPath, string? revision, RepoEntry? entry)
     {
+        if (_cache is not null)
+        {
+            QueueIntoCache(session, repo, repoPath, revision, entry);
+            return;
+        }
         string target;
         try
         {
@@ -312,31 +338,94 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
         // ShouldProcess is asked only when it would ask or play "What if": otherwise all it adds is a second verbose
         // line per file beside the file's own outcome line.
         var revisionText = revision is null ? string.Empty : "@" + revision;
-        if (_askFirst && !ShouldProcess(target, $"Download {repo}{revisionText}:{repoPath}")) return;
-        _queued.Add(target);
-
         var request = new FileDownloadRequest(repo, revision, repoPath, target)
         {
             Overwrite = Force,
             Entry = entry,
         };
+        if (_askFirst && !ShouldProcess(target, Operation($"Download {repo}{revisionText}:{repoPath}", token => session.PlanAsync(request, token)))) return;
+        _queued.Add(target);
+
         var item = new SaveItem(_nextProgressId++, _batch.Accept(), session, repo, repoPath, request);
         _board!.Queued(item);
         _queue!.Enqueue(item);
     }
 
     /// <summary>
-    /// The metadata piped in from Get-XetFileList, when it pins a commit: then the engine can skip the resolve call.
-    /// A branch name is not enough (it may have moved since the listing).
+    /// Queues <paramref name="repoPath"/> for the cache: the same checks as for a folder (an unsafe repo path is refused
+    /// before any request), the same file asked twice is saved once.
     /// </summary>
-    private RepoEntry? KnownEntry(RepoId repo, string repoPath)
+    private void QueueIntoCache(XetSession session, RepoId repo, string repoPath, string? revision, RepoEntry? entry)
     {
-        if (Size is not { } size || IsXet is not { } isXet || Revision is null || !CommitId.IsMatch(Revision)) return null;
-        // Without an identity (Xet hash, sha256 or git blob id) the engine could not tell an up-to-date file.
-        var paths = ParameterSetName == LiteralPathSet ? LiteralPath : Path;
-        if (paths.Length != 1 || (XetHash is null && Sha256 is null && GitOid is null)) return null;
-        return new RepoEntry(repo, Revision, repoPath, size, XetHash, Sha256, isXet, GitOid);
+        try
+        {
+            SafePath.Combine(_cache!.RepoFolder(repo), repoPath);
+        }
+        catch (Exception e)
+        {
+            _batch.FailedBeforeStart();
+            Failed(repoPath, XetErrors.For(e, repoPath));
+            return;
+        }
+        var revisionText = "@" + (revision ?? HubCache.DefaultRevision);
+        var key = $"{repo.ApiPath}{revisionText}:{repoPath}";
+        if (_queued.Contains(key))
+        {
+            WriteVerbose($"Skipped {repoPath}: it is already being saved by this command.");
+            return;
+        }
+        var request = new CacheDownloadRequest(repo, revision, repoPath, _cache) { Entry = entry };
+        if (_askFirst && !ShouldProcess(_cache.RepoFolder(repo), Operation($"Download {repo}{revisionText}:{repoPath} into the Hugging Face cache",
+                token => session.PlanAsync(request, token)))) return;
+        _queued.Add(key);
+        var item = new SaveItem(_nextProgressId++, _batch.Accept(), session, repo, repoPath, null, request);
+        _board!.Queued(item);
+        _queue!.Enqueue(item);
     }
+
+    /// <summary>
+    /// The operation -WhatIf and -Confirm name. Under -WhatIf it carries the file's plan, as Test-XetFile finds it
+    /// (a resolve, unless the listing piped in gave the entry; no transfer, nothing written): "missing, 1.20 MB to
+    /// download", "up to date, nothing to download". A plan that cannot be made is said instead; -WhatIf never fails on it.
+    /// </summary>
+    private string Operation(string description, Func<CancellationToken, Task<FilePlan>> plan)
+    {
+        if (!WhatIfRequested) return description;
+        try
+        {
+            return $"{description} ({XetFilePlan.Describe(plan(_cancellation.Token).GetAwaiter().GetResult())})";
+        }
+        catch (OperationCanceledException) when (Stopping)
+        {
+            throw new PipelineStoppedException();
+        }
+        catch (Exception e)
+        {
+            return $"{description} (no plan: {e.Message})";
+        }
+    }
+
+    private bool WhatIfRequested => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf)
+        ? ((SwitchParameter)whatIf).IsPresent
+        : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+
+    /// <summary>The cache: -CacheDirectory, else the one huggingface_hub uses in this environment.</summary>
+    private HubCache ResolveCache()
+    {
+        try
+        {
+            return CacheFolder.Resolve(SessionState, CacheDirectory);
+        }
+        catch (ArgumentException e)
+        {
+            ThrowTerminatingError(XetErrors.InvalidParameter(e, CacheDirectory));
+            throw; // not reached
+        }
+    }
+
+    /// <summary>The metadata piped in from Get-XetFileList, when it pins a commit (<see cref="PipedEntry"/>).</summary>
+    private RepoEntry? KnownEntry(RepoId repo, string repoPath) =>
+        PipedEntry.From(repo, Revision, (IsLiteral ? LiteralPath : Path).Length, repoPath, Size, IsXet, XetHash, Sha256, GitOid);
 
     private string ResolveDestination()
     {
@@ -450,7 +539,10 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
         var completed = _board!.Finished(item, item.KnownSize ?? 0, transferred: false);
         if (completed is not null) WriteProgress(completed);
         var released = _batch.Ended(item.Order, destination: null, skipped: false, size: 0);
-        Failed(item.RepoPath, XetErrors.For(exception, item.RepoPath));
+        // Offline, a file that is not on disk fails alone, as huggingface_hub answers: each missing one is named, and
+        // the others are answered whatever the batch mode.
+        if (exception is XetOfflineException) WriteError(XetErrors.For(exception, item.RepoPath));
+        else Failed(item.RepoPath, XetErrors.For(exception, item.RepoPath));
         PassThrough(released);
     }
 

@@ -80,6 +80,8 @@ public sealed class EmulatorHubTests : IClassFixture<EmulatorFixture>
         Assert.Equal(stored.XetHash, resp.Headers.GetValues("X-Xet-Hash").Single());
         Assert.Equal("700000", resp.Headers.GetValues("X-Linked-Size").Single());
         Assert.Equal($"\"{stored.Sha256}\"", resp.Headers.GetValues("X-Linked-Etag").Single());
+        // As on the Hub, the sha256 is only in X-Linked-Etag: the redirect's own ETag is another (sha1-like) value.
+        Assert.Equal($"\"{stored.GitOid}\"", resp.Headers.ETag!.Tag);
         Assert.Equal(_f.Main.Id, resp.Headers.GetValues("X-Repo-Commit").Single());
         string link = string.Join(",", resp.Headers.GetValues("Link"));
         Assert.Matches($"<{Regex.Escape(_f.Server.BaseUrl.ToString())}api/models/org/formats/xet-read-token/{_f.Main.Id}>; rel=\"xet-auth\"", link);

@@ -160,7 +160,8 @@ public sealed class GetXetFileListTests : IClassFixture<SampleHub>, System.IDisp
 
         Assert.Contains("list: XetOffline,XetPs.Commands.GetXetFileListCommand", outcome.Stdout);
         Assert.Contains("save: XetOffline,XetPs.Commands.SaveXetFileCommand", outcome.Stdout);
-        Assert.Contains("message: HF_HUB_OFFLINE is set", outcome.Stdout);
+        // Offline answers from disk now: the failure names the file that is not there.
+        Assert.Contains("message: Offline (HF_HUB_OFFLINE or -Offline), nothing was sent to the Hub: 'config.json' is not at", outcome.Stdout);
         Assert.Equal(before, _hub.Server.Log.TotalCount);
     }
 }

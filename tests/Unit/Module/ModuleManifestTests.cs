@@ -21,15 +21,15 @@ public sealed class ModuleManifestTests : System.IDisposable
         Assert.Equal("XetPs", info.Name);
         Assert.Equal(new[] { "Core", "Desktop" }, info.CompatiblePSEditions.OrderBy(e => e));
         Assert.Equal(new System.Version(5, 1), info.PowerShellVersion);
-        Assert.Equal(new[] { "Get-XetFileList", "Save-XetFile" }, info.ExportedCmdlets.Keys.OrderBy(k => k));
+        Assert.Equal(new[] { "Get-XetCache", "Get-XetFileList", "Remove-XetCache", "Save-XetFile", "Test-XetFile" }, info.ExportedCmdlets.Keys.OrderBy(k => k));
     }
 
     [Fact]
-    public void The_module_exports_exactly_the_two_cmdlets()
+    public void The_module_exports_exactly_its_cmdlets()
     {
         var names = _ps.Run("Get-Command -Module XetPs | ForEach-Object Name").Select(o => o.ToString()).OrderBy(n => n);
 
-        Assert.Equal(new[] { "Get-XetFileList", "Save-XetFile" }, names);
+        Assert.Equal(new[] { "Get-XetCache", "Get-XetFileList", "Remove-XetCache", "Save-XetFile", "Test-XetFile" }, names);
     }
 
     [Fact]
@@ -53,6 +53,9 @@ public sealed class ModuleManifestTests : System.IDisposable
     [Theory]
     [InlineData("Get-XetFileList")]
     [InlineData("Save-XetFile")]
+    [InlineData("Test-XetFile")]
+    [InlineData("Get-XetCache")]
+    [InlineData("Remove-XetCache")]
     public void Get_Help_Full_shows_the_written_help_with_examples(string command)
     {
         var vars = new Dictionary<string, object?> { ["command"] = command };
@@ -68,6 +71,9 @@ public sealed class ModuleManifestTests : System.IDisposable
     [Theory]
     [InlineData("Get-XetFileList")]
     [InlineData("Save-XetFile")]
+    [InlineData("Test-XetFile")]
+    [InlineData("Get-XetCache")]
+    [InlineData("Remove-XetCache")]
     public void Help_documents_every_visible_parameter_and_no_other(string command)
     {
         var vars = new Dictionary<string, object?> { ["command"] = command };

@@ -22,7 +22,7 @@ namespace XetPs.Reconstruction;
 /// on its own writes with the real cause.
 /// Invariants: while the lock is held the record is read and written only through its handle; Dispose releases it.
 /// </summary>
-internal sealed class DestinationLock : IDisposable
+internal sealed class DestinationLock : IRecordKeeper, IDisposable
 {
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(1);

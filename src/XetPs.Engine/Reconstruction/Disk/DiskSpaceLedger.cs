@@ -29,9 +29,13 @@ internal sealed class DiskSpaceLedger
     /// <see cref="XetInsufficientDiskSpaceException"/> when the volume's free space, less what the other claims on
     /// the same folder have yet to write, is smaller. Dispose the claim when the download ends, however it ends.
     /// </summary>
-    public Claim Reserve(string destinationPath, string repoPath, long size)
+    public Claim Reserve(string destinationPath, string repoPath, long size) =>
+        Reserve(destinationPath, WorkFiles.Beside(destinationPath, repoPath), size);
+
+    /// <summary>As above, for a download whose partial file is <see cref="WorkFiles.Partial"/> of <paramref name="work"/>.</summary>
+    public Claim Reserve(string destinationPath, WorkFiles work, long size)
     {
-        var partialPath = ResumeJournal.PartialPathFor(destinationPath, repoPath);
+        var partialPath = work.Partial;
         var folder = Path.GetDirectoryName(partialPath)!;
         var present = Math.Min(PartialLength(partialPath), size);
         var needed = size - present;

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Threading;
+using XetPs.Cache;
 using XetPs.Hub;
 
 namespace XetPs.Reconstruction;
@@ -28,24 +29,33 @@ internal enum LocalCopyState
 /// file's identity: hashed here, or recorded as verified by our own download (and unchanged since, see
 /// <see cref="LocalFileRecord"/>). A record of an unverified download is no such proof when verifying: the file is
 /// hashed once, and recorded as verified if it matches.
+/// huggingface_hub's local-dir metadata (the <c>huggingFace</c> argument of <see cref="Examine"/>, written by
+/// <c>hf download --local-dir</c> or by XetPs) vouches like an unverified record: it says which version a Hugging Face
+/// download left there, so a file it still describes is up to date without a hash only when not verifying (as
+/// huggingface_hub trusts it), and is another version of ours to replace when its etag is another.
 /// </summary>
 internal static class LocalCopy
 {
-    public static LocalCopyState Examine(string destination, RepoEntry entry, string identity, DestinationLock record, bool verify,
-        CancellationToken cancellationToken) => Examine(destination, entry, identity, record.Read(), record, verify, cancellationToken);
+    public static LocalCopyState Examine(string destination, RepoEntry entry, string identity, IRecordKeeper record, bool verify,
+        CancellationToken cancellationToken, LocalDirMetadata? huggingFace = null) =>
+        Examine(destination, entry, identity, record.Read(), record, verify, cancellationToken, huggingFace);
 
     /// <summary>As above, with the record <paramref name="known"/> already read from <paramref name="record"/>.</summary>
-    public static LocalCopyState Examine(string destination, RepoEntry entry, string identity, LocalFileRecord? known, DestinationLock record,
-        bool verify, CancellationToken cancellationToken)
+    public static LocalCopyState Examine(string destination, RepoEntry entry, string identity, LocalFileRecord? known, IRecordKeeper record,
+        bool verify, CancellationToken cancellationToken, LocalDirMetadata? huggingFace = null)
     {
         var info = new FileInfo(destination);
         // A copy our download left, unchanged since, of content with another hash is another version: no need to read it
         // (a same-size update would otherwise hash the whole old copy before downloading a byte).
         if (known is not null && known.IsOf(info) && !string.Equals(known.Identity, identity, StringComparison.Ordinal))
             return LocalCopyState.Outdated;
+        var etag = (entry.Sha256 ?? entry.GitOid)?.ToLowerInvariant();
+        // Our own record is the stronger word (exact size and mtime): the metadata speaks only where we have none.
+        var described = known is null && huggingFace is not null && huggingFace.Describes(info) ? huggingFace : null;
         if (info.Length == entry.Size)
         {
             if (known is not null && known.Describes(info, identity) && (known.Verified || !verify)) return LocalCopyState.UpToDate;
+            if (!verify && described is not null && described.Etag == etag) return LocalCopyState.UpToDate;
             // No record that vouches for the bytes: hash the local file once, then remember.
             var actual = entry.XetHash is not null ? "xet:" + LocalFileHasher.XetFileId(destination, cancellationToken)
                 : entry.Sha256 is not null ? "sha256:" + LocalFileHasher.Sha256Hex(destination, cancellationToken)
@@ -58,7 +68,8 @@ internal static class LocalCopy
                 return LocalCopyState.UpToDate;
             }
         }
-        if (known is null || !known.IsOf(info)) return LocalCopyState.Foreign;
+        if (known is null || !known.IsOf(info))
+            return described is null ? LocalCopyState.Foreign : described.Etag == etag ? LocalCopyState.Damaged : LocalCopyState.Outdated;
         return string.Equals(known.Identity, identity, StringComparison.Ordinal) ? LocalCopyState.Damaged : LocalCopyState.Outdated;
     }
 

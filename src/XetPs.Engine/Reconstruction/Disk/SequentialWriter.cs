@@ -76,11 +76,19 @@ internal sealed class SequentialWriter : IDisposable
     /// bytes while it is re-read (when the token is observed too).</param>
     public static SequentialWriter Open(string destinationPath, string repoPath, XetHash fileId, long size, bool verify, long commitEvery, ILogger? logger,
         long directWriteMinimum = -1, DirectWriteStages? directStages = null, CancellationToken cancellationToken = default,
+        Action<long>? prefixVerified = null, long prefixCheckEvery = 64L << 20) =>
+        Open(WorkFiles.Beside(destinationPath, repoPath), repoPath, fileId, size, verify, commitEvery, logger, directWriteMinimum, directStages,
+            cancellationToken, prefixVerified, prefixCheckEvery);
+
+    /// <summary>As above, with the partial file and journal at <paramref name="work"/>; a partial whose length must stay
+    /// its written prefix (<see cref="WorkFiles.LengthIsWritten"/>) is neither preallocated nor written directly.</summary>
+    public static SequentialWriter Open(WorkFiles work, string repoPath, XetHash fileId, long size, bool verify, long commitEvery, ILogger? logger,
+        long directWriteMinimum = -1, DirectWriteStages? directStages = null, CancellationToken cancellationToken = default,
         Action<long>? prefixVerified = null, long prefixCheckEvery = 64L << 20)
     {
-        var partialPath = ResumeJournal.PartialPathFor(destinationPath, repoPath);
-        var journalPath = ResumeJournal.JournalPathFor(destinationPath, repoPath);
-        WorkFolder.Prepare(LocalFileRecord.Locate(destinationPath, repoPath).Root, partialPath);
+        var partialPath = work.Partial;
+        var journalPath = work.Journal;
+        work.Prepare();
         var state = File.Exists(partialPath) ? ResumeJournal.TryRead(journalPath, fileId, size) : null;
         if (state is not null && verify && !state.HasHashes) state = null; // cannot prove the prefix: start afresh
         // A prefix that will not be re-hashed (an unverified run) is trusted only if its journal was written in this boot:
@@ -103,13 +111,13 @@ internal sealed class SequentialWriter : IDisposable
             // Only when it changes anything: on ext4 a truncation to 0 marks the file for a synchronous flush of all
             // its delayed allocations at close (auto_da_alloc), a cost paid at the end of every download.
             if (file.Length != kept) file.SetLength(kept);
-            if (directWriteMinimum >= 0 && directStages is not null && size - kept >= directWriteMinimum)
+            if (directWriteMinimum >= 0 && directStages is not null && size - kept >= directWriteMinimum && !work.LengthIsWritten)
             {
                 var direct = file.TryWriteDirect(kept, directStages);
                 logger?.LogDebug(direct ? "Writing {Path} with direct I/O" : "Writing {Path} through the page cache (no direct I/O here, or two files write directly already)",
                     repoPath);
             }
-            if (!file.WritesDirect) file.Preallocate(kept, size - kept);
+            if (!file.WritesDirect && !work.LengthIsWritten) file.Preallocate(kept, size - kept);
             var journal = OpenJournal(journalPath, fileId, size, verify, kept, keptRecordsEnd);
             return new SequentialWriter(repoPath, fileId, size, verify, journal, file, kept, merkle, commitEvery);
         }

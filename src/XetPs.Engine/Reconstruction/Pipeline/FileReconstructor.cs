@@ -39,6 +39,7 @@ internal sealed class FileReconstructor
     private readonly long _size;
     private readonly string _repoPath;
     private readonly string _destinationPath;
+    private readonly WorkFiles _work;
     private readonly IProgress<FileProgress>? _progress;
     private readonly RunState _run;
     private readonly EarlierCopy? _earlier;
@@ -53,8 +54,9 @@ internal sealed class FileReconstructor
     private int _termsPending;
 
     private FileReconstructor(SessionResources session, ICasReader reader, XetHash fileId, long size, string repoPath,
-        string destinationPath, IProgress<FileProgress>? progress, RunState run, EarlierCopy? earlier)
+        string destinationPath, WorkFiles work, IProgress<FileProgress>? progress, RunState run, EarlierCopy? earlier)
     {
+        _work = work;
         _earlier = earlier;
         _session = session;
         _reader = reader;
@@ -71,8 +73,15 @@ internal sealed class FileReconstructor
     /// Terms whose chunks <paramref name="earlier"/> holds are read from it rather than fetched; the run owns it and
     /// closes it before the move.
     /// </summary>
-    public static async Task<Outcome> RunAsync(SessionResources session, ICasReader reader, XetHash fileId, long size,
+    public static Task<Outcome> RunAsync(SessionResources session, ICasReader reader, XetHash fileId, long size,
         string repoPath, string destinationPath, IProgress<FileProgress>? progress, CancellationToken cancellationToken,
+        EarlierCopy? earlier = null) =>
+        RunAsync(session, reader, fileId, size, repoPath, destinationPath, WorkFiles.Beside(destinationPath, repoPath), progress,
+            cancellationToken, earlier);
+
+    /// <summary>As above, with the partial file and journal where <paramref name="work"/> says.</summary>
+    public static async Task<Outcome> RunAsync(SessionResources session, ICasReader reader, XetHash fileId, long size,
+        string repoPath, string destinationPath, WorkFiles work, IProgress<FileProgress>? progress, CancellationToken cancellationToken,
         EarlierCopy? earlier = null)
     {
         using var run = new RunState(cancellationToken, session.SessionToken);
@@ -80,7 +89,7 @@ internal sealed class FileReconstructor
         {
             var directory = Path.GetDirectoryName(destinationPath);
             if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
-            var file = new FileReconstructor(session, reader, fileId, size, repoPath, destinationPath, progress, run, earlier);
+            var file = new FileReconstructor(session, reader, fileId, size, repoPath, destinationPath, work, progress, run, earlier);
             return await file.RunAsync().ConfigureAwait(false);
         }
         finally
@@ -108,8 +117,8 @@ internal sealed class FileReconstructor
         }
         if (finished)
         {
-            MoveIntoPlace(ResumeJournal.PartialPathFor(_destinationPath, _repoPath), _destinationPath);
-            TryDelete(ResumeJournal.JournalPathFor(_destinationPath, _repoPath));
+            MoveIntoPlace(_work.Partial, _destinationPath);
+            WorkFiles.TryDelete(_work.Journal);
             Report(_size);
         }
         return new Outcome(Interlocked.Read(ref _bytesReceived), _writer.ResumedFrom > 0, _writer.BytesReused, _writer.Terms);
@@ -122,7 +131,7 @@ internal sealed class FileReconstructor
     private async Task OpenWriterAsync()
     {
         var options = _session.Options;
-        _writer = await Task.Run(() => SequentialWriter.Open(_destinationPath, _repoPath, _fileId, _size, options.Verify,
+        _writer = await Task.Run(() => SequentialWriter.Open(_work, _repoPath, _fileId, _size, options.Verify,
             options.JournalCommitInterval, _session.Logger, options.DirectWrites ? options.DirectWriteMinimum : -1, _session.DirectWriteStages,
             _run.Token, Report, options.PrefixCheckInterval)).ConfigureAwait(false);
     }
@@ -259,7 +268,7 @@ internal sealed class FileReconstructor
         {
             _writer.Dispose();
             _earlier?.Dispose(); // before the move over its name
-            if (_writer.Discarded) DeletePartial(_destinationPath, _repoPath);
+            if (_writer.Discarded) _work.Delete();
         }
     }
 
@@ -359,25 +368,5 @@ internal sealed class FileReconstructor
 #endif
     }
 
-    internal static void DeletePartial(string destinationPath, string repoPath)
-    {
-        TryDelete(ResumeJournal.PartialPathFor(destinationPath, repoPath));
-        TryDelete(ResumeJournal.JournalPathFor(destinationPath, repoPath));
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // A leftover partial or journal is harmless: the next run checks it against the file id.
-        }
-        catch (UnauthorizedAccessException)
-        {
-            // Same: harmless leftover.
-        }
-    }
+    internal static void DeletePartial(string destinationPath, string repoPath) => WorkFiles.Beside(destinationPath, repoPath).Delete();
 }

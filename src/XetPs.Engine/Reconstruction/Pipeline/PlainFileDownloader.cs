@@ -23,6 +23,7 @@ internal sealed class PlainFileDownloader
     private readonly RepoEntry _entry;
     private readonly string _destinationPath;
     private readonly IProgress<FileProgress>? _progress;
+    private readonly WorkFiles _work;
     private readonly string _partialPath;
     private readonly string _markerPath;
     private readonly string _marker;
@@ -31,16 +32,18 @@ internal sealed class PlainFileDownloader
     private long _received;
     private int _failures;
 
-    private PlainFileDownloader(SessionResources session, HubClient hub, RepoEntry entry, string destinationPath, IProgress<FileProgress>? progress)
+    private PlainFileDownloader(SessionResources session, HubClient hub, RepoEntry entry, string destinationPath, WorkFiles work,
+        IProgress<FileProgress>? progress)
     {
+        _work = work;
         _session = session;
         _hub = hub;
         _entry = entry;
         _destinationPath = destinationPath;
         _progress = progress;
-        _partialPath = ResumeJournal.PartialPathFor(destinationPath, entry.Path);
-        _markerPath = ResumeJournal.JournalPathFor(destinationPath, entry.Path);
-        _marker = $"plain {LocalFileRecord.IdentityOf(entry) ?? "size:" + entry.Size} {entry.Size}";
+        _partialPath = work.Partial;
+        _markerPath = work.Journal;
+        _marker = MarkerFor(entry);
         // The marker says the partial file holds bytes of this very file. A large file writes it before its first
         // byte, so even a killed process leaves a partial the next run continues; a small one (under the journal's
         // commit interval, like a Xet file's journal) only when its download stops early, so the common case, a
@@ -49,8 +52,11 @@ internal sealed class PlainFileDownloader
     }
 
     public static Task<FileReconstructor.Outcome> RunAsync(SessionResources session, HubClient hub, RepoEntry entry,
-        string destinationPath, IProgress<FileProgress>? progress, CancellationToken cancellationToken) =>
-        new PlainFileDownloader(session, hub, entry, destinationPath, progress).RunAsync(cancellationToken);
+        string destinationPath, WorkFiles work, IProgress<FileProgress>? progress, CancellationToken cancellationToken) =>
+        new PlainFileDownloader(session, hub, entry, destinationPath, work, progress).RunAsync(cancellationToken);
+
+    /// <summary>The text of the resume marker that says a partial file holds bytes of <paramref name="entry"/>'s content.</summary>
+    internal static string MarkerFor(RepoEntry entry) => $"plain {LocalFileRecord.IdentityOf(entry) ?? "size:" + entry.Size} {entry.Size}";
 
     /// <summary>Prepare the partial file, transfer under the watchdog, verify, then move into place.</summary>
     private async Task<FileReconstructor.Outcome> RunAsync(CancellationToken cancellationToken)
@@ -69,7 +75,7 @@ internal sealed class PlainFileDownloader
     {
         var directory = Path.GetDirectoryName(_destinationPath);
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
-        WorkFolder.Prepare(LocalFileRecord.Locate(_destinationPath, _entry.Path).Root, _partialPath);
+        _work.Prepare();
         // Without an LFS sha256 or a git blob id nothing can check the bytes: say so, and never build on a partial file
         // left by an earlier run, whose bytes nothing could check either.
         var checkable = _entry.Sha256 is not null || _entry.GitOid is { Length: 40 };
@@ -196,7 +202,7 @@ internal sealed class PlainFileDownloader
         }
         if (expected is not null && !string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
         {
-            FileReconstructor.DeletePartial(_destinationPath, _entry.Path);
+            _work.Delete();
             throw new XetHashMismatchException(_entry.Path, expected.ToLowerInvariant(), actual!);
         }
     }

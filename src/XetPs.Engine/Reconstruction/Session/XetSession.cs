@@ -7,6 +7,7 @@ using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
+using XetPs.Cache;
 using XetPs.Cas;
 using XetPs.Format;
 using XetPs.Hub;
@@ -86,10 +87,73 @@ public sealed class XetSession : IAsyncDisposable
     /// the download (the originating object), or <see cref="OperationCanceledException"/> when cancelled; the
     /// destination is then untouched.
     /// </summary>
-    public async Task<FileDownloadResult> DownloadAsync(FileDownloadRequest request, IProgress<FileProgress>? progress = null,
+    public Task<FileDownloadResult> DownloadAsync(FileDownloadRequest request, IProgress<FileProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         if (request is null) throw new ArgumentNullException(nameof(request));
+        return RunAsync(token => SaveAsync(request, progress, token), cancellationToken);
+    }
+
+    /// <summary>
+    /// Saves one file into the Hugging Face cache as huggingface_hub does (<see cref="HubCache"/>): the blob named by its
+    /// etag, the snapshot entry of its commit, the ref of the revision asked for. A blob already in the cache (from
+    /// Python, JavaScript or an earlier run) is not downloaded again: it is checked by the same trust rules as a local
+    /// copy and linked. Offline (<see cref="XetSessionOptions.Offline"/>) nothing is sent: the file is answered from the
+    /// cache, or the download fails with <see cref="XetOfflineException"/>. The result's DestinationPath is the snapshot
+    /// path a library opens.
+    /// </summary>
+    public Task<FileDownloadResult> DownloadToCacheAsync(CacheDownloadRequest request, IProgress<FileProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (request is null) throw new ArgumentNullException(nameof(request));
+        return RunAsync(token => CacheDownload.RunAsync(this, request, progress, token), cancellationToken);
+    }
+
+    /// <summary>
+    /// What <see cref="DownloadAsync"/> would do with <paramref name="request"/>, changing nothing on disk: the file's
+    /// <see cref="FilePlan"/> against the Hub's revision (resolved, unless the request carries its entry). Offline, from
+    /// disk alone: a file that is there is what an offline download would return.
+    /// </summary>
+    public async Task<FilePlan> PlanAsync(FileDownloadRequest request, CancellationToken cancellationToken = default)
+    {
+        if (request is null) throw new ArgumentNullException(nameof(request));
+        var destination = Path.GetFullPath(request.DestinationPath);
+        if (_options.Offline && request.Entry is null)
+            return new FilePlan(null, request.Path, destination, File.Exists(destination) ? FileState.UpToDate : FileState.Missing,
+                File.Exists(destination) ? new FileInfo(destination).Length : null, 0);
+        var entry = request.Entry ?? await GetFileAsync(request.Repo, request.Revision, request.Path, cancellationToken).ConfigureAwait(false);
+        return FilePlanner.ForDestination(entry, destination, LocalDirOf(destination, entry.Path), _options.Verify);
+    }
+
+    /// <summary>
+    /// What <see cref="DownloadToCacheAsync"/> would do with <paramref name="request"/>, changing nothing on disk. Offline,
+    /// the revision is resolved through the cache's refs and a file whose snapshot entry is there is what an offline
+    /// download would return.
+    /// </summary>
+    public async Task<FilePlan> PlanAsync(CacheDownloadRequest request, CancellationToken cancellationToken = default)
+    {
+        if (request is null) throw new ArgumentNullException(nameof(request));
+        var cache = request.Cache;
+        if (_options.Offline && request.Entry is null)
+        {
+            var commit = cache.ResolveRevision(request.Repo, request.Revision);
+            var pointer = commit is null ? null : cache.SnapshotPath(request.Repo, commit, request.Path);
+            var file = pointer is null ? null : SnapshotLink.FinalTarget(pointer);
+            return new FilePlan(null, request.Path, pointer ?? cache.RepoFolder(request.Repo), file is null ? FileState.Missing : FileState.UpToDate,
+                file is null ? null : new FileInfo(file).Length, 0);
+        }
+        var entry = request.Entry ?? await GetFileAsync(request.Repo, request.Revision, request.Path, cancellationToken).ConfigureAwait(false);
+        if (!HubCache.IsCommitId(entry.Revision))
+            throw new XetProtocolException($"The Hub named no commit for '{entry.Path}', so it has no snapshot in the Hugging Face cache.");
+        return FilePlanner.ForCache(cache, entry, _options.Verify);
+    }
+
+    /// <summary>
+    /// Runs one download under the session's rules: counted as running, so disposing the session waits for it; every
+    /// wait observes both the caller's token and the session's lifetime; a cancellation reaches the caller as its own.
+    /// </summary>
+    private async Task<FileDownloadResult> RunAsync(Func<CancellationToken, Task<FileDownloadResult>> download, CancellationToken cancellationToken)
+    {
         // Counted before the disposed check, so DisposeAsync either sees this download running (and waits for it
         // before closing the transport and the lifetime source) or this download sees the session disposed.
         Interlocked.Increment(ref _running);
@@ -98,66 +162,13 @@ public sealed class XetSession : IAsyncDisposable
             EndOne();
             throw new ObjectDisposedException(nameof(XetSession));
         }
-        var clock = Stopwatch.StartNew();
         // Every wait of the download, the wait for a file slot included, observes both the caller's token and the
         // session's lifetime: disposing the session ends queued and running downloads alike, before the transport
         // they use is closed.
         var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _lifetime.Token);
-        var token = linked.Token;
         try
         {
-            var destination = Path.GetFullPath(request.DestinationPath);
-            // Taken before a file slot: waiting for another download of this destination (another session or process)
-            // holds no slot that other files could use.
-            var repoPath = request.Entry?.Path ?? request.Path;
-            using var destinationLock = await DestinationLock.AcquireAsync(LocalFileRecord.Locate(destination, repoPath).Root,
-                LocalFileRecord.PathFor(destination, repoPath), destination, _logger, token).ConfigureAwait(false);
-            await _files.WaitAsync(token).ConfigureAwait(false);
-            try
-            {
-                var entry = request.Entry ?? await GetFileAsync(request.Repo, request.Revision, request.Path, token).ConfigureAwait(false);
-                var identity = LocalFileRecord.IdentityOf(entry);
-                EarlierCopy? earlier = null;
-                if (File.Exists(destination))
-                {
-                    var known = destinationLock.Read();
-                    var state = identity is null ? LocalCopyState.Foreign
-                        : await Task.Run(() => LocalCopy.Examine(destination, entry, identity, known, destinationLock, _options.Verify, token), token)
-                            .ConfigureAwait(false);
-                    if (state == LocalCopyState.UpToDate)
-                    {
-                        _logger?.LogInformation("{Path} is up to date at {Destination}", entry.Path, destination);
-                        progress?.Report(new FileProgress(entry.Path, entry.Size, entry.Size));
-                        return new FileDownloadResult(destination, entry.Size, entry.XetHash, Skipped: true, Resumed: false, 0, clock.Elapsed);
-                    }
-                    if (state == LocalCopyState.Damaged)
-                        _logger?.LogWarning("{Path} at {Destination} does not match its hash (it was saved without verification, or damaged since); downloading it again",
-                            entry.Path, destination);
-                    else if (state == LocalCopyState.Outdated)
-                    {
-                        _logger?.LogInformation("{Path}: the copy an earlier download left at {Destination} is another version; replacing it", entry.Path, destination);
-                        // Its chunks that the new version shares are read from it instead of fetched.
-                        if (entry.IsXet) earlier = EarlierCopy.TryOpen(destination, entry.Path, known);
-                    }
-                    else if (!request.Overwrite) throw new XetDestinationExistsException(destination);
-                }
-
-                using var room = _resources.DiskSpace.Reserve(destination, entry.Path, entry.Size);
-                var outcome = await DownloadVerifiedAsync(entry, destination, room.Track(progress), earlier, token).ConfigureAwait(false);
-                if (identity is not null) destinationLock.Write(identity, destination, verified: _options.Verify);
-                KeepChunkMap(destination, entry.Path, outcome.Terms);
-                _logger?.LogInformation("Downloaded {Path} ({Size} bytes{Resumed}{Reused}) in {Seconds:0.00} s", entry.Path, entry.Size,
-                    outcome.Resumed ? ", resumed" : "", outcome.BytesReused > 0 ? $", {outcome.BytesReused} reused from the earlier copy" : "",
-                    clock.Elapsed.TotalSeconds);
-                return new FileDownloadResult(destination, entry.Size, entry.XetHash, Skipped: false, outcome.Resumed, outcome.BytesReceived, clock.Elapsed)
-                {
-                    BytesReused = outcome.BytesReused,
-                };
-            }
-            finally
-            {
-                _files.Release();
-            }
+            return await download(linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && ex.CancellationToken != cancellationToken)
         {
@@ -175,6 +186,134 @@ public sealed class XetSession : IAsyncDisposable
         }
     }
 
+    private async Task<FileDownloadResult> SaveAsync(FileDownloadRequest request, IProgress<FileProgress>? progress, CancellationToken token)
+    {
+        var clock = Stopwatch.StartNew();
+        var destination = Path.GetFullPath(request.DestinationPath);
+        // Offline, a file that is not there is answered at once, before its record (and the lock it is) is created.
+        if (_options.Offline && !File.Exists(destination))
+            throw new XetOfflineException(request.Path, $"'{request.Path}' is not at '{destination}'");
+        // Taken before a file slot: waiting for another download of this destination (another session or process)
+        // holds no slot that other files could use.
+        var repoPath = request.Entry?.Path ?? request.Path;
+        using var destinationLock = await DestinationLock.AcquireAsync(LocalFileRecord.Locate(destination, repoPath).Root,
+            LocalFileRecord.PathFor(destination, repoPath), destination, _logger, token).ConfigureAwait(false);
+        using var slot = await FileSlotAsync(token).ConfigureAwait(false);
+        if (_options.Offline) return await AnswerOfflineAsync(request, destination, destinationLock, progress, clock, token).ConfigureAwait(false);
+        var entry = request.Entry ?? await GetFileAsync(request.Repo, request.Revision, request.Path, token).ConfigureAwait(false);
+        var identity = LocalFileRecord.IdentityOf(entry);
+        var localDir = LocalDirOf(destination, entry.Path);
+        var huggingFace = localDir is null ? null : LocalDirMetadata.Read(localDir, entry.Path);
+        EarlierCopy? earlier = null;
+        if (File.Exists(destination))
+        {
+            var known = destinationLock.Read();
+            var state = identity is null ? LocalCopyState.Foreign
+                : await Task.Run(() => LocalCopy.Examine(destination, entry, identity, known, destinationLock, _options.Verify, token, huggingFace), token)
+                    .ConfigureAwait(false);
+            if (state == LocalCopyState.UpToDate)
+            {
+                _logger?.LogInformation("{Path} is up to date at {Destination}", entry.Path, destination);
+                RecordForHuggingFace(localDir, entry, huggingFace, destination);
+                progress?.Report(new FileProgress(entry.Path, entry.Size, entry.Size));
+                return new FileDownloadResult(destination, entry.Size, entry.XetHash, Skipped: true, Resumed: false, 0, clock.Elapsed);
+            }
+            if (state == LocalCopyState.Damaged)
+                _logger?.LogWarning("{Path} at {Destination} does not match its hash (it was saved without verification, or damaged since); downloading it again",
+                    entry.Path, destination);
+            else if (state == LocalCopyState.Outdated)
+            {
+                _logger?.LogInformation("{Path}: the copy an earlier download left at {Destination} is another version; replacing it", entry.Path, destination);
+                // Its chunks that the new version shares are read from it instead of fetched.
+                if (entry.IsXet) earlier = EarlierCopy.TryOpen(destination, entry.Path, known);
+            }
+            else if (!request.Overwrite) throw new XetDestinationExistsException(destination);
+        }
+
+        var work = WorkFiles.Beside(destination, entry.Path);
+        using var room = _resources.DiskSpace.Reserve(destination, work, entry.Size);
+        var outcome = await DownloadVerifiedAsync(entry, destination, work, room.Track(progress), token, earlier).ConfigureAwait(false);
+        if (identity is not null) destinationLock.Write(identity, destination, verified: _options.Verify);
+        KeepChunkMap(destination, entry.Path, outcome.Terms);
+        RecordForHuggingFace(localDir, entry, null, destination);
+        _logger?.LogInformation("Downloaded {Path} ({Size} bytes{Resumed}{Reused}) in {Seconds:0.00} s", entry.Path, entry.Size,
+            outcome.Resumed ? ", resumed" : "", outcome.BytesReused > 0 ? $", {outcome.BytesReused} reused from the earlier copy" : "",
+            clock.Elapsed.TotalSeconds);
+        return new FileDownloadResult(destination, entry.Size, entry.XetHash, Skipped: false, outcome.Resumed, outcome.BytesReceived, clock.Elapsed)
+        {
+            BytesReused = outcome.BytesReused,
+        };
+    }
+
+    /// <summary>
+    /// Offline, as huggingface_hub answers a local dir with HF_HUB_OFFLINE: the file already at the destination, nothing
+    /// sent. With the entry known (piped from a listing) the file must be it by the trust rules; otherwise a commit asked
+    /// for must be the one huggingface_hub's local-dir metadata names, when there is such metadata. A missing or other
+    /// file fails with <see cref="XetOfflineException"/> naming it.
+    /// </summary>
+    private async Task<FileDownloadResult> AnswerOfflineAsync(FileDownloadRequest request, string destination, DestinationLock record,
+        IProgress<FileProgress>? progress, Stopwatch clock, CancellationToken token)
+    {
+        var path = request.Entry?.Path ?? request.Path;
+        if (request.Entry is { } entry && LocalFileRecord.IdentityOf(entry) is { } identity)
+        {
+            var state = await Task.Run(() => LocalCopy.Examine(destination, entry, identity, record, _options.Verify, token), token).ConfigureAwait(false);
+            if (state != LocalCopyState.UpToDate)
+                throw new XetOfflineException(path, $"'{destination}' is not the '{path}' asked for (another version, or damaged)");
+        }
+        else if (request.Revision is { } pinned && HubCache.IsCommitId(pinned) &&
+                 LocalDirMetadata.Read(LocalFileRecord.Locate(destination, path).Root, path) is { } metadata && metadata.Commit != pinned)
+        {
+            throw new XetOfflineException(path, $"'{destination}' holds '{path}' of commit {metadata.Commit}, not {pinned}");
+        }
+        var size = new FileInfo(destination).Length;
+        _logger?.LogInformation("{Path} answered offline from {Destination}", path, destination);
+        progress?.Report(new FileProgress(path, size, size));
+        return new FileDownloadResult(destination, size, request.Entry?.XetHash, Skipped: true, Resumed: false, 0, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// The folder <paramref name="destination"/> holds <paramref name="repoPath"/> under, as huggingface_hub's local dir
+    /// would (the destination ends with the repo path); null for a destination named otherwise.
+    /// </summary>
+    private static string? LocalDirOf(string destination, string repoPath)
+    {
+        var (root, relative) = LocalFileRecord.Locate(destination, repoPath);
+        return relative == repoPath.Replace('/', Path.DirectorySeparatorChar) ? root : null;
+    }
+
+    /// <summary>
+    /// Writes huggingface_hub's local-dir metadata of a file now known to be <paramref name="entry"/>, unless the metadata
+    /// there already says so and still describes the file: then huggingface_hub finds it up to date too.
+    /// </summary>
+    private static void RecordForHuggingFace(string? localDir, RepoEntry entry, LocalDirMetadata? present, string destination)
+    {
+        var etag = (entry.Sha256 ?? entry.GitOid)?.ToLowerInvariant();
+        if (localDir is null || etag is null || !HubCache.IsEtag(etag) || !HubCache.IsCommitId(entry.Revision)) return;
+        if (present is not null && present.Commit == entry.Revision && present.Etag == etag && present.Describes(new FileInfo(destination))) return;
+        LocalDirMetadata.Write(localDir, entry.Path, entry.Revision, etag);
+    }
+
+    /// <summary>One of the session's file slots (<see cref="XetSessionOptions.MaxFilesInFlight"/>), released when disposed.</summary>
+    internal async Task<IDisposable> FileSlotAsync(CancellationToken token)
+    {
+        await _files.WaitAsync(token).ConfigureAwait(false);
+        return new FileSlot(_files);
+    }
+
+    private sealed class FileSlot : IDisposable
+    {
+        private SemaphoreSlim? _files;
+
+        public FileSlot(SemaphoreSlim files) => _files = files;
+
+        public void Dispose() => Interlocked.Exchange(ref _files, null)?.Release();
+    }
+
+    internal XetSessionOptions Options => _options;
+
+    internal ILogger? Logger => _logger;
+
     /// <summary>Internal counter, for specifications: downloads counted as running (queued for a slot or under way).</summary>
     internal int RunningDownloads => Volatile.Read(ref _running);
 
@@ -190,12 +329,12 @@ public sealed class XetSession : IAsyncDisposable
     /// Downloads one file (Xet or plain) into its partial file and moves it into place once verified. A download whose
     /// bytes do not match the file's hash (corrupted in transit, a CDN or CAS serving wrong bytes) has discarded its
     /// partial file; it is downloaded afresh, with fresh reconstructions and URLs, up to <see cref="HashMismatchRetries"/>
-    /// times, so a flaky transfer costs time rather than a failed job. The last mismatch is the error.
+    /// times, so a flaky transfer costs time rather than a failed job. The last mismatch is the error. The first attempt
+    /// reads the chunks <paramref name="earlier"/> holds from it; a refetch does without it, since its bytes may be the
+    /// ones that did not match.
     /// </summary>
-    /// The first attempt reads the chunks <paramref name="earlier"/> holds from it; a refetch does without it, since its
-    /// bytes may be the ones that did not match.
-    private async Task<FileReconstructor.Outcome> DownloadVerifiedAsync(RepoEntry entry, string destination, IProgress<FileProgress> progress,
-        EarlierCopy? earlier, CancellationToken token)
+    internal async Task<FileReconstructor.Outcome> DownloadVerifiedAsync(RepoEntry entry, string destination, WorkFiles work,
+        IProgress<FileProgress> progress, CancellationToken token, EarlierCopy? earlier = null)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -206,12 +345,12 @@ public sealed class XetSession : IAsyncDisposable
                 {
                     _logger?.LogDebug("Downloading {Path} ({Size} bytes, Xet {FileId})", entry.Path, entry.Size, entry.XetHash);
                     outcome = await FileReconstructor.RunAsync(_resources, CasFor(entry.Repo, entry.Revision), XetHash.Parse(entry.XetHash), entry.Size,
-                        entry.Path, destination, progress, token, attempt == 0 ? earlier : null).ConfigureAwait(false);
+                        entry.Path, destination, work, progress, token, attempt == 0 ? earlier : null).ConfigureAwait(false);
                 }
                 else
                 {
                     _logger?.LogDebug("Downloading {Path} ({Size} bytes, plain HTTP)", entry.Path, entry.Size);
-                    outcome = await PlainFileDownloader.RunAsync(_resources, _hub, entry, destination, progress, token).ConfigureAwait(false);
+                    outcome = await PlainFileDownloader.RunAsync(_resources, _hub, entry, destination, work, progress, token).ConfigureAwait(false);
                 }
                 return outcome with { Resumed = outcome.Resumed && attempt == 0 };
             }

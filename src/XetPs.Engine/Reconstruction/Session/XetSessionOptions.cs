@@ -220,29 +220,38 @@ public sealed class XetSessionOptions
     }
 
     /// <summary>huggingface_hub's truthy values ("1", "ON", "YES", "TRUE", any case); anything else is false.</summary>
-    private static bool IsTrue(string? value) =>
+    internal static bool IsTrue(string? value) =>
         value is not null && (value == "1" || value.Equals("on", StringComparison.OrdinalIgnoreCase) ||
                               value.Equals("yes", StringComparison.OrdinalIgnoreCase) || value.Equals("true", StringComparison.OrdinalIgnoreCase));
 
     private static string? ReadToken(Func<string, string?> get)
     {
         if ((get("HF_TOKEN") ?? get("HUGGING_FACE_HUB_TOKEN")) is { } token) return token;
-        // The user's home as Python's expanduser sees it: USERPROFILE on Windows, HOME elsewhere.
-        var userHome = RuntimeInformation.IsOSPlatform(OSPlatform.Windows)
-            ? get("USERPROFILE") ?? get("HOME")
-            : get("HOME") ?? get("USERPROFILE");
-        string? Expand(string? path) =>
-            path is not null && userHome is not null && (path == "~" || path.StartsWith("~/", StringComparison.Ordinal) || path.StartsWith("~\\", StringComparison.Ordinal))
-                ? Path.Combine(userHome, path.Substring(Math.Min(2, path.Length)))
-                : path;
-        var hfHome = Expand(get("HF_HOME"))
-                     ?? (Expand(get("XDG_CACHE_HOME")) is { } xdg ? Path.Combine(xdg, "huggingface") : null)
-                     ?? (userHome is null ? null : Path.Combine(userHome, ".cache", "huggingface"));
-        var path = Expand(get("HF_TOKEN_PATH")) ?? (hfHome is null ? null : Path.Combine(hfHome, "token"));
+        var hfHome = HuggingFaceHome(get);
+        var path = ExpandUser(get("HF_TOKEN_PATH"), get) ?? (hfHome is null ? null : Path.Combine(hfHome, "token"));
         if (path is null || !File.Exists(path)) return null;
         var text = File.ReadAllText(path).Trim();
         return text.Length == 0 ? null : text;
     }
+
+    /// <summary>
+    /// HF_HOME as huggingface_hub finds it: $HF_HOME, else $XDG_CACHE_HOME/huggingface, else ~/.cache/huggingface
+    /// (null only when no home folder is known).
+    /// </summary>
+    internal static string? HuggingFaceHome(Func<string, string?> get) =>
+        ExpandUser(get("HF_HOME"), get)
+        ?? (ExpandUser(get("XDG_CACHE_HOME"), get) is { } xdg ? Path.Combine(xdg, "huggingface") : null)
+        ?? (UserHome(get) is { } home ? Path.Combine(home, ".cache", "huggingface") : null);
+
+    /// <summary>A leading "~" replaced by the user's home, as Python's expanduser does.</summary>
+    internal static string? ExpandUser(string? path, Func<string, string?> get) =>
+        path is not null && UserHome(get) is { } home && (path == "~" || path.StartsWith("~/", StringComparison.Ordinal) || path.StartsWith("~\\", StringComparison.Ordinal))
+            ? Path.Combine(home, path.Substring(Math.Min(2, path.Length)))
+            : path;
+
+    /// <summary>The user's home as Python's expanduser sees it: USERPROFILE on Windows, HOME elsewhere.</summary>
+    private static string? UserHome(Func<string, string?> get) =>
+        RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? get("USERPROFILE") ?? get("HOME") : get("HOME") ?? get("USERPROFILE");
 
     internal static long ParseByteSize(string name, string text)
     {
