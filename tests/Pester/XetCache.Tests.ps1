@@ -95,3 +95,27 @@ Describe 'Get-XetCache and Remove-XetCache' {
         @(Get-XetCache -CacheDirectory $cache) | Should -HaveCount 0
     }
 }
+
+Describe 'Completion of -Repo from the Hugging Face cache' {
+    BeforeAll {
+        $cache = New-Scratch
+        $saved = $env:HF_HUB_CACHE
+        $env:HF_HUB_CACHE = $cache
+        # What Python (or an earlier run) left there: two repositories, and the cache's own lock folder.
+        foreach ($folder in 'models--cached-org--cached-model', 'datasets--cached-org--cached-data', '.locks') {
+            $null = [System.IO.Directory]::CreateDirectory([System.IO.Path]::Combine($cache, $folder))
+        }
+    }
+    AfterAll {
+        $env:HF_HUB_CACHE = $saved
+        [System.IO.Directory]::Delete($cache, $true)
+    }
+
+    It 'offers the repositories the cache holds, without a request' {
+        $line = 'Save-XetFile -Repo cached-'
+        $offered = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+        $offered | Should -Contain 'cached-org/cached-model'
+        $line = 'Save-XetFile -Repo datasets/cached'
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Contain 'datasets/cached-org/cached-data'
+    }
+}

@@ -309,7 +309,9 @@ public sealed class SaveXetFileCommand : HubCmdlet, IDisposable
 
     private bool IsLiteral => ParameterSetName is LiteralPathSet or LiteralPathCacheSet;
 
-    private bool IntoCache => ParameterSetName is PathCacheSet or LiteralPathCacheSet;
+    // From the bound parameters, not the set's name: with piped paths the set (Path or LiteralPath) is known only per
+    // input object, and BeginProcessing must already know where the files go.
+    private bool IntoCache => Cache.IsPresent || MyInvocation.BoundParameters.ContainsKey(nameof(CacheDirectory));
 
     private void Queue(XetSession session, RepoId repo, string repoPath, string? revision, RepoEntry? entry)
     {

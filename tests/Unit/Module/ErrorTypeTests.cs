@@ -135,9 +135,10 @@ public sealed class ErrorTypeTests : IClassFixture<SampleHub>, IDisposable
     [Fact]
     public void With_hf_hub_offline_set_a_script_catches_XetOfflineException()
     {
-        // In a child process (tools/ps's host): HF_HUB_OFFLINE is read from the environment, which is per process.
+        // In a child process (tools/ps's host): HF_HUB_OFFLINE is read from the environment, which is per process. A file
+        // missing offline is a non-terminating error (the others are still answered): -ErrorAction Stop makes it catchable.
         var script =
-            $"try {{ Save-XetFile -Repo xetps/sample -Path config.json -Destination '{_destination.Path}' -Endpoint '{_hub.Endpoint}' }} " +
+            $"try {{ Save-XetFile -Repo xetps/sample -Path config.json -Destination '{_destination.Path}' -Endpoint '{_hub.Endpoint}' -ErrorAction Stop }} " +
             "catch [XetPs.XetOfflineException] { 'caught ' + ($_.Exception -is [XetPs.XetOfflineException]) + ' ' + $_.FullyQualifiedErrorId }";
 
         var outcome = HostProcess.Run(new Dictionary<string, string> { ["HF_HUB_OFFLINE"] = "1" }, "-Command", script);

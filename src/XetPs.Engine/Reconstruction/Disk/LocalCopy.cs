@@ -47,7 +47,10 @@ internal static class LocalCopy
         var info = new FileInfo(destination);
         // A copy our download left, unchanged since, of content with another hash is another version: no need to read it
         // (a same-size update would otherwise hash the whole old copy before downloading a byte).
-        if (known is not null && known.IsOf(info) && !string.Equals(known.Identity, identity, StringComparison.Ordinal))
+        // Only between identities of one kind: a record may name the same content by its sha256 where the Hub now gives
+        // its Xet id (one written offline, say), and only hashing tells those apart.
+        if (known is not null && known.IsOf(info) && !string.Equals(known.Identity, identity, StringComparison.Ordinal) &&
+            SameKind(known.Identity, identity))
             return LocalCopyState.Outdated;
         var etag = (entry.Sha256 ?? entry.GitOid)?.ToLowerInvariant();
         // Our own record is the stronger word (exact size and mtime): the metadata speaks only where we have none.
@@ -71,6 +74,13 @@ internal static class LocalCopy
         if (known is null || !known.IsOf(info))
             return described is null ? LocalCopyState.Foreign : described.Etag == etag ? LocalCopyState.Damaged : LocalCopyState.Outdated;
         return string.Equals(known.Identity, identity, StringComparison.Ordinal) ? LocalCopyState.Damaged : LocalCopyState.Outdated;
+    }
+
+    /// <summary>True when both identities are of the same kind ("xet:", "sha256:" or "git:").</summary>
+    private static bool SameKind(string a, string b)
+    {
+        var colon = a.IndexOf(':');
+        return colon > 0 && string.CompareOrdinal(a, 0, b, 0, colon + 1) == 0;
     }
 
     /// <summary>fsync of a file we may not be allowed to open for writing: false when it could not be done.</summary>
