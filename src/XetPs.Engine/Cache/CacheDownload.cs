@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
@@ -73,14 +74,64 @@ internal static class CacheDownload
 
         CacheDirTag.Ensure(cache.Root);
         var work = cache.WorkFilesFor(repo, etag);
+        // The file's blob in another snapshot (an older revision): its chunks the new version shares are read from it.
+        var earlier = entry.IsXet ? EarlierBlob(cache, repo, entry, etag) : null;
         FileReconstructor.Outcome outcome;
         using (var room = session.Resources.DiskSpace.Reserve(blob, work, entry.Size))
-            outcome = await session.DownloadVerifiedAsync(entry, blob, work, room.Track(progress), token).ConfigureAwait(false);
+            outcome = await session.DownloadVerifiedAsync(entry, blob, work, room.Track(progress), token, earlier).ConfigureAwait(false);
         record.Write(identity, blob, verified: verify);
+        KeepChunkMap(cache.TermsPath(repo, etag), outcome.Terms, logger, entry.Path);
         Link(cache, blob, pointer, newBlob: true, logger);
-        logger?.LogInformation("Downloaded {Path} ({Size} bytes{Resumed}) into the cache in {Seconds:0.00} s", entry.Path, entry.Size,
-            outcome.Resumed ? ", resumed" : "", clock.Elapsed.TotalSeconds);
-        return new FileDownloadResult(pointer, entry.Size, entry.XetHash, Skipped: false, outcome.Resumed, outcome.BytesReceived, clock.Elapsed);
+        logger?.LogInformation("Downloaded {Path} ({Size} bytes{Resumed}{Reused}) into the cache in {Seconds:0.00} s", entry.Path, entry.Size,
+            outcome.Resumed ? ", resumed" : "", outcome.BytesReused > 0 ? $", {outcome.BytesReused} reused from an older snapshot's blob" : "",
+            clock.Elapsed.TotalSeconds);
+        return new FileDownloadResult(pointer, entry.Size, entry.XetHash, Skipped: false, outcome.Resumed, outcome.BytesReceived, clock.Elapsed)
+        {
+            BytesReused = outcome.BytesReused,
+        };
+    }
+
+    /// <summary>
+    /// The blob of <paramref name="entry"/>'s path in the newest other snapshot of the repository that XetPs downloaded
+    /// with verification and that is unchanged since (its record and chunk map are in the lock folder), as a source of
+    /// chunks; null when there is none. Read only, never moved: the older snapshot keeps it.
+    /// </summary>
+    private static EarlierCopy? EarlierBlob(HubCache cache, RepoId repo, RepoEntry entry, string etag)
+    {
+        var snapshots = Path.Combine(cache.RepoFolder(repo), "snapshots");
+        if (!Directory.Exists(snapshots)) return null;
+        foreach (var snapshot in new DirectoryInfo(snapshots).GetDirectories().OrderByDescending(d => d.LastWriteTimeUtc))
+        {
+            if (snapshot.Name == entry.Revision) continue;
+            string pointer;
+            try
+            {
+                pointer = SafePath.Combine(snapshot.FullName, entry.Path);
+            }
+            catch (UnsafeRepoPathException)
+            {
+                return null;
+            }
+            if (SnapshotLink.FinalTarget(pointer) is not { } target) continue;
+            var olderEtag = Path.GetFileName(target);
+            if (olderEtag == etag || !HubCache.IsEtag(olderEtag)) continue;
+            var record = new BlobRecord(cache.RecordPath(repo, olderEtag)).Read();
+            if (EarlierCopy.TryOpenWithMap(target, cache.TermsPath(repo, olderEtag), record) is { } copy) return copy;
+        }
+        return null;
+    }
+
+    /// <summary>Keeps where the blob's chunks sit, for its next version (best effort: without it that one is fetched whole).</summary>
+    private static void KeepChunkMap(string path, WrittenTerms? terms, ILogger? logger, string repoPath)
+    {
+        try
+        {
+            if (terms is not null && terms.ChunkCount > 0) terms.Save(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or UnsafeWorkPathException)
+        {
+            logger?.LogDebug("The chunk map of {Path} was not kept: {Error}", repoPath, e.Message);
+        }
     }
 
     /// <summary>

@@ -84,6 +84,9 @@ public sealed class HubCache
     public string LockPath(RepoId repo, string etag) => Path.Combine(LocksFolder, FolderName(repo), CheckEtag(etag) + ".lock");
 
     /// <summary>XetPs's record of the blob <paramref name="etag"/> (what was verified, see <see cref="LocalFileRecord"/>).</summary>
+    /// <summary>Where the chunk map of a blob XetPs downloaded is kept (see <c>WrittenTerms</c>): beside its record.</summary>
+    internal string TermsPath(RepoId repo, string etag) => Path.Combine(LocksFolder, FolderName(repo), CheckEtag(etag) + ".xetps-terms");
+
     internal string RecordPath(RepoId repo, string etag) => Path.Combine(LocksFolder, FolderName(repo), CheckEtag(etag) + ".xetps-record");
 
     /// <summary>The partial blob and its resume journal: the partial is huggingface_hub's <c>blobs/&lt;etag&gt;.incomplete</c>.</summary>

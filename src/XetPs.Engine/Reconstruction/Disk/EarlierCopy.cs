@@ -31,15 +31,20 @@ internal sealed class EarlierCopy : IDisposable
     /// The copy at <paramref name="destination"/> when <paramref name="record"/> vouches for it (a verified Xet download
     /// of ours, unchanged since) and its chunk map is there; null otherwise, and the file is simply fetched.
     /// </summary>
-    public static EarlierCopy? TryOpen(string destination, string repoPath, LocalFileRecord? record)
+    public static EarlierCopy? TryOpen(string destination, string repoPath, LocalFileRecord? record) =>
+        TryOpenWithMap(destination, WrittenTerms.PathFor(destination, repoPath), record);
+
+    /// <summary>As <see cref="TryOpen"/>, for a copy whose chunk map is at <paramref name="mapPath"/> (a blob of the
+    /// Hugging Face cache keeps it in the cache's lock folder).</summary>
+    public static EarlierCopy? TryOpenWithMap(string copyPath, string mapPath, LocalFileRecord? record)
     {
         if (record is not { Verified: true } || !record.Identity.StartsWith("xet:", StringComparison.Ordinal)) return null;
         if (!XetHash.TryParse(record.Identity.Substring(4), out var fileId)) return null;
-        var info = new FileInfo(destination);
+        var info = new FileInfo(copyPath);
         // Describes: unchanged since, and its bytes known to be on the disk (see LocalFileRecord).
         if (!info.Exists || !record.Describes(info, record.Identity)) return null;
-        var terms = WrittenTerms.TryLoad(WrittenTerms.PathFor(destination, repoPath), fileId, info.Length);
-        return terms is null || terms.ChunkCount == 0 ? null : new EarlierCopy(destination, terms);
+        var terms = WrittenTerms.TryLoad(mapPath, fileId, info.Length);
+        return terms is null || terms.ChunkCount == 0 ? null : new EarlierCopy(copyPath, terms);
     }
 
     /// <summary>Where <paramref name="term"/>'s chunks sit in the old copy, or null when it does not hold them all.</summary>

@@ -129,8 +129,23 @@ internal sealed class WrittenTerms
         return record.Substring(0, record.Length - ".meta".Length) + ".terms";
     }
 
-    /// <summary>Writes the map as a new file at <paramref name="path"/> (under the working folder, never through a link).</summary>
+    /// <summary>Writes the map as a new file at <paramref name="path"/> under the working folder of <paramref name="root"/>
+    /// (its folders no links), never through a link.</summary>
     public void Save(string root, string path)
+    {
+        WorkFolder.Prepare(root, path);
+        Write(path);
+    }
+
+    /// <summary>Writes the map as a new file at <paramref name="path"/> in a folder of its own (the Hugging Face cache's
+    /// lock folder), never through a link.</summary>
+    public void Save(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        Write(path);
+    }
+
+    private void Write(string path)
     {
         var bytes = new byte[Magic.Length + XetHash.Size + 8 + 4 + 4 + _runs.Count * RunSize + _lengths.Count * 4];
         var span = bytes.AsSpan();
@@ -155,7 +170,6 @@ internal sealed class WrittenTerms
             BinaryPrimitives.WriteInt32LittleEndian(span.Slice(at), length);
             at += 4;
         }
-        WorkFolder.Prepare(root, path);
         using var stream = WorkFolder.OpenStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 64 * 1024, FileOptions.None);
         stream.Write(bytes, 0, bytes.Length);
     }
