@@ -48,6 +48,7 @@ public sealed class XetFilePlan
         Size = plan.Size;
         BytesPresent = plan.BytesPresent;
         BytesNeeded = plan.BytesNeeded;
+        BytesReusable = plan.BytesReusable;
         Endpoint = endpoint;
     }
 
@@ -74,6 +75,10 @@ public sealed class XetFilePlan
     /// <summary>At most the bytes a download would write: 0 when up to date, the size less what a resume keeps otherwise.</summary>
     public long? BytesNeeded { get; }
 
+    /// <summary>Bytes a download would read from the copy an earlier download left (an older version's shared chunks)
+    /// rather than fetch; counted out of <see cref="BytesNeeded"/>.</summary>
+    public long BytesReusable { get; }
+
     public string Endpoint { get; }
 
     public override string ToString() => Path;
@@ -84,9 +89,12 @@ public sealed class XetFilePlan
         FileState.UpToDate => "up to date, nothing to download",
         FileState.Partial => $"partial, {ByteSize.Format(plan.BytesPresent)} of {SizeText(plan.Size)} there, {SizeText(plan.BytesNeeded)} to download",
         FileState.Unverified => $"there unverified: hashed first, up to {SizeText(plan.BytesNeeded)} to download if it differs",
-        FileState.Changed => $"changed, {SizeText(plan.BytesNeeded)} to download",
-        _ => plan.BytesNeeded is null ? "missing" : $"missing, {SizeText(plan.BytesNeeded)} to download",
+        FileState.Changed => $"changed, {SizeText(plan.BytesNeeded)} to download{Reused(plan)}",
+        _ => plan.BytesNeeded is null ? "missing" : $"missing, {SizeText(plan.BytesNeeded)} to download{Reused(plan)}",
     };
 
     private static string SizeText(long? bytes) => bytes is { } b ? ByteSize.Format(b) : "unknown size";
+
+    private static string Reused(FilePlan plan) =>
+        plan.BytesReusable > 0 ? $", {ByteSize.Format(plan.BytesReusable)} reused from the earlier copy" : string.Empty;
 }

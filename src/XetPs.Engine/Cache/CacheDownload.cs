@@ -96,7 +96,7 @@ internal static class CacheDownload
     /// with verification and that is unchanged since (its record and chunk map are in the lock folder), as a source of
     /// chunks; null when there is none. Read only, never moved: the older snapshot keeps it.
     /// </summary>
-    private static EarlierCopy? EarlierBlob(HubCache cache, RepoId repo, RepoEntry entry, string etag)
+    internal static EarlierCopy? EarlierBlob(HubCache cache, RepoId repo, RepoEntry entry, string etag)
     {
         var snapshots = Path.Combine(cache.RepoFolder(repo), "snapshots");
         if (!Directory.Exists(snapshots)) return null;

@@ -49,4 +49,21 @@ public sealed class CacheUpdateTests
         Assert.Equal(first, File.ReadAllBytes(old.DestinationPath)); // the older snapshot still reads its own version
         Assert.NotEqual(old.DestinationPath, updated.DestinationPath);
     }
+
+    [Fact]
+    public async Task The_plan_of_a_newer_revision_counts_the_bytes_the_older_blob_holds()
+    {
+        var first = Random(8 << 20, seed: 43);
+        var second = first.Concat(Random(1 << 20, seed: 44)).ToArray();
+        await using var emulator = await EmulatorFixture.StartAsync(RepoFile.FromBytes(ModelPath, first).AsXet());
+        var cache = new HubCache(Path.Combine(emulator.Root, "hub"));
+        await using var session = new XetSession(emulator.Options());
+        await session.DownloadToCacheAsync(new CacheDownloadRequest(EmulatorFixture.Repo, "main", ModelPath, cache)).WaitAsync(Bound);
+        await emulator.Server.Store.CommitAsync(EmulatorFixture.Repo, "main", new[] { RepoFile.FromBytes(ModelPath, second).AsXet() });
+
+        var plan = await session.PlanAsync(new CacheDownloadRequest(EmulatorFixture.Repo, "main", ModelPath, cache)).WaitAsync(Bound);
+
+        Assert.Equal(FileState.Missing, plan.State);
+        Assert.InRange(plan.BytesNeeded!.Value, 1 << 20, (1 << 20) + (256 << 10));
+    }
 }

@@ -167,4 +167,25 @@ public sealed class EarlierCopyTests
 
         Assert.Equal(first, File.ReadAllBytes(request.DestinationPath));
     }
+
+    [Fact]
+    public async Task The_plan_of_a_newer_version_counts_only_the_bytes_it_would_fetch()
+    {
+        // Test-XetFile and -WhatIf report what a nightly update costs after reuse, not the whole file.
+        var first = Random(8 << 20, seed: 13);
+        var second = first.Concat(Random(1 << 20, seed: 14)).ToArray();
+        await using var emulator = await EmulatorFixture.StartAsync(RepoFile.FromBytes(Path1, first).AsXet());
+        await using var session = new XetSession(emulator.Options());
+        var request = emulator.Request(Path1);
+        await session.DownloadAsync(request).WaitAsync(Bound);
+        await emulator.Server.Store.CommitAsync(EmulatorFixture.Repo, "main", new[] { RepoFile.FromBytes(Path1, second).AsXet() });
+        emulator.Server.Log.Clear();
+
+        var plan = await session.PlanAsync(request).WaitAsync(Bound);
+
+        Assert.Equal(FileState.Changed, plan.State);
+        Assert.InRange(plan.BytesNeeded!.Value, 1 << 20, (1 << 20) + (256 << 10)); // the appended MiB and the old last chunk
+        Assert.Empty(emulator.Server.Log.For(EmulatorRoute.Xorb)); // planned from the reconstruction alone
+        Assert.Equal(first, File.ReadAllBytes(request.DestinationPath));
+    }
 }

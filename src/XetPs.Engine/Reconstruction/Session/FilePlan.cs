@@ -35,5 +35,9 @@ public enum FileState
 /// <param name="BytesPresent">Bytes an interrupted download left that a resume keeps (0 unless <see cref="FileState.Partial"/>).</param>
 public sealed record FilePlan(RepoEntry? Entry, string Path, string LocalPath, FileState State, long? Size, long BytesPresent)
 {
-    public long? BytesNeeded => State == FileState.UpToDate ? 0 : Size is { } size ? System.Math.Max(0, size - BytesPresent) : null;
+    /// <summary>Bytes of a changed file that a download would read from the copy an earlier download left (an older
+    /// version: the chunks the two share) instead of fetching them; 0 when there is no such copy.</summary>
+    public long BytesReusable { get; init; }
+
+    public long? BytesNeeded => State == FileState.UpToDate ? 0 : Size is { } size ? System.Math.Max(0, size - BytesPresent - BytesReusable) : null;
 }

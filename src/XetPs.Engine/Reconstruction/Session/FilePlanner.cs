@@ -69,7 +69,7 @@ internal static class FilePlanner
         return new FilePlan(entry, entry.Path, localPath, present > 0 ? FileState.Partial : FileState.Missing, entry.Size, present);
     }
 
-    private static LocalFileRecord? ReadRecord(string path) => ReadText(path) is { } text ? LocalFileRecord.Parse(text) : null;
+    internal static LocalFileRecord? ReadRecord(string path) => ReadText(path) is { } text ? LocalFileRecord.Parse(text) : null;
 
     private static string? ReadText(string path)
     {

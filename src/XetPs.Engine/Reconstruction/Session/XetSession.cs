@@ -122,7 +122,26 @@ public sealed class XetSession : IAsyncDisposable
             return new FilePlan(null, request.Path, destination, File.Exists(destination) ? FileState.UpToDate : FileState.Missing,
                 File.Exists(destination) ? new FileInfo(destination).Length : null, 0);
         var entry = request.Entry ?? await GetFileAsync(request.Repo, request.Revision, request.Path, cancellationToken).ConfigureAwait(false);
-        return FilePlanner.ForDestination(entry, destination, LocalDirOf(destination, entry.Path), _options.Verify);
+        var plan = FilePlanner.ForDestination(entry, destination, LocalDirOf(destination, entry.Path), _options.Verify);
+        if (plan.State != FileState.Changed || !entry.IsXet) return plan;
+        using var earlier = EarlierCopy.TryOpen(destination, entry.Path, FilePlanner.ReadRecord(LocalFileRecord.PathFor(destination, entry.Path)));
+        return earlier is null ? plan : plan with { BytesReusable = await ReusableAsync(entry, earlier, cancellationToken).ConfigureAwait(false) };
+    }
+
+    /// <summary>
+    /// The bytes of <paramref name="entry"/> whose chunks <paramref name="earlier"/> holds: one reconstruction request
+    /// for the whole file (its terms, no xorb transfer), each term the copy holds counted whole, as a download would
+    /// read it. Nothing is written.
+    /// </summary>
+    internal async Task<long> ReusableAsync(RepoEntry entry, EarlierCopy earlier, CancellationToken cancellationToken)
+    {
+        if (entry.Size == 0 || !XetHash.TryParse(entry.XetHash, out var fileId)) return 0;
+        var reconstruction = await CasFor(entry.Repo, entry.Revision).GetReconstructionAsync(fileId, 0, entry.Size - 1, cancellationToken)
+            .ConfigureAwait(false);
+        long reusable = 0;
+        foreach (var term in reconstruction.Terms)
+            if (earlier.Locate(term) is not null) reusable += term.UnpackedLength;
+        return Math.Min(reusable, entry.Size);
     }
 
     /// <summary>
@@ -145,7 +164,10 @@ public sealed class XetSession : IAsyncDisposable
         var entry = request.Entry ?? await GetFileAsync(request.Repo, request.Revision, request.Path, cancellationToken).ConfigureAwait(false);
         if (!HubCache.IsCommitId(entry.Revision))
             throw new XetProtocolException($"The Hub named no commit for '{entry.Path}', so it has no snapshot in the Hugging Face cache.");
-        return FilePlanner.ForCache(cache, entry, _options.Verify);
+        var plan = FilePlanner.ForCache(cache, entry, _options.Verify);
+        if (plan.State is not (FileState.Missing or FileState.Changed) || !entry.IsXet) return plan;
+        using var earlier = CacheDownload.EarlierBlob(cache, entry.Repo, entry, HubCache.EtagOf(entry));
+        return earlier is null ? plan : plan with { BytesReusable = await ReusableAsync(entry, earlier, cancellationToken).ConfigureAwait(false) };
     }
 
     /// <summary>
